@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# The test command (`npm test`). Needs nothing run before it: it sets the machine up (seconds when
+# already done), installs npm dependencies if missing, builds what changed, then runs every check.
+#
+#   cargo fmt --check, cargo clippy -D warnings, cargo test   (the Rust workspace)
+#   tsc --noEmit                                             (the TypeScript, strict)
+#   vitest                                                   (every backend-facing suite on native and wasm)
+#   bench --quick                                            (a smoke run of the benchmarks; asserts nothing about speed)
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+step() { printf '\n\033[1;36m== %s\033[0m\n' "$*" >&2; }
+
+step setup;        bash scripts/setup.sh
+step deps;         bash scripts/ensure-deps.sh
+step build;        node scripts/build.mjs
+step "cargo fmt";  cargo fmt --all --check
+step "cargo clippy"; cargo clippy --workspace --all-targets -- -D warnings
+step "cargo test"; cargo test --workspace
+step tsc;          npx tsc -p tsconfig.json --noEmit
+step vitest;       npx vitest run
+if [ -f bench/run.ts ]; then
+  step "bench --quick"; node scripts/run-ts.mjs bench/run.ts --quick
+fi
+printf '\n\033[1;32mall checks passed\033[0m\n' >&2
