@@ -1,0 +1,1 @@
+throw new Error("@napi-rs/cross-toolchain is stubbed out in gamewire (see scripts/npm-stubs/README.md)");
