@@ -1,0 +1,38 @@
+/**
+ * The `probe` mod: one plain system per role, so tests can call every communication method on
+ * real nodes and listen for what arrives (`listenForEvent` is public).
+ */
+import { ClientSystem, defineMod, MasterSystem, ServerSystem, ServiceSystem, type EventData, type System } from '../../../ts/cluster/index.js';
+
+export class ProbeMaster extends MasterSystem {}
+export class ProbeServer extends ServerSystem {}
+export class ProbeService extends ServiceSystem {}
+export class ProbeClient extends ClientSystem {}
+
+export const PROBE = 'probe';
+
+defineMod('probe', {
+  master: [{ namespace: PROBE, systemName: 'master', system: ProbeMaster }],
+  server: [{ namespace: PROBE, systemName: 'server', system: ProbeServer }],
+  service: [{ namespace: PROBE, systemName: 'service', system: ProbeService }],
+  client: [{ namespace: PROBE, systemName: 'client', system: ProbeClient }],
+});
+
+export interface Received {
+  at: number | string;
+  data: EventData;
+}
+
+/**
+ * Listens on each system for `(ns, sys, ev)`; returns the list every arrival is pushed onto,
+ * tagged with `tag(system)` (default: its serverId).
+ */
+export function record(systems: Array<System & { serverId?: number | null }>, ns: string, sys: string, ev: string, tag?: (s: System) => number | string): Received[] {
+  const got: Received[] = [];
+  for (const s of systems) {
+    s.listenForEvent(ns, sys, ev, (data: EventData) => {
+      got.push({ at: tag ? tag(s) : (s.serverId ?? -1), data });
+    });
+  }
+  return got;
+}

@@ -1,0 +1,224 @@
+/**
+ * A game client of the cluster: connects to a proxy over a gateway link, logs in with a connect
+ * token, and hosts the client systems of its mods (ClientSystem: notifyToServer,
+ * notifyToServiceNode, listenForEvent). For bots, tests and Node game clients.
+ */
+import { pino, type Logger } from 'pino';
+import { ConfigError, GamewireError, TimeoutError } from '../errors.js';
+import { ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents, EventDispatcher, type EventData } from './events.js';
+import type { Gateway, ProxyLink } from './gateway.js';
+import { getMod, type SystemEntry } from './mod.js';
+import { decodeProxyMessage, EnvelopeWriter, InOrder, type ClientToProxy, type ProxyToClient } from './protocol.js';
+import type { ClientSystem } from './systems/client.js';
+import { constructSystem, type System, type SystemHost } from './systems/system.js';
+
+export interface GameClientOptions {
+  /** The transport: a gateway (a link is created from it) or a ready link. */
+  gateway?: Gateway;
+  link?: ProxyLink;
+  /** Mods whose client systems this client runs (comma-separated or a list). */
+  mods?: string | string[];
+  /** The client's protocol version; the master sends it to a lobby/game of that version. Default null: any. */
+  protocolVersion?: number | null;
+  logger?: Logger;
+  /** pino level when no logger is given. Default 'warn'. */
+  logLevel?: string;
+}
+
+/** Where the login put the player. */
+export interface LoginInfo {
+  uid: number;
+  playerId: string;
+  serverId: number;
+  serverType: string;
+}
+
+/** The proxy refused the login; `reason` says why (`token-expired`, `token-bad-signature`, `no-server-available`, ...). */
+export class LoginRefusedError extends GamewireError {
+  readonly reason: string;
+  constructor(reason: string) {
+    super('ERR_LOGIN_REFUSED', `login refused: ${reason}`);
+    this.reason = reason;
+  }
+}
+
+export class GameClient implements SystemHost {
+  readonly events: EventDispatcher;
+  readonly log: Logger;
+  uid: number | null = null;
+  playerId: string | null = null;
+  serverId: number | null = null;
+  serverType: string | null = null;
+  /** Why the link closed (null while open). */
+  closeReason: string | null = null;
+  readonly stats = { received: 0, malformed: 0 };
+
+  private readonly link: ProxyLink;
+  private readonly writer = new EnvelopeWriter();
+  private readonly inorder = new InOrder<ProxyToClient & { n: number }>();
+  private readonly systemList: System[] = [];
+  private readonly pv: number | null;
+  private state: 'idle' | 'connecting' | 'login' | 'online' | 'closed' = 'idle';
+  private kickReason: string | null = null;
+  private loginWaiter: { resolve: (i: LoginInfo) => void; reject: (e: Error) => void } | null = null;
+  private closedWaiters: Array<() => void> = [];
+
+  constructor(opts: GameClientOptions) {
+    const link = opts.link ?? opts.gateway?.createLink();
+    if (!link) throw new GamewireError('ERR_ARG', 'GameClient needs a gateway or a link');
+    this.link = link;
+    this.pv = opts.protocolVersion ?? null;
+    this.log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn' });
+    this.events = new EventDispatcher(this.log);
+    link.onMessage((b) => this.onBytes(b));
+    link.onClose((reason) => this.onClose(reason));
+    const mods = typeof opts.mods === 'string' ? opts.mods.split(',').map((s) => s.trim()).filter(Boolean) : (opts.mods ?? []);
+    for (const name of mods) {
+      const mod = getMod(name);
+      if (!mod) throw new ConfigError('mods', `mod ${JSON.stringify(name)} is not defined by any defineMod()`);
+      for (const e of (mod.client ?? []) as ReadonlyArray<SystemEntry<System>>) {
+        this.systemList.push(constructSystem(this, e.system, e.namespace, e.systemName));
+      }
+    }
+  }
+
+  /** The client systems, in construction order. */
+  get systems(): readonly System[] {
+    return this.systemList;
+  }
+
+  getSystem<T extends ClientSystem = ClientSystem>(namespace: string, systemName: string): T | undefined {
+    return this.systemList.find((s) => s.namespace === namespace && s.systemName === systemName) as T | undefined;
+  }
+
+  /** Logged in and connected. */
+  get online(): boolean {
+    return this.state === 'online';
+  }
+
+  /**
+   * Connects to the proxy at `host:port` and logs in with a connect token (or, when the cluster
+   * allows it for development, a bare uid). Resolves with where the player landed.
+   * @throws LoginRefusedError, TimeoutError
+   */
+  async login(host: string, port: number, token: string | number, opts: { timeout?: number } = {}): Promise<LoginInfo> {
+    if (this.state !== 'idle') throw new GamewireError('ERR_STATE', 'this client already connected; make a new GameClient to log in again');
+    const timeout = opts.timeout ?? 10;
+    this.state = 'connecting';
+    await this.link.connect(host, port, { timeout });
+    if (this.isClosed()) throw new LoginRefusedError(this.closeReason ?? 'closed');
+    this.state = 'login';
+    const info = new Promise<LoginInfo>((resolve, reject) => {
+      this.loginWaiter = { resolve, reject };
+    });
+    this.send({ t: 'login', token: String(token), pv: this.pv });
+    const timer = setTimeout(() => this.failLogin(new TimeoutError(`no login answer from ${host}:${port} in ${timeout}s`)), timeout * 1000);
+    try {
+      return await info;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Closes the link. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const closed = new Promise<void>((r) => this.closedWaiters.push(r));
+    await this.link.close();
+    // The link reports the close through onClose; do not wait for it forever.
+    await Promise.race([closed, new Promise((r) => setTimeout(r, 1000).unref())]);
+    if (!this.isClosed()) this.onClose('closed');
+  }
+
+  private isClosed(): boolean {
+    return this.state === 'closed';
+  }
+
+  /** Resolves when the link has closed (kick, proxy gone, close()). Gives the reason. */
+  whenClosed(): Promise<string> {
+    if (this.state === 'closed') return Promise.resolve(this.closeReason ?? 'closed');
+    return new Promise((r) => this.closedWaiters.push(() => r(this.closeReason ?? 'closed')));
+  }
+
+  /** @internal Sends one protocol message. */
+  send(m: ClientToProxy): boolean {
+    if (this.state !== 'online' && !(this.state === 'login' && m.t === 'login')) {
+      this.log.warn({ type: m.t }, 'not logged in: message dropped');
+      return false;
+    }
+    this.link.send(this.writer.encode(m));
+    return true;
+  }
+
+  private onBytes(bytes: Uint8Array): void {
+    this.stats.received++;
+    const m = decodeProxyMessage(bytes);
+    if (!m) {
+      this.stats.malformed++;
+      return;
+    }
+    const ready = this.inorder.push(m);
+    if (ready === 'overflow') {
+      void this.link.close();
+      return;
+    }
+    for (const msg of ready) this.onMessage(msg);
+  }
+
+  private onMessage(m: ProxyToClient): void {
+    switch (m.t) {
+      case 'login_ok': {
+        if (this.state !== 'login') return;
+        this.state = 'online';
+        this.uid = m.uid;
+        this.playerId = m.playerId;
+        this.serverId = m.serverId;
+        this.serverType = m.serverType;
+        const info: LoginInfo = { uid: m.uid, playerId: m.playerId, serverId: m.serverId, serverType: m.serverType };
+        this.loginWaiter?.resolve(info);
+        this.loginWaiter = null;
+        this.fire(EngineEvents.LoginResultEvent, { ok: true, ...info, reason: null });
+        return;
+      }
+      case 'login_fail':
+        this.fire(EngineEvents.LoginResultEvent, { ok: false, uid: null, playerId: null, serverId: null, serverType: null, reason: m.reason });
+        this.failLogin(new LoginRefusedError(m.reason));
+        return;
+      case 'ev':
+        this.events.dispatch(m.ns, m.sys, m.ev, m.data);
+        return;
+      case 'transfer': {
+        const from = this.serverId;
+        this.serverId = m.serverId;
+        this.serverType = m.serverType;
+        this.fire(EngineEvents.ClientTransferEvent, { fromServerId: from, serverId: m.serverId, serverType: m.serverType });
+        return;
+      }
+      case 'kick':
+        this.kickReason = m.reason;
+        return;
+    }
+  }
+
+  private failLogin(err: Error): void {
+    const w = this.loginWaiter;
+    this.loginWaiter = null;
+    if (w) {
+      w.reject(err);
+      void this.link.close();
+    }
+  }
+
+  private onClose(reason: string): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.closeReason = this.kickReason ?? reason;
+    this.failLogin(new LoginRefusedError(this.closeReason));
+    this.fire(EngineEvents.ClientDisconnectEvent, { reason: this.closeReason });
+    for (const w of this.closedWaiters.splice(0)) w();
+  }
+
+  private fire(ev: string, data: EventData): void {
+    this.events.dispatch(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, ev, data);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * `Cluster.start(config)`: every node of a deploy config in this process (the embedded mode; the
+ * in-process bus unless the config names `nats`). `Cluster.startNode(config, serverId)`: one node in
+ * this process, over NATS (the distributed mode: one process per node). `cluster.stop()`.
+ */
+import { pino, type Logger } from 'pino';
+import { ConfigError, GamewireError } from '../errors.js';
+import type { Bus } from './bus/bus.js';
+import { InProcessBus } from './bus/inprocess.js';
+import { NatsBus } from './bus/nats.js';
+import { checkMods, findNode, nodeEntries, parseConfig, type ClusterConfig } from './config.js';
+import type { Gateway, GatewayAddress } from './gateway.js';
+import { ClusterNode, type NodeTiming } from './node.js';
+import type { System } from './systems/system.js';
+
+export interface ClusterOptions {
+  /** The transport players connect to proxies over. Default: the UDP gateway (`./gateway-udp.js`) once it exists. */
+  gateway?: Gateway;
+  /** Use this bus instead of the one the config implies (e.g. one InProcessBus shared by several Cluster objects). */
+  bus?: Bus;
+  /** A pino logger; default: a new one at `logLevel`. */
+  logger?: Logger;
+  /** pino level for the default logger. Default 'debug' when the config's log_debug_level is true, else 'info'. */
+  logLevel?: string;
+  /** Seconds between heartbeats. Default: keep_alive_period / 3, at most 5. */
+  heartbeatInterval?: number;
+  /** Seconds of silence after which a link counts as lost. Default: the master's keep_alive_period (30). */
+  nodeTimeout?: number;
+  /** Seconds an engine operation (login, transfer, registration) may take. Default 5. */
+  opTimeout?: number;
+  /** Proxies accept bare uids instead of connect tokens (development only). Default: the config's dev_bare_uid_login. */
+  devBareUidLogin?: boolean;
+  /** Seconds to wait for the started nodes to register with the master; 0: do not wait. Default 10 for start(), 0 for startNode(). */
+  waitForRegistration?: number;
+}
+
+/** A set of nodes running in this process. */
+export class Cluster {
+  readonly config: ClusterConfig;
+  readonly bus: Bus;
+  readonly log: Logger;
+  private readonly nodes = new Map<number, ClusterNode>();
+  private readonly timing: NodeTiming;
+
+  private constructor(
+    config: ClusterConfig,
+    bus: Bus,
+    private readonly opts: ClusterOptions,
+  ) {
+    this.config = config;
+    this.bus = bus;
+    this.log = opts.logger ?? pino({ level: opts.logLevel ?? (config.log_debug_level ? 'debug' : 'info'), base: { cluster: config.nats?.prefix ?? 'inprocess' } });
+    const nodeTimeout = opts.nodeTimeout ?? config.master.keep_alive_period;
+    this.timing = {
+      nodeTimeout,
+      heartbeatInterval: opts.heartbeatInterval ?? Math.min(5, nodeTimeout / 3),
+      opTimeout: opts.opTimeout ?? 5,
+    };
+    if (!(this.timing.heartbeatInterval > 0 && this.timing.nodeTimeout > this.timing.heartbeatInterval && this.timing.opTimeout > 0)) {
+      throw new ConfigError('keep_alive_period', 'heartbeatInterval must be positive and shorter than nodeTimeout');
+    }
+  }
+
+  /**
+   * Starts every node of the config in this process: master, services, lobbies/games, proxies.
+   * Resolves when they have registered with the master (see `waitForRegistration`).
+   * @throws ConfigError for a bad config or a mod no defineMod defined.
+   */
+  static async start(config: unknown, opts: ClusterOptions = {}): Promise<Cluster> {
+    const c = isParsed(config) ? config : parseConfig(config);
+    checkMods(c);
+    const bus = opts.bus ?? (c.nats ? new NatsBus({ servers: c.nats.servers }) : new InProcessBus());
+    const cluster = new Cluster(c, bus, opts);
+    const order = { master: 0, service: 1, server: 2, proxy: 3 } as const;
+    const ids = nodeEntries(c)
+      .map((e) => e.entry)
+      .sort((a, b) => order[a.role] - order[b.role])
+      .map((e) => e.serverid);
+    await cluster.startIds(ids, opts.waitForRegistration ?? 10);
+    return cluster;
+  }
+
+  /**
+   * Starts one node of the config in this process, over the distributed bus the config's `nats`
+   * names. Does not wait for the master unless `waitForRegistration` says so.
+   */
+  static async startNode(config: unknown, serverId: number, opts: ClusterOptions = {}): Promise<Cluster> {
+    const c = isParsed(config) ? config : parseConfig(config);
+    if (!findNode(c, serverId)) throw new ConfigError('server-id', `server id ${serverId} is not in the config`);
+    checkMods(c, new Set([serverId]));
+    if (!opts.bus && !c.nats) throw new ConfigError('nats', 'startNode runs one node per process over NATS: the config needs "nats": { "servers": "nats://host:port" }');
+    const bus = opts.bus ?? new NatsBus({ servers: c.nats!.servers });
+    const cluster = new Cluster(c, bus, opts);
+    await cluster.startIds([serverId], opts.waitForRegistration ?? 0);
+    return cluster;
+  }
+
+  private async startIds(ids: number[], wait: number): Promise<void> {
+    const needsGateway = ids.some((id) => findNode(this.config, id)?.role === 'proxy');
+    const gateway = needsGateway ? (this.opts.gateway ?? (await defaultGateway(this.config))) : undefined;
+    try {
+      for (const id of ids) await this.startOne(id, gateway);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    }
+    if (wait > 0) {
+      const results = await Promise.all([...this.nodes.values()].map(async (n) => [n.serverId, await n.whenMasterConnected(wait)] as const));
+      const missing = results.filter(([, ok]) => !ok).map(([id]) => id);
+      if (missing.length > 0) this.log.warn({ missing }, 'some nodes did not register with the master in time');
+    }
+  }
+
+  private async startOne(id: number, gateway: Gateway | undefined): Promise<ClusterNode> {
+    const node = new ClusterNode({
+      config: this.config,
+      serverId: id,
+      bus: this.bus,
+      logger: this.log,
+      timing: this.timing,
+      gateway,
+      devBareUidLogin: this.opts.devBareUidLogin,
+    });
+    this.nodes.set(id, node);
+    await node.start();
+    return node;
+  }
+
+  /** Server ids of the nodes running here. */
+  get serverIds(): number[] {
+    return [...this.nodes.keys()];
+  }
+
+  /** The node `serverId` running here. @throws GamewireError if it is not. */
+  node(serverId: number): ClusterNode {
+    const n = this.nodes.get(serverId);
+    if (!n) throw new GamewireError('ERR_NO_NODE', `node ${serverId} is not running in this process`);
+    return n;
+  }
+
+  /** A system of a node running here. */
+  getSystem<T extends System = System>(serverId: number, namespace: string, systemName: string): T | undefined {
+    return this.nodes.get(serverId)?.getSystem<T>(namespace, systemName);
+  }
+
+  /** Where players reach proxy `serverId` (the bound address). */
+  proxyAddress(serverId: number): GatewayAddress {
+    const a = this.node(serverId).proxy?.address;
+    if (!a) throw new GamewireError('ERR_NO_NODE', `node ${serverId} is not a listening proxy`);
+    return a;
+  }
+
+  /** Stops one node (it says goodbye to the master). */
+  async stopNode(serverId: number): Promise<void> {
+    const n = this.nodes.get(serverId);
+    if (!n) return;
+    this.nodes.delete(serverId);
+    await n.stop();
+  }
+
+  /** Starts a node of the config here again (or for the first time), on the same bus. */
+  async restartNode(serverId: number, opts: { waitForRegistration?: number } = {}): Promise<ClusterNode> {
+    await this.stopNode(serverId);
+    const entry = findNode(this.config, serverId);
+    if (!entry) throw new ConfigError('server-id', `server id ${serverId} is not in the config`);
+    const gateway = entry.role === 'proxy' ? (this.opts.gateway ?? (await defaultGateway(this.config))) : undefined;
+    const n = await this.startOne(serverId, gateway);
+    const wait = opts.waitForRegistration ?? 10;
+    if (wait > 0) await n.whenMasterConnected(wait);
+    return n;
+  }
+
+  /** Stops every node here: proxies first, the master last. */
+  async stop(): Promise<void> {
+    const order = { proxy: 0, server: 1, service: 2, master: 3 } as const;
+    const nodes = [...this.nodes.values()].sort((a, b) => order[a.role] - order[b.role]);
+    this.nodes.clear();
+    for (const n of nodes) {
+      try {
+        await n.stop();
+      } catch (err) {
+        this.log.error({ err, node: n.serverId }, 'node stop failed');
+      }
+    }
+  }
+}
+
+function isParsed(c: unknown): c is ClusterConfig {
+  return typeof c === 'object' && c !== null && 'raw' in c && 'master' in c && typeof (c as ClusterConfig).master.role === 'string';
+}
+
+/** The UDP gateway, once `ts/cluster/gateway-udp.ts` exists (see gateway.ts). */
+async function defaultGateway(config: ClusterConfig): Promise<Gateway> {
+  const spec = './gateway-udp.js';
+  let mod: { createGateway?: (c: ClusterConfig) => Gateway | Promise<Gateway> };
+  try {
+    mod = (await import(spec)) as typeof mod;
+  } catch (err) {
+    throw new GamewireError('ERR_NO_GATEWAY', 'proxies need a gateway: pass { gateway } (the UDP gateway, ts/cluster/gateway-udp.ts, is not available in this build)', { cause: err });
+  }
+  if (typeof mod.createGateway !== 'function') throw new GamewireError('ERR_NO_GATEWAY', './gateway-udp.js does not export createGateway(config)');
+  return mod.createGateway(config);
+}

@@ -1,0 +1,294 @@
+/**
+ * The deploy config: the shape `getCommonConfig()` returns in seed 000 (`master`, `serverlist`,
+ * `servicelist`, `game_key`, ...) plus gamewire's keys `nats` and `store` (api.md §2).
+ *
+ * `parseConfig` validates with zod and refuses a bad config with a `ConfigError` whose `field` is
+ * the path of the offending value, e.g. `serverlist[2].serverid`. Unknown keys are kept (seed 000
+ * configs carry many: `redis`, `mysql`, `app_version`, ...), so `getCommonConfig()` can hand back
+ * the config as it was written.
+ */
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+import { ConfigError } from '../errors.js';
+import { getMod } from './mod.js';
+
+/** What a node does in the cluster. Lobby and game nodes are both `server`. */
+export type NodeRole = 'master' | 'proxy' | 'server' | 'service';
+
+/** A value usable as one NATS subject token: server types, service types, module names. */
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+const token = (what: string) => z.string().regex(TOKEN, `${what} may hold only letters, digits, '_' and '-'`);
+const serverId = z.number().int('a server id is an integer').nonnegative('a server id is >= 0');
+/** `mods` is comma-separated in seed 000 (`"neteaseRound"`, `""`); a list is accepted too. */
+const modList = z.union([z.string(), z.array(z.string())]).optional();
+const port = z.number().int().min(0).max(65535);
+
+const masterSchema = z.looseObject({
+  serverid: serverId,
+  type: z.string().optional(),
+  ip: z.string().optional(),
+  port: port.optional(),
+  mods: modList,
+  /** Extension: modules the master serves with `registerRpcMethod` (it may also register others at run time). */
+  module_names: modList,
+  /** Seconds a node may stay silent before the master (and the node) consider the link lost. */
+  keep_alive_period: z.number().positive().optional(),
+});
+
+const serverSchema = z.looseObject({
+  serverid: serverId,
+  type: token('a server type'),
+  app_type: z.enum(['proxy', 'lobby', 'game']).optional(),
+  ip: z.string().min(1),
+  port,
+  mods: modList,
+  max_players: z.number().int().nonnegative().optional(),
+  protocol_version: z.number().int().nullable().optional(),
+});
+
+const serviceSchema = z.looseObject({
+  serverid: serverId,
+  type: token('a service type'),
+  module_names: z.union([z.string(), z.array(token('a module name'))]).optional(),
+  mods: modList,
+  ip: z.string().optional(),
+  port: port.optional(),
+});
+
+const configSchema = z.looseObject({
+  game_key: z.string().min(1, 'game_key signs connect tokens and may not be empty'),
+  game_id: z.union([z.number(), z.string()]).optional(),
+  apolloid: z.union([z.number(), z.string()]).optional(),
+  log_debug_level: z.boolean().optional(),
+  master: masterSchema,
+  serverlist: z.array(serverSchema),
+  servicelist: z.array(serviceSchema).optional(),
+  nats: z
+    .looseObject({
+      servers: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]),
+      /** Subject prefix; two clusters on one nats-server must use different prefixes. */
+      prefix: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, 'a prefix is dot-separated tokens of letters, digits, _ and -')
+        .optional(),
+    })
+    .optional(),
+  store: z.looseObject({ sqlite: z.string().min(1).optional() }).optional(),
+  /** Development only: the proxy accepts a bare uid (`"123"`) in place of a signed connect token. */
+  dev_bare_uid_login: z.boolean().optional(),
+});
+
+/** The master's entry, normalized. */
+export interface MasterEntry {
+  serverid: number;
+  type: 'master';
+  role: 'master';
+  ip: string | null;
+  port: number | null;
+  mods: string[];
+  module_names: string[];
+  keep_alive_period: number;
+}
+
+/** A proxy, lobby or game entry of `serverlist`, normalized. */
+export interface ServerEntry {
+  serverid: number;
+  type: string;
+  /** `proxy`, `lobby` or `game`: `app_type` when given, else `proxy`/`lobby` from `type`, else `game`. */
+  app_type: 'proxy' | 'lobby' | 'game';
+  role: 'proxy' | 'server';
+  ip: string;
+  port: number;
+  mods: string[];
+  /** 0: no limit. */
+  max_players: number;
+  /** The client protocol version this server speaks; null: any. */
+  protocol_version: number | null;
+}
+
+/** A functional service entry of `servicelist`, normalized. */
+export interface ServiceEntry {
+  serverid: number;
+  type: string;
+  role: 'service';
+  module_names: string[];
+  mods: string[];
+  ip: string | null;
+  port: number | null;
+}
+
+/** Any node entry. */
+export type NodeEntry = MasterEntry | ServerEntry | ServiceEntry;
+
+/** A validated deploy config. `raw` is the config as written (what `getCommonConfig()` returns). */
+export interface ClusterConfig {
+  game_key: string;
+  game_id: number | string | null;
+  log_debug_level: boolean;
+  master: MasterEntry;
+  serverlist: ServerEntry[];
+  servicelist: ServiceEntry[];
+  nats: { servers: string[]; prefix: string } | null;
+  store: { sqlite: string };
+  dev_bare_uid_login: boolean;
+  /** The validated input, unknown keys included. */
+  raw: Readonly<Record<string, unknown>>;
+}
+
+/** `serverlist[2].serverid` from `['serverlist', 2, 'serverid']`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out === '' ? String(p) : `.${String(p)}`;
+  }
+  return out === '' ? '(config)' : out;
+}
+
+function splitList(v: string | string[] | undefined): string[] {
+  if (v === undefined) return [];
+  const list = Array.isArray(v) ? v : v.split(',');
+  return list.map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/**
+ * Validates a deploy config (an object, or JSON text) and returns it normalized.
+ * @throws ConfigError naming the first offending field.
+ */
+export function parseConfig(input: unknown): ClusterConfig {
+  let value = input;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value) as unknown;
+    } catch (err) {
+      throw new ConfigError('(config)', `not valid JSON: ${(err as Error).message}`, { cause: err });
+    }
+  }
+  const r = configSchema.safeParse(value);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    throw new ConfigError(formatPath(issue.path), issue.message);
+  }
+  const c = r.data;
+
+  // Module names given as a comma-separated string are tokens too.
+  const checkTokens = (list: string[], field: string, what: string) => {
+    for (const m of list) if (!TOKEN.test(m)) throw new ConfigError(field, `${what} ${JSON.stringify(m)} may hold only letters, digits, '_' and '-'`);
+  };
+
+  const master: MasterEntry = {
+    serverid: c.master.serverid,
+    type: 'master',
+    role: 'master',
+    ip: c.master.ip ?? null,
+    port: c.master.port ?? null,
+    mods: splitList(c.master.mods),
+    module_names: splitList(c.master.module_names),
+    keep_alive_period: c.master.keep_alive_period ?? 30,
+  };
+  checkTokens(master.module_names, 'master.module_names', 'a module name');
+
+  const serverlist: ServerEntry[] = c.serverlist.map((s) => {
+    const app_type = s.app_type ?? (s.type === 'proxy' ? 'proxy' : s.type === 'lobby' ? 'lobby' : 'game');
+    return {
+      serverid: s.serverid,
+      type: s.type,
+      app_type,
+      role: app_type === 'proxy' ? 'proxy' : 'server',
+      ip: s.ip,
+      port: s.port,
+      mods: splitList(s.mods),
+      max_players: s.max_players ?? 0,
+      protocol_version: s.protocol_version ?? null,
+    };
+  });
+
+  const servicelist: ServiceEntry[] = (c.servicelist ?? []).map((s, i) => {
+    const module_names = splitList(s.module_names);
+    checkTokens(module_names, `servicelist[${i}].module_names`, 'a module name');
+    return {
+      serverid: s.serverid,
+      type: s.type,
+      role: 'service',
+      module_names,
+      mods: splitList(s.mods),
+      ip: s.ip ?? null,
+      port: s.port ?? null,
+    };
+  });
+
+  // Server ids are unique across the whole cluster: they address nodes on the bus.
+  const seen = new Map<number, string>();
+  const claim = (id: number, field: string) => {
+    const prev = seen.get(id);
+    if (prev !== undefined) throw new ConfigError(field, `duplicate server id ${id} (already used by ${prev})`);
+    seen.set(id, field);
+  };
+  claim(master.serverid, 'master.serverid');
+  serverlist.forEach((s, i) => claim(s.serverid, `serverlist[${i}].serverid`));
+  servicelist.forEach((s, i) => claim(s.serverid, `servicelist[${i}].serverid`));
+
+  // A server type names either lobby/game servers or services, never both kinds, so that
+  // broadcasts by type and requests by service type cannot reach the wrong kind of node.
+  const serviceTypes = new Set(servicelist.map((s) => s.type));
+  serverlist.forEach((s, i) => {
+    if (serviceTypes.has(s.type)) throw new ConfigError(`serverlist[${i}].type`, `type ${JSON.stringify(s.type)} is also a service type`);
+  });
+
+  const gameId = c.game_id ?? c.apolloid ?? null;
+  const prefix = c.nats?.prefix ?? `gamewire.${String(gameId ?? 0).replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  const nats = c.nats ? { servers: Array.isArray(c.nats.servers) ? c.nats.servers : [c.nats.servers], prefix } : null;
+
+  return {
+    game_key: c.game_key,
+    game_id: gameId,
+    log_debug_level: c.log_debug_level ?? false,
+    master,
+    serverlist,
+    servicelist,
+    nats,
+    store: { sqlite: c.store?.sqlite ?? 'gamewire-master.sqlite' },
+    dev_bare_uid_login: c.dev_bare_uid_login ?? false,
+    raw: structuredClone(c) as Record<string, unknown>,
+  };
+}
+
+/** Reads and validates a JSON config file. */
+export function loadConfigFile(path: string): ClusterConfig {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ConfigError('(config)', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
+  }
+  return parseConfig(text);
+}
+
+/** Every node entry: master, then serverlist, then servicelist, each with its field path. */
+export function nodeEntries(config: ClusterConfig): Array<{ entry: NodeEntry; field: string }> {
+  return [
+    { entry: config.master, field: 'master' },
+    ...config.serverlist.map((entry, i) => ({ entry, field: `serverlist[${i}]` })),
+    ...config.servicelist.map((entry, i) => ({ entry, field: `servicelist[${i}]` })),
+  ];
+}
+
+/** The entry of one node, or undefined. */
+export function findNode(config: ClusterConfig, id: number): NodeEntry | undefined {
+  if (config.master.serverid === id) return config.master;
+  return config.serverlist.find((s) => s.serverid === id) ?? config.servicelist.find((s) => s.serverid === id);
+}
+
+/**
+ * Checks that every mod a node names has been defined with `defineMod` (call it after importing
+ * the mods). `only` limits the check to some server ids.
+ * @throws ConfigError naming e.g. `serverlist[1].mods`.
+ */
+export function checkMods(config: ClusterConfig, only?: ReadonlySet<number>): void {
+  for (const { entry, field } of nodeEntries(config)) {
+    if (only && !only.has(entry.serverid)) continue;
+    for (const name of entry.mods) {
+      if (!getMod(name)) throw new ConfigError(`${field}.mods`, `mod ${JSON.stringify(name)} is not defined by any defineMod()`);
+    }
+  }
+}
