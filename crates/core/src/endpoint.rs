@@ -1,0 +1,619 @@
+//! The endpoint: a table of connections keyed by peer address, driven by its caller.
+//!
+//! ```text
+//!            datagrams + now                      app commands
+//!                 │                                    │
+//!   handle_datagram(now, from, bytes)    send / connect / disconnect / close_all
+//!                 ▼                                    ▼
+//!          ┌──────────────────────── Endpoint<A> ─────────────────────┐
+//!          │ handshake admission · routing · connections · counters   │
+//!          └──────────────────────────────────────────────────────────┘
+//!                 │                   │                      │
+//!   poll_transmit(now, buf)     poll_event()          poll_timeout()
+//!        datagrams to send      events for the app    when to call handle_timeout
+//! ```
+//! Polling order after any input: drain `poll_transmit` until `None`, then `poll_event` until
+//! `None`, then arm a timer for `poll_timeout`. `handle_timeout(now)` may be called early or late;
+//! a server typically calls it once per tick. Time must be monotonic; the endpoint clamps it.
+//!
+//! `A` is whatever identifies a peer to the caller: a `SocketAddr` for a Rust socket driver, a
+//! small integer handle for the JavaScript drivers (`ts/net`).
+
+use std::collections::{HashMap, VecDeque};
+use std::hash::Hash;
+use std::ops::Range;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{RngCore, SeedableRng};
+
+use crate::codec::handshake::ClientHello;
+use crate::codec::{Direction, Header, Messages, PacketType};
+use crate::config::{Config, Role};
+use crate::connection::outbox::RetryMode;
+use crate::connection::{ConnEvent, Connection, State};
+use crate::crypto::{EphemeralSecret, RootKey, RootPublicKey};
+use crate::event::{CloseReason, Event};
+use crate::packet::{self, UnprotectError};
+use crate::stats::{ConnectionStats, Counters, DropReason};
+use crate::time::{Instant, MonotonicClock};
+
+/// Why `send` refused a message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// No connection with that address.
+    #[error("no connection to that peer")]
+    UnknownConnection,
+    /// The connection is not (or no longer) able to carry application messages.
+    #[error("the connection is not open")]
+    NotConnected,
+    /// Larger than `Config::max_message_size`.
+    #[error("message of {len} bytes exceeds the maximum of {max}")]
+    TooLarge {
+        /// The message size.
+        len: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// `Config::max_queued_messages` unsettled messages are already queued.
+    #[error("too many messages queued for this connection")]
+    QueueFull,
+}
+
+/// Why `connect` refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ConnectError {
+    /// This endpoint is a server.
+    #[error("a server endpoint cannot connect")]
+    NotAClient,
+    /// No pinned root key and no explicit insecure opt-in.
+    #[error(
+        "no pinned server root key: pass the server's public key, or opt in to insecure mode explicitly"
+    )]
+    NoPinnedKey,
+    /// Already connected or connecting to that address.
+    #[error("already connected to that peer")]
+    AlreadyConnected,
+    /// `Config::max_connections` reached.
+    #[error("connection limit reached")]
+    TooManyConnections,
+}
+
+/// A datagram to send: where to, and how long (its bytes are at the start of the buffer given
+/// to [`Endpoint::poll_transmit`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transmit<A> {
+    /// Destination.
+    pub to: A,
+    /// Length in bytes.
+    pub len: usize,
+}
+
+/// The public state of a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Handshake in progress.
+    Connecting,
+    /// Established.
+    Connected,
+    /// Closing (DISCONNECT in flight).
+    Disconnecting,
+}
+
+#[derive(Debug)]
+struct Slot<A> {
+    addr: A,
+    conn: Connection,
+    ready: bool,
+    /// A server handshake counted in `handshakes_pending`.
+    pending_handshake: bool,
+}
+
+/// Token bucket limiting handshakes.
+#[derive(Debug)]
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+/// A gamewire endpoint (server or client side).
+#[derive(Debug)]
+pub struct Endpoint<A: Clone + Eq + Hash> {
+    cfg: Config,
+    role: Role,
+    root: Option<RootKey>,
+    rng: ChaCha20Rng,
+    slots: Vec<Option<Slot<A>>>,
+    free: Vec<usize>,
+    by_addr: HashMap<A, usize>,
+    ready: VecDeque<usize>,
+    events: VecDeque<Event<A>>,
+    arena: Vec<u8>,
+    /// Counts for datagrams that reached no connection.
+    own: Counters,
+    /// Counts of connections that are gone.
+    retired: Counters,
+    bucket: Bucket,
+    handshakes_pending: usize,
+    /// Bytes held by unfinished fragmented messages, all connections.
+    reassembly_total: usize,
+    clock: MonotonicClock,
+    test_ephemeral: Option<Vec<u8>>,
+}
+
+impl<A: Clone + Eq + Hash> Endpoint<A> {
+    fn new(cfg: Config, role: Role, root: Option<RootKey>, seed: Option<[u8; 32]>) -> Self {
+        let rng = match seed {
+            Some(s) => ChaCha20Rng::from_seed(s),
+            None => {
+                ChaCha20Rng::from_rng(rand_core::OsRng).unwrap_or_else(|_| ChaCha20Rng::from_seed([0; 32]))
+            }
+        };
+        let burst = f64::from(cfg.handshakes_per_second.max(1));
+        Self {
+            cfg,
+            role,
+            root,
+            rng,
+            slots: Vec::new(),
+            free: Vec::new(),
+            by_addr: HashMap::new(),
+            ready: VecDeque::new(),
+            events: VecDeque::new(),
+            arena: Vec::new(),
+            own: Counters::default(),
+            retired: Counters::default(),
+            bucket: Bucket { tokens: burst, at: Instant::ZERO },
+            handshakes_pending: 0,
+            reassembly_total: 0,
+            clock: MonotonicClock::default(),
+            test_ephemeral: None,
+        }
+    }
+
+    /// A server endpoint signing its handshakes with `root`. `seed` fixes the random generator
+    /// (tests); `None` seeds it from the operating system.
+    pub fn server(cfg: Config, root: RootKey, seed: Option<[u8; 32]>) -> Self {
+        Self::new(cfg, Role::Server, Some(root), seed)
+    }
+
+    /// A client endpoint (one or many outgoing connections).
+    pub fn client(cfg: Config, seed: Option<[u8; 32]>) -> Self {
+        Self::new(cfg, Role::Client, None, seed)
+    }
+
+    /// Which side this is.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Replaces the configuration (applies to timers from now on).
+    pub fn set_config(&mut self, cfg: Config) {
+        self.cfg = cfg;
+    }
+
+    /// The server's root key.
+    pub fn root_key(&self) -> Option<&RootKey> {
+        self.root.as_ref()
+    }
+
+    /// Uses this fixed ephemeral scalar for every handshake instead of a random one. For
+    /// reproducing mpgameserver's test vectors only: a fixed ephemeral key forfeits forward
+    /// secrecy and, on a server, makes every session key depend on the salt alone.
+    #[doc(hidden)]
+    pub fn danger_fix_ephemeral_for_tests(&mut self, scalar: Option<&[u8]>) {
+        self.test_ephemeral = scalar.map(<[u8]>::to_vec);
+    }
+
+    fn ephemeral(&self) -> Option<EphemeralSecret> {
+        self.test_ephemeral.as_deref().and_then(|s| EphemeralSecret::from_scalar(s).ok())
+    }
+
+    /// Number of connections, handshakes included.
+    pub fn connection_count(&self) -> usize {
+        self.by_addr.len()
+    }
+
+    /// Addresses of established connections.
+    pub fn connected(&self) -> impl Iterator<Item = &A> {
+        self.slots.iter().flatten().filter(|s| s.conn.is_established()).map(|s| &s.addr)
+    }
+
+    fn slot(&self, addr: &A) -> Option<&Slot<A>> {
+        self.by_addr.get(addr).and_then(|&i| self.slots[i].as_ref())
+    }
+
+    /// The public state of the connection with `addr`.
+    pub fn status(&self, addr: &A) -> Option<Status> {
+        self.slot(addr).and_then(|s| match s.conn.state {
+            State::Connecting | State::Keyed | State::HalfOpen => Some(Status::Connecting),
+            State::Connected => Some(Status::Connected),
+            State::Closing => Some(Status::Disconnecting),
+            State::Done => None,
+        })
+    }
+
+    /// The session token of the connection with `addr` (0 before the SERVER_HELLO).
+    pub fn token(&self, addr: &A) -> Option<u32> {
+        self.slot(addr).map(|s| s.conn.token)
+    }
+
+    /// mpgameserver's latency estimate for `addr`, in seconds.
+    pub fn latency(&self, addr: &A) -> Option<f64> {
+        self.slot(addr).map(|s| s.conn.latency())
+    }
+
+    /// Statistics of the connection with `addr`.
+    pub fn connection_stats(&self, addr: &A) -> Option<ConnectionStats> {
+        self.slot(addr).map(|s| s.conn.stats())
+    }
+
+    /// Endpoint-wide statistics: every connection ever, plus datagrams that reached none.
+    pub fn stats(&self) -> ConnectionStats {
+        let mut total = ConnectionStats { counters: self.own.clone(), ..Default::default() };
+        total.counters.add(&self.retired);
+        let mut n = 0.0;
+        for s in self.slots.iter().flatten() {
+            let cs = s.conn.stats();
+            total.counters.add(&cs.counters);
+            total.messages_pending += cs.messages_pending;
+            total.latency += cs.latency;
+            total.srtt += cs.srtt;
+            n += 1.0;
+        }
+        if n > 0.0 {
+            total.latency /= n;
+            total.srtt /= n;
+        }
+        total
+    }
+
+    /// Counts a datagram the I/O driver dropped before handing it over (block list).
+    pub fn count_blocked(&mut self, bytes: usize) {
+        self.own.datagrams_in += 1;
+        self.own.bytes_in += bytes as u64;
+        self.own.count_drop(DropReason::Blocked);
+    }
+
+    // ---- input ----------------------------------------------------------------------------
+
+    /// Handles one received datagram from `from`. The buffer is decrypted in place. Bad input is
+    /// dropped and counted; the reason is returned for the caller's information.
+    pub fn handle_datagram(&mut self, now: Instant, from: A, datagram: &mut [u8]) -> Result<(), DropReason> {
+        let now = self.clock.observe(now);
+        let expect = match self.role {
+            Role::Server => Direction::ToServer,
+            Role::Client => Direction::ToClient,
+        };
+        let routed = self.by_addr.get(&from).copied();
+        let result = if datagram.len() > self.cfg.max_datagram {
+            Err(DropReason::TooLarge)
+        } else {
+            match Header::decode(datagram, expect) {
+                Err(_) => Err(DropReason::Malformed),
+                Ok(h) if !h.seq.is_set() => Err(DropReason::Malformed),
+                Ok(h) => match routed {
+                    Some(idx) => return self.route(now, idx, &h, datagram),
+                    None if self.role == Role::Server && h.ptype == PacketType::ClientHello => {
+                        return self.accept(now, from, &h, datagram);
+                    }
+                    None => Err(DropReason::UnknownConnection),
+                },
+            }
+        };
+        match routed {
+            Some(idx) => {
+                if let Some(s) = self.slots[idx].as_mut() {
+                    s.conn.counters.datagrams_in += 1;
+                    s.conn.counters.bytes_in += datagram.len() as u64;
+                    if let Err(r) = result {
+                        s.conn.counters.count_drop(r);
+                    }
+                }
+            }
+            None => {
+                self.own.datagrams_in += 1;
+                self.own.bytes_in += datagram.len() as u64;
+                if let Err(r) = result {
+                    self.own.count_drop(r);
+                }
+                self.events.push_back(Event::Released { addr: from });
+            }
+        }
+        result
+    }
+
+    fn route(&mut self, now: Instant, idx: usize, h: &Header, datagram: &mut [u8]) -> Result<(), DropReason> {
+        let Self { slots, events, arena, cfg, reassembly_total, .. } = self;
+        let Some(slot) = slots[idx].as_mut() else { return Err(DropReason::UnknownConnection) };
+        let addr = slot.addr.clone();
+        let held = slot.conn.reassembly_bytes();
+        let budget = cfg.max_reassembly_bytes_total.saturating_sub(*reassembly_total);
+        let r =
+            slot.conn.handle(cfg, now, h, datagram, budget, &mut |ev| push_event(events, arena, &addr, ev));
+        *reassembly_total = *reassembly_total + slot.conn.reassembly_bytes() - held;
+        self.after_input(idx, now);
+        r
+    }
+
+    fn refill_bucket(&mut self, now: Instant) {
+        let rate = f64::from(self.cfg.handshakes_per_second.max(1));
+        let dt = now.saturating_since(self.bucket.at).as_secs_f64();
+        self.bucket.tokens = (self.bucket.tokens + dt * rate).min(rate);
+        self.bucket.at = now;
+    }
+
+    /// A CLIENT_HELLO from an unknown address: checked cheaply (limits, CRC, body) before any
+    /// elliptic-curve work or allocation.
+    fn accept(&mut self, now: Instant, from: A, h: &Header, datagram: &mut [u8]) -> Result<(), DropReason> {
+        self.own.datagrams_in += 1;
+        self.own.bytes_in += datagram.len() as u64;
+        let r = self.try_accept(now, from.clone(), h, datagram);
+        if let Err(reason) = r {
+            self.own.count_drop(reason);
+            self.events.push_back(Event::Released { addr: from });
+        }
+        r
+    }
+
+    fn try_accept(
+        &mut self,
+        now: Instant,
+        from: A,
+        h: &Header,
+        datagram: &mut [u8],
+    ) -> Result<(), DropReason> {
+        self.refill_bucket(now);
+        if self.bucket.tokens < 1.0
+            || self.handshakes_pending >= self.cfg.max_pending_handshakes
+            || self.by_addr.len() >= self.cfg.max_connections
+        {
+            return Err(DropReason::RateLimited);
+        }
+        let payload = packet::unprotect(datagram, h, None).map_err(|e| match e {
+            UnprotectError::Length => DropReason::Malformed,
+            _ => DropReason::AuthFailed,
+        })?;
+        let m = Messages::parse(&datagram[payload], h.count, h.ptype)
+            .ok()
+            .and_then(|mut ms| ms.next())
+            .filter(|m| m.ptype == PacketType::ClientHello && m.seq.is_set())
+            .ok_or(DropReason::Malformed)?;
+        let hello = ClientHello::decode(m.data).map_err(|_| DropReason::Malformed)?;
+        self.bucket.tokens -= 1.0;
+        let root = self.root.as_ref().ok_or(DropReason::Unexpected)?;
+        let eph = self.ephemeral();
+        let conn = Connection::accept(now, &self.cfg, &mut self.rng, root, h, m.seq, hello.public_key, eph)?;
+        self.handshakes_pending += 1;
+        let idx = self.insert(from, conn);
+        if let Some(s) = self.slots[idx].as_mut() {
+            s.pending_handshake = true;
+            s.conn.counters.datagrams_in += 1;
+            s.conn.counters.bytes_in += datagram.len() as u64;
+        }
+        // The datagram was counted on the endpoint above; move it to the connection.
+        self.own.datagrams_in -= 1;
+        self.own.bytes_in -= datagram.len() as u64;
+        self.after_input(idx, now);
+        Ok(())
+    }
+
+    fn insert(&mut self, addr: A, conn: Connection) -> usize {
+        let slot = Slot { addr: addr.clone(), conn, ready: false, pending_handshake: false };
+        let idx = match self.free.pop() {
+            Some(i) => {
+                self.slots[i] = Some(slot);
+                i
+            }
+            None => {
+                self.slots.push(Some(slot));
+                self.slots.len() - 1
+            }
+        };
+        self.by_addr.insert(addr, idx);
+        idx
+    }
+
+    /// After input or a command: queue for transmission, or remove when done.
+    fn after_input(&mut self, idx: usize, now: Instant) {
+        let Some(slot) = self.slots[idx].as_mut() else { return };
+        if slot.pending_handshake && slot.conn.state != State::HalfOpen {
+            slot.pending_handshake = false;
+            self.handshakes_pending = self.handshakes_pending.saturating_sub(1);
+        }
+        if slot.conn.state == State::Done {
+            self.remove(idx);
+            return;
+        }
+        if !slot.ready && slot.conn.wants_transmit(&self.cfg, now) {
+            slot.ready = true;
+            self.ready.push_back(idx);
+        }
+    }
+
+    fn remove(&mut self, idx: usize) {
+        if let Some(slot) = self.slots[idx].take() {
+            if slot.pending_handshake {
+                self.handshakes_pending = self.handshakes_pending.saturating_sub(1);
+            }
+            self.retired.add(&slot.conn.stats().counters);
+            self.reassembly_total = self.reassembly_total.saturating_sub(slot.conn.reassembly_bytes());
+            self.by_addr.remove(&slot.addr);
+            self.free.push(idx);
+            self.events.push_back(Event::Released { addr: slot.addr });
+        }
+    }
+
+    /// Runs every connection's timers: packet timeouts, retransmissions, keep-alives, handshake
+    /// and connection timeouts. Call it at least every `keep_alive_interval` (a server tick).
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let now = self.clock.observe(now);
+        for idx in 0..self.slots.len() {
+            let Self { slots, events, arena, cfg, reassembly_total, .. } = self;
+            let Some(slot) = slots[idx].as_mut() else { continue };
+            let addr = slot.addr.clone();
+            let held = slot.conn.reassembly_bytes();
+            slot.conn.handle_timeout(cfg, now, &mut |ev| push_event(events, arena, &addr, ev));
+            *reassembly_total = *reassembly_total + slot.conn.reassembly_bytes() - held;
+            self.after_input(idx, now);
+        }
+    }
+
+    /// The next instant `handle_timeout` or `poll_transmit` has work, if any. O(connections).
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let now = self.clock_now();
+        self.slots.iter().flatten().filter_map(|s| s.conn.next_deadline(&self.cfg, now)).min()
+    }
+
+    fn clock_now(&self) -> Instant {
+        let mut c = self.clock;
+        c.observe(Instant::ZERO)
+    }
+
+    // ---- output ---------------------------------------------------------------------------
+
+    /// Writes the next datagram due into `buf` (at least 1472 bytes) and says where it goes.
+    pub fn poll_transmit(&mut self, now: Instant, buf: &mut [u8]) -> Option<Transmit<A>> {
+        let now = self.clock.observe(now);
+        while let Some(idx) = self.ready.pop_front() {
+            let cfg = &self.cfg;
+            let Some(slot) = self.slots[idx].as_mut() else { continue };
+            slot.ready = false;
+            let Some(len) = slot.conn.poll_transmit(cfg, now, buf) else { continue };
+            let to = slot.addr.clone();
+            if slot.conn.wants_transmit(cfg, now) {
+                slot.ready = true;
+                self.ready.push_back(idx);
+            }
+            return Some(Transmit { to, len });
+        }
+        None
+    }
+
+    /// The next event, if any. A `Message`'s bytes are in [`Self::event_data`] until the next
+    /// event is queued after the queue ran empty.
+    pub fn poll_event(&mut self) -> Option<Event<A>> {
+        self.events.pop_front()
+    }
+
+    /// The bytes of a `Message` event.
+    pub fn event_data(&self, range: Range<usize>) -> &[u8] {
+        self.arena.get(range).unwrap_or(&[])
+    }
+
+    // ---- commands -------------------------------------------------------------------------
+
+    /// Queues an application message to `to`. `callback` (non-zero) is reported exactly once in a
+    /// `Settled` event.
+    pub fn send(
+        &mut self,
+        now: Instant,
+        to: &A,
+        data: &[u8],
+        mode: RetryMode,
+        callback: u32,
+    ) -> Result<(), SendError> {
+        let now = self.clock.observe(now);
+        let &idx = self.by_addr.get(to).ok_or(SendError::UnknownConnection)?;
+        let slot = self.slots[idx].as_mut().ok_or(SendError::UnknownConnection)?;
+        slot.conn.send(&self.cfg, data, mode, callback)?;
+        self.after_input(idx, now);
+        Ok(())
+    }
+
+    /// Client: starts connecting to the server at `to`. `pinned` is the server's root public
+    /// key; without one, `insecure_accept_any_server_key` must be set explicitly (the embedded
+    /// key then only proves integrity and the connection is open to a man in the middle).
+    pub fn connect(
+        &mut self,
+        now: Instant,
+        to: A,
+        pinned: Option<RootPublicKey>,
+        insecure_accept_any_server_key: bool,
+    ) -> Result<(), ConnectError> {
+        let now = self.clock.observe(now);
+        if self.role != Role::Client {
+            return Err(ConnectError::NotAClient);
+        }
+        if pinned.is_none() && !insecure_accept_any_server_key {
+            return Err(ConnectError::NoPinnedKey);
+        }
+        if self.by_addr.contains_key(&to) {
+            return Err(ConnectError::AlreadyConnected);
+        }
+        if self.by_addr.len() >= self.cfg.max_connections {
+            return Err(ConnectError::TooManyConnections);
+        }
+        let eph = self.ephemeral();
+        let conn = Connection::connect(now, &self.cfg, &mut self.rng, pinned, eph);
+        let idx = self.insert(to, conn);
+        self.after_input(idx, now);
+        Ok(())
+    }
+
+    /// Closes the connection with `addr` gracefully (DISCONNECT, then a short linger). Its
+    /// `Disconnected` event is queued at once. Unknown addresses are ignored.
+    pub fn disconnect(&mut self, now: Instant, addr: &A) {
+        let now = self.clock.observe(now);
+        let Some(&idx) = self.by_addr.get(addr) else { return };
+        let Self { slots, events, arena, cfg, .. } = self;
+        let Some(slot) = slots[idx].as_mut() else { return };
+        let a = slot.addr.clone();
+        slot.conn.close(cfg, now, &mut |ev| push_event(events, arena, &a, ev));
+        self.after_input(idx, now);
+    }
+
+    /// Closes every connection (server shutdown: clients are told).
+    pub fn close_all(&mut self, now: Instant) {
+        let addrs: Vec<A> = self.by_addr.keys().cloned().collect();
+        for a in addrs {
+            self.disconnect(now, &a);
+        }
+    }
+
+    /// Forgets every connection at once, without telling peers.
+    pub fn abort_all(&mut self) {
+        for idx in 0..self.slots.len() {
+            if self.slots[idx].is_some() {
+                self.remove(idx);
+            }
+        }
+    }
+
+    /// Random bytes from the endpoint's generator (tokens for upper layers, tests).
+    pub fn fill_random(&mut self, out: &mut [u8]) {
+        self.rng.fill_bytes(out);
+    }
+}
+
+fn push_event<A: Clone>(events: &mut VecDeque<Event<A>>, arena: &mut Vec<u8>, addr: &A, ev: ConnEvent<'_>) {
+    if events.is_empty() {
+        arena.clear();
+    }
+    let addr = addr.clone();
+    events.push_back(match ev {
+        ConnEvent::Connected(token) => Event::Connected { addr, token },
+        ConnEvent::Message(seq, data) => {
+            let start = arena.len();
+            arena.extend_from_slice(data);
+            Event::Message { addr, seq: seq.get(), data: start..arena.len() }
+        }
+        ConnEvent::Settled(s) => Event::Settled { addr, callback: s.callback, acked: s.acked },
+        ConnEvent::Closed(reason) => Event::Disconnected { addr, reason },
+    });
+}
+
+impl CloseReason {
+    /// The ConnectionStatus a closed connection ends in (mpgameserver's numbering): DROPPED
+    /// after a timeout, DISCONNECTED otherwise.
+    pub const fn final_status(self) -> u8 {
+        match self {
+            Self::TimedOut => 5,
+            _ => 4,
+        }
+    }
+}
