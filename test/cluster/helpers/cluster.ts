@@ -70,7 +70,7 @@ export function capturingLogger(level = 'warn'): { logger: Logger; lines: Array<
   return { logger: pino({ level }, stream), lines };
 }
 
-export async function startCluster(config: RawConfig, opts: ClusterOptions = {}): Promise<Cluster> {
+export async function startCluster(config: Record<string, unknown>, opts: ClusterOptions = {}): Promise<Cluster> {
   return Cluster.start(config, { logger: quietLogger(), ...FAST, ...opts });
 }
 
