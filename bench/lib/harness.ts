@@ -6,7 +6,7 @@
  */
 import { Bench } from 'tinybench';
 import { firstDifference, type Comparable } from './agree.js';
-import type { ImplName, Implementation } from './impl.js';
+import { IMPL_NAMES, type ImplName, type Implementation } from './impl.js';
 import type { CaseResult, ImplResult, RunSettings, SuiteResult } from './results.js';
 import type { BenchCase, Runner, Suite } from './suite.js';
 
@@ -16,7 +16,7 @@ export type Log = (line: string) => void;
 /** Settings of the quick (CI smoke) and full modes. */
 export const SETTINGS: Record<'quick' | 'full', RunSettings> = {
   quick: { timeMs: 10, warmupMs: 2, rounds: 1, sampleTargetUs: 50 },
-  full: { timeMs: 300, warmupMs: 50, rounds: 3, sampleTargetUs: 200 },
+  full: { timeMs: 200, warmupMs: 30, rounds: 5, sampleTargetUs: 200 },
 };
 
 /** An implementation's part for one suite. */
@@ -155,6 +155,19 @@ export async function timeRunners(
   return out;
 }
 
+/**
+ * Speed-up of `r` over `plain`: the median over rounds of plain's time / r's time in the same
+ * round. Pairing rounds compares measurements taken seconds apart, so a slow phase of a shared
+ * machine affects both sides of most ratios.
+ */
+export function pairedRatio(plain: ImplResult, r: ImplResult): number {
+  const n = Math.min(plain.roundsNsPerOp.length, r.roundsNsPerOp.length);
+  if (n === 0) return plain.nsPerOp / r.nsPerOp;
+  const ratios: number[] = [];
+  for (let k = 0; k < n; k++) ratios.push(plain.roundsNsPerOp[k] / r.roundsNsPerOp[k]);
+  return median(ratios);
+}
+
 /** Formats nanoseconds for progress lines and tables. */
 export function formatNs(ns: number): string {
   if (ns >= 1e6) return `${(ns / 1e6).toFixed(2)} ms`;
@@ -178,11 +191,13 @@ export async function runSuite<I>(
   opts: RunSuiteOptions,
 ): Promise<SuiteResult> {
   const participants: Participant<I>[] = [];
-  const notMeasured: Partial<Record<ImplName, string>> = { ...unavailable };
-  for (const impl of impls) {
-    const part = suite.part(impl);
-    if (part === undefined) notMeasured[impl.name] = impl.missing ?? `no ${suite.name} part`;
-    else participants.push({ name: impl.name, part });
+  const notMeasured: Partial<Record<ImplName, string>> = {};
+  for (const name of IMPL_NAMES) {
+    const impl = impls.find((i) => i.name === name);
+    const part = impl && suite.part(impl);
+    if (impl && part !== undefined) participants.push({ name, part });
+    else if (impl) notMeasured[name] = impl.missing ?? `no ${suite.name} part`;
+    else if (unavailable[name]) notMeasured[name] = unavailable[name];
   }
   const cases = suite.cases.filter((c) => !opts.filter || `${suite.name}/${c.id}`.includes(opts.filter));
   const result: SuiteResult = { name: suite.name, title: suite.title, description: suite.description, notMeasured, cases: [] };
@@ -213,7 +228,7 @@ export async function runSuite<I>(
     const plain = cr.results.plain;
     const parts: string[] = [];
     for (const [name, r] of Object.entries(cr.results) as [ImplName, ImplResult][]) {
-      if (plain) cr.ratios[name] = plain.nsPerOp / r.nsPerOp;
+      if (plain) cr.ratios[name] = pairedRatio(plain, r);
       const ratio = name !== 'plain' && cr.ratios[name] !== undefined ? ` (${cr.ratios[name].toFixed(2)}×)` : '';
       parts.push(`${name} ${formatNs(r.nsPerOp)}/op${ratio}`);
     }

@@ -50,7 +50,10 @@ export interface CaseResult {
   itemUnit: string;
   agreement: AgreementResult;
   results: Partial<Record<ImplName, ImplResult>>;
-  /** Speed-up over plain: plain's ns per op / this implementation's (2 = twice as fast). */
+  /**
+   * Speed-up over plain (2 = twice as fast): the median over rounds of plain's time / this
+   * implementation's time in the same round.
+   */
   ratios: Partial<Record<ImplName, number>>;
 }
 

@@ -13,7 +13,7 @@ import { loadImplementations } from '../../bench/impls/index.js';
 import { plainImplementation } from '../../bench/impls/plain.js';
 import { firstDifference } from '../../bench/lib/agree.js';
 import { buildHeaders, buildMessages, makeInMessages, makeSlots, readInMessages, slotCopies } from '../../bench/lib/buffers.js';
-import { checkCase, runSuite, SETTINGS } from '../../bench/lib/harness.js';
+import { checkCase, pairedRatio, runSuite, SETTINGS } from '../../bench/lib/harness.js';
 import { HEADER_FIELDS, Status, type CodecImpl, type Implementation } from '../../bench/lib/impl.js';
 import { parseCli } from '../../bench/lib/main.js';
 import { parseSpeedOutput } from '../../bench/lib/openssl.js';
@@ -126,6 +126,12 @@ describe('harness', () => {
     const outcome = checkCase(c, [{ name: 'plain', part: lying }]);
     expect(outcome.passed).toEqual([]);
     expect(outcome.failed.plain).toMatch(/check failed/);
+  });
+
+  it('ratios pair the rounds: a slow round hits both sides', () => {
+    const r = (rounds: number[]) => ({ nsPerOp: 0, opsPerSec: 0, nsPerItem: 0, itemsPerSec: 0, roundsNsPerOp: rounds, p50NsPerOp: 0, rmePercent: 0, samples: 0, opsPerSample: 1 });
+    // round 2 was slow for both; per-round ratios 10, 10, 10, 2, 10
+    expect(pairedRatio(r([100, 300, 100, 100, 100]), r([10, 30, 10, 50, 10]))).toBe(10);
   });
 
   it('parses openssl speed -mr output', () => {
