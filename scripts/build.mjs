@@ -95,8 +95,11 @@ function buildWasm() {
   writeFileSync(join(outDir, 'package.json'), '{ "type": "commonjs" }\n');
   const wasmFile = join(outDir, 'gamewire_wasm_bg.wasm');
   if (existsSync(bin('wasm-opt'))) {
-    run(bin('wasm-opt'), ['-O3', '--enable-bulk-memory', '--enable-nontrapping-float-to-int', '--enable-sign-ext',
-      '--enable-mutable-globals', wasmFile, '-o', wasmFile]);
+    // Exactly the features rustc and wasm-bindgen emit (externref tables, multi-value returns,
+    // bulk memory, ...), all of which Node 20 runs; `--all-features` would let wasm-opt use
+    // newer ones that Node 20's V8 cannot load.
+    const features = ['bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals', 'reference-types', 'multivalue'];
+    run(bin('wasm-opt'), ['-O3', ...features.map((f) => `--enable-${f}`), wasmFile, '-o', wasmFile]);
   }
 }
 

@@ -5,3 +5,4 @@
 export * from './backend/index.js';
 export * from './errors.js';
 export { VERSION } from './version.js';
+export * from './net/index.js';

@@ -1,5 +1,31 @@
-import { DecodeError } from '../errors.js';
-import type { Backend, BackendName, Binding, WireHeader } from './types.js';
+import { BackendLoadError, DecodeError } from '../errors.js';
+import { nativeEngines, type NativeBinding } from './native.js';
+import type { Backend, BackendName, Binding, EngineLayout, WireHeader } from './types.js';
+import { wasmEngines, type WasmBinding } from './wasm.js';
+
+/** The layouts this TypeScript was written against; a binding built from other sources is refused. */
+const EXPECTED_EVENT_HEAD = 16;
+const EXPECTED_TRANSMIT_META = 12;
+const EXPECTED_CONFIG = [
+  'sendInterval', 'keepAliveInterval', 'messageTimeout', 'connectionTimeout', 'tempConnectionTimeout',
+  'handshakeRetransmit', 'connectTimeout', 'maxDatagram', 'maxConnections', 'maxPendingHandshakes',
+  'handshakesPerSecond', 'messageWindow', 'packetWindow', 'maxCtimeAge', 'maxMessageSize',
+  'maxReassemblyBytesPerConnection', 'maxReassemblyBytesTotal', 'maxQueuedMessages', 'unixMillisAtZero',
+];
+
+function checkLayout(name: BackendName, path: string, json: string): EngineLayout {
+  const layout = JSON.parse(json) as EngineLayout;
+  const same =
+    layout.eventHead === EXPECTED_EVENT_HEAD &&
+    layout.transmitMeta === EXPECTED_TRANSMIT_META &&
+    JSON.stringify(layout.config) === JSON.stringify(EXPECTED_CONFIG);
+  if (!same) {
+    throw new BackendLoadError(
+      `the ${name} backend at ${path} was built from other sources than this TypeScript (flat layouts differ): rebuild it with \`npm run build:${name}\``,
+    );
+  }
+  return layout;
+}
 
 const HEADER_ERRORS: Record<number, [code: string, message: string]> = {
   1: ['ERR_HEADER_TOO_SHORT', 'datagram shorter than the 20-byte header'],
@@ -12,7 +38,18 @@ const HEADER_ERRORS: Record<number, [code: string, message: string]> = {
 export function createBackend(name: BackendName, path: string, binding: Binding): Backend {
   const fields = new Uint32Array(8);
   const fieldBytes = new Uint8Array(fields.buffer);
+  const raw = binding as Binding & { layout(): string };
+  const layout = checkLayout(name, path, raw.layout());
+  const engines =
+    name === 'native'
+      ? nativeEngines(binding as NativeBinding, layout.stats.length)
+      : wasmEngines(binding as WasmBinding, layout.stats.length);
   return {
+    layout,
+    defaultConfig: engines.defaultConfig,
+    createServer: engines.createServer,
+    createClient: engines.createClient,
+    keys: engines.keys,
     name,
     path,
     binding,

@@ -59,6 +59,92 @@ export interface SeqOps {
   newerThan(a: number, b: number): boolean;
 }
 
+/** The flat layouts a binding was built with (`gamewire_core::abi::layout_json`). */
+export interface EngineLayout {
+  /** Names of the flat configuration array, in order. */
+  config: string[];
+  /** Names of the flat statistics array, in order. */
+  stats: string[];
+  /** Bytes of an event record's head. */
+  eventHead: number;
+  /** Bytes of a transmit descriptor. */
+  transmitMeta: number;
+  /** Room a datagram needs in the output buffer. */
+  transmitRoom: number;
+}
+
+/**
+ * A protocol engine (`gamewire_core::abi::FlatEngine`): an endpoint keyed by small integer peer
+ * ids, fed and drained through typed arrays. Views returned by the `*View` methods may be
+ * replaced after a call into the engine (WebAssembly memory can grow): fetch them again after
+ * each call rather than keeping them.
+ */
+export interface Engine {
+  /** The backend this engine runs on. */
+  readonly backend: BackendName;
+  /** Datagrams one `handle` call takes at most. */
+  readonly inCapacity: number;
+  /** Where received datagrams are written before `handle` (up to 2048 bytes each). */
+  inView(): Uint8Array;
+  /** (peer, offset, length) triples describing the datagrams in `inView()`. */
+  inMetaView(): Uint32Array;
+  /** Handles `count` datagrams described by `inMetaView()`; returns how many were accepted. */
+  handle(now: number, count: number): number;
+  /** Runs the timers (retries, keep-alives, timeouts). */
+  tick(now: number): void;
+  /** Writes due datagrams to `outView()`, (peer, offset, length) to `outMetaView()`; returns how many. */
+  transmit(now: number): number;
+  outView(): Uint8Array;
+  outMetaView(): Uint32Array;
+  /** Writes queued events to `eventView()`; returns the bytes written (0 = none). */
+  events(): number;
+  eventView(): Uint8Array;
+  /** Queues a message (0, or a negative code). */
+  send(now: number, peer: number, data: Uint8Array, mode: number, callback: number): number;
+  /** Queues one message to many peers, without callbacks; returns how many accepted it. */
+  broadcast(now: number, peers: Uint32Array, data: Uint8Array, mode: number): number;
+  /** Client: starts connecting to `peer` (0, or a negative code). */
+  connect(now: number, peer: number, pinnedSpki: Uint8Array | null, insecure: boolean): number;
+  /** Closes one connection gracefully. */
+  disconnect(now: number, peer: number): void;
+  /** Closes every connection gracefully. */
+  closeAll(now: number): void;
+  /** Forgets every connection without telling peers. */
+  abortAll(): void;
+  /** 0 none, 1 connecting, 2 connected, 3 disconnecting. */
+  status(peer: number): number;
+  token(peer: number): number;
+  /** Seconds; -1 if unknown. */
+  latency(peer: number): number;
+  connectionCount(): number;
+  /** Statistics of one connection in `layout.stats` order, or null if unknown. */
+  connectionStats(peer: number): Float64Array | null;
+  /** Endpoint-wide statistics in `layout.stats` order. */
+  stats(): Float64Array;
+  countBlocked(bytes: number): void;
+  /** The next deadline (same clock as `now`), or -1. */
+  nextTimeout(): number;
+  setConfig(config: Float64Array): void;
+  /** The server's root public key as SPKI DER (empty for a client). */
+  rootPublicSpki(): Uint8Array;
+}
+
+/** P-256 key helpers (PEM interchangeable with mpgameserver's). */
+export interface KeyOps {
+  /** A fresh root key, PKCS#8 DER. */
+  generate(): Uint8Array;
+  /** PKCS#8 DER from PEM (PKCS#8 or SEC1). */
+  fromPem(pem: string): Uint8Array;
+  /** PKCS#8 PEM from PKCS#8 DER. */
+  toPem(pkcs8: Uint8Array): string;
+  /** The SPKI DER public key of a PKCS#8 DER private key. */
+  publicOf(pkcs8: Uint8Array): Uint8Array;
+  /** SPKI DER from a PEM public key. */
+  publicFromPem(pem: string): Uint8Array;
+  /** SPKI PEM from SPKI DER. */
+  publicToPem(spki: Uint8Array): string;
+}
+
 /** A loaded backend: the same API whichever binding is underneath. */
 export interface Backend {
   /** Which binding this is. */
@@ -81,4 +167,14 @@ export interface Backend {
    *   `ERR_HEADER_BAD_MAGIC` or `ERR_HEADER_WRONG_DIRECTION`.
    */
   decodeHeader(datagram: Uint8Array, side: 'server' | 'client'): WireHeader;
+  /** The flat layouts of this build. */
+  readonly layout: EngineLayout;
+  /** The default configuration, flat (`layout.config` order). */
+  defaultConfig(): Float64Array;
+  /** A server engine. `rootPkcs8` null = a fresh root key; `seed` (32 bytes) fixes the RNG. */
+  createServer(config: Float64Array, rootPkcs8: Uint8Array | null, seed?: Uint8Array): Engine;
+  /** A client engine (one or many outgoing connections). */
+  createClient(config: Float64Array, seed?: Uint8Array): Engine;
+  /** Key helpers. */
+  readonly keys: KeyOps;
 }

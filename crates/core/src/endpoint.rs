@@ -274,9 +274,14 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
 
     /// Counts a datagram the I/O driver dropped before handing it over (block list).
     pub fn count_blocked(&mut self, bytes: usize) {
+        self.count_dropped(DropReason::Blocked, bytes);
+    }
+
+    /// Counts a datagram the I/O driver dropped itself (blocked, or too large to hand over).
+    pub fn count_dropped(&mut self, reason: DropReason, bytes: usize) {
         self.own.datagrams_in += 1;
         self.own.bytes_in += bytes as u64;
-        self.own.count_drop(DropReason::Blocked);
+        self.own.count_drop(reason);
     }
 
     // ---- input ----------------------------------------------------------------------------

@@ -95,3 +95,206 @@ fn header_from_fields(f: &[u32]) -> Result<Header> {
 fn header_to_fields(h: &Header) -> [u32; 8] {
     abi::header_to_fields(h)
 }
+
+// ---- the engine ---------------------------------------------------------------------------------
+
+/// Description of every flat layout (JSON), checked by the TypeScript loader.
+#[napi]
+pub fn layout() -> String {
+    abi::layout_json()
+}
+
+/// The default configuration, flat.
+#[napi]
+pub fn default_config() -> Float64Array {
+    Float64Array::new(abi::config_to_flat(&gamewire_core::Config::default()))
+}
+
+/// A fresh root key, PKCS#8 DER.
+#[napi]
+pub fn key_generate() -> Uint8Array {
+    Uint8Array::new(abi::key_generate())
+}
+
+/// PKCS#8 DER of a PEM private key (PKCS#8 or SEC1).
+#[napi]
+pub fn key_from_pem(pem: String) -> Result<Uint8Array> {
+    abi::key_from_pem(&pem).map(Uint8Array::new).map_err(invalid)
+}
+
+/// PKCS#8 PEM of a PKCS#8 DER private key.
+#[napi]
+pub fn key_to_pem(der: &[u8]) -> Result<String> {
+    abi::key_to_pem(der).map_err(invalid)
+}
+
+/// SPKI DER public key of a PKCS#8 DER private key.
+#[napi]
+pub fn key_public(der: &[u8]) -> Result<Uint8Array> {
+    abi::key_public(der).map(Uint8Array::new).map_err(invalid)
+}
+
+/// SPKI DER of a PEM public key.
+#[napi]
+pub fn public_key_from_pem(pem: String) -> Result<Uint8Array> {
+    abi::public_key_from_pem(&pem).map(Uint8Array::new).map_err(invalid)
+}
+
+/// SPKI PEM of an SPKI DER public key.
+#[napi]
+pub fn public_key_to_pem(spki: &[u8]) -> Result<String> {
+    abi::public_key_to_pem(spki).map_err(invalid)
+}
+
+/// A gamewire endpoint (`gamewire_core::abi::FlatEngine`): buffers are the caller's.
+#[napi]
+pub struct Engine {
+    inner: abi::FlatEngine,
+}
+
+#[napi]
+impl Engine {
+    /// A server engine; `rootPkcs8` empty = a fresh key; `seed` (32 bytes) fixes the RNG.
+    #[napi(factory)]
+    pub fn server(config: &[f64], root_pkcs8: &[u8], seed: &[u8]) -> Result<Self> {
+        abi::FlatEngine::server(config, root_pkcs8, seed).map(|inner| Self { inner }).map_err(invalid)
+    }
+
+    /// A client engine.
+    #[napi(factory)]
+    pub fn client(config: &[f64], seed: &[u8]) -> Result<Self> {
+        abi::FlatEngine::client(config, seed).map(|inner| Self { inner }).map_err(invalid)
+    }
+
+    /// Replaces the configuration.
+    #[napi]
+    pub fn set_config(&mut self, config: &[f64]) -> Result<()> {
+        self.inner.set_config(config).map_err(invalid)
+    }
+
+    /// The root public key (SPKI DER; empty for a client).
+    #[napi]
+    pub fn root_public_spki(&self) -> Uint8Array {
+        Uint8Array::new(self.inner.root_public_spki())
+    }
+
+    /// Handles `count` datagrams of `buf` described by `meta` (peer, offset, len triples).
+    #[napi]
+    pub fn handle(&mut self, now: f64, mut buf: BufferSlice, meta: &[u32], count: u32) -> u32 {
+        self.inner.handle(now, &mut buf, meta, count as usize)
+    }
+
+    /// Runs the timers.
+    #[napi]
+    pub fn tick(&mut self, now: f64) {
+        self.inner.tick(now);
+    }
+
+    /// Writes due datagrams into `out` and (peer, offset, len) triples into `meta`.
+    #[napi]
+    pub fn transmit(&mut self, now: f64, mut out: BufferSlice, mut meta: BufferSlice) -> u32 {
+        self.inner.transmit(now, &mut out, &mut meta)
+    }
+
+    /// Writes queued events into `out`; returns the bytes written.
+    #[napi]
+    pub fn events(&mut self, mut out: BufferSlice) -> u32 {
+        self.inner.events(&mut out)
+    }
+
+    /// Room the next event needs when it did not fit (0 if none waits).
+    #[napi]
+    pub fn pending_event_size(&self) -> u32 {
+        self.inner.pending_event_size()
+    }
+
+    /// Queues a message; 0 or a negative code.
+    #[napi]
+    pub fn send(&mut self, now: f64, peer: u32, data: &[u8], mode: i32, callback: u32) -> i32 {
+        self.inner.send(now, peer, data, mode, callback)
+    }
+
+    /// Queues one message to many peers; returns how many accepted it.
+    #[napi]
+    pub fn broadcast(&mut self, now: f64, peers: &[u32], data: &[u8], mode: i32) -> u32 {
+        self.inner.broadcast(now, peers, data, mode)
+    }
+
+    /// Queues a batch of message records; one result code per record into `results`.
+    #[napi]
+    pub fn send_batch(&mut self, now: f64, cmds: &[u8], count: u32, mut results: BufferSlice) -> u32 {
+        self.inner.send_batch(now, cmds, count as usize, &mut results)
+    }
+
+    /// Client: connects to `peer`; 0 or a negative code.
+    #[napi]
+    pub fn connect(&mut self, now: f64, peer: u32, pinned_spki: &[u8], insecure: bool) -> i32 {
+        self.inner.connect(now, peer, pinned_spki, insecure)
+    }
+
+    /// Closes the connection with `peer` gracefully.
+    #[napi]
+    pub fn disconnect(&mut self, now: f64, peer: u32) {
+        self.inner.disconnect(now, peer);
+    }
+
+    /// Closes every connection gracefully.
+    #[napi]
+    pub fn close_all(&mut self, now: f64) {
+        self.inner.close_all(now);
+    }
+
+    /// Forgets every connection.
+    #[napi]
+    pub fn abort_all(&mut self) {
+        self.inner.abort_all();
+    }
+
+    /// 0 none, 1 connecting, 2 connected, 3 disconnecting.
+    #[napi]
+    pub fn status(&self, peer: u32) -> u32 {
+        self.inner.status(peer)
+    }
+
+    /// The session token.
+    #[napi]
+    pub fn token(&self, peer: u32) -> u32 {
+        self.inner.token(peer)
+    }
+
+    /// Latency in seconds (-1 unknown).
+    #[napi]
+    pub fn latency(&self, peer: u32) -> f64 {
+        self.inner.latency(peer)
+    }
+
+    /// Connections, handshakes included.
+    #[napi]
+    pub fn connection_count(&self) -> u32 {
+        self.inner.connection_count()
+    }
+
+    /// Writes a connection's statistics (f64 LE) into `out`.
+    #[napi]
+    pub fn connection_stats(&self, peer: u32, mut out: BufferSlice) -> bool {
+        self.inner.connection_stats(peer, &mut out)
+    }
+
+    /// Writes the endpoint's statistics (f64 LE) into `out`.
+    #[napi]
+    pub fn stats(&self, mut out: BufferSlice) -> bool {
+        self.inner.stats(&mut out)
+    }
+
+    /// Counts a datagram the driver's block list dropped.
+    #[napi]
+    pub fn count_blocked(&mut self, bytes: u32) {
+        self.inner.count_blocked(bytes);
+    }
+
+    /// The next deadline in caller milliseconds, or -1.
+    #[napi]
+    pub fn next_timeout(&self) -> f64 {
+        self.inner.next_timeout()
+    }
+}

@@ -76,3 +76,328 @@ pub fn decode_header(buf: &[u8], as_server: bool, out: &mut [u8]) -> Result<u32,
         Err(e) => Ok(abi::header_error_code(e)),
     }
 }
+
+// ---- the engine ---------------------------------------------------------------------------------
+
+/// The module's linear memory, for the typed-array views over the engine's buffers. (Not named
+/// `memory`: that is the name of the memory export itself.)
+#[wasm_bindgen(js_name = wasmMemory)]
+pub fn wasm_memory() -> JsValue {
+    wasm_bindgen::memory()
+}
+
+/// Description of every flat layout (JSON), checked by the TypeScript loader.
+#[wasm_bindgen]
+pub fn layout() -> String {
+    abi::layout_json()
+}
+
+/// The default configuration, flat.
+#[wasm_bindgen(js_name = defaultConfig)]
+pub fn default_config() -> Vec<f64> {
+    abi::config_to_flat(&gamewire_core::Config::default())
+}
+
+fn js_err(e: String) -> JsError {
+    JsError::new(&e)
+}
+
+/// A fresh root key, PKCS#8 DER.
+#[wasm_bindgen(js_name = keyGenerate)]
+pub fn key_generate() -> Vec<u8> {
+    abi::key_generate()
+}
+
+/// PKCS#8 DER of a PEM private key (PKCS#8 or SEC1).
+#[wasm_bindgen(js_name = keyFromPem)]
+pub fn key_from_pem(pem: &str) -> Result<Vec<u8>, JsError> {
+    abi::key_from_pem(pem).map_err(js_err)
+}
+
+/// PKCS#8 PEM of a PKCS#8 DER private key.
+#[wasm_bindgen(js_name = keyToPem)]
+pub fn key_to_pem(der: &[u8]) -> Result<String, JsError> {
+    abi::key_to_pem(der).map_err(js_err)
+}
+
+/// SPKI DER public key of a PKCS#8 DER private key.
+#[wasm_bindgen(js_name = keyPublic)]
+pub fn key_public(der: &[u8]) -> Result<Vec<u8>, JsError> {
+    abi::key_public(der).map_err(js_err)
+}
+
+/// SPKI DER of a PEM public key.
+#[wasm_bindgen(js_name = publicKeyFromPem)]
+pub fn public_key_from_pem(pem: &str) -> Result<Vec<u8>, JsError> {
+    abi::public_key_from_pem(pem).map_err(js_err)
+}
+
+/// SPKI PEM of an SPKI DER public key.
+#[wasm_bindgen(js_name = publicKeyToPem)]
+pub fn public_key_to_pem(spki: &[u8]) -> Result<String, JsError> {
+    abi::public_key_to_pem(spki).map_err(js_err)
+}
+
+/// Datagrams one `handle` call takes at most.
+const IN_DATAGRAMS: usize = 256;
+/// Datagrams one `transmit` call writes at most.
+const OUT_DATAGRAMS: usize = 128;
+const EVENT_BYTES: usize = 256 * 1024;
+const COMMAND_BYTES: usize = 256 * 1024;
+
+/// A gamewire endpoint whose I/O buffers live in this module's memory: JavaScript writes
+/// datagrams and commands into them through views (see the `*Ptr` getters) and reads results
+/// the same way, so nothing is copied across the boundary per datagram.
+#[wasm_bindgen]
+pub struct Engine {
+    inner: abi::FlatEngine,
+    in_buf: Vec<u8>,
+    in_meta: Vec<u32>,
+    out_buf: Vec<u8>,
+    out_meta: Vec<u8>,
+    ev_buf: Vec<u8>,
+    cmd_buf: Vec<u8>,
+    results: Vec<u8>,
+    stats_buf: Vec<u8>,
+}
+
+fn ptr(v: &[u8]) -> u32 {
+    v.as_ptr() as usize as u32
+}
+
+impl Engine {
+    fn with(inner: abi::FlatEngine) -> Self {
+        Self {
+            inner,
+            in_buf: vec![0; IN_DATAGRAMS * abi::TRANSMIT_ROOM],
+            in_meta: vec![0; IN_DATAGRAMS * 3],
+            out_buf: vec![0; OUT_DATAGRAMS * abi::TRANSMIT_ROOM],
+            out_meta: vec![0; OUT_DATAGRAMS * abi::TRANSMIT_META],
+            ev_buf: vec![0; EVENT_BYTES],
+            cmd_buf: vec![0; COMMAND_BYTES],
+            results: vec![0; COMMAND_BYTES / 16],
+            stats_buf: vec![0; 8 * 64],
+        }
+    }
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// A server engine; `rootPkcs8` empty = a fresh key; `seed` (32 bytes) fixes the RNG.
+    pub fn server(config: &[f64], root_pkcs8: &[u8], seed: &[u8]) -> Result<Engine, JsError> {
+        abi::FlatEngine::server(config, root_pkcs8, seed).map(Self::with).map_err(js_err)
+    }
+
+    /// A client engine.
+    pub fn client(config: &[f64], seed: &[u8]) -> Result<Engine, JsError> {
+        abi::FlatEngine::client(config, seed).map(Self::with).map_err(js_err)
+    }
+
+    /// Replaces the configuration.
+    #[wasm_bindgen(js_name = setConfig)]
+    pub fn set_config(&mut self, config: &[f64]) -> Result<(), JsError> {
+        self.inner.set_config(config).map_err(js_err)
+    }
+
+    /// The root public key (SPKI DER; empty for a client).
+    #[wasm_bindgen(js_name = rootPublicSpki)]
+    pub fn root_public_spki(&self) -> Vec<u8> {
+        self.inner.root_public_spki()
+    }
+
+    /// Address and size of the input datagram buffer.
+    #[wasm_bindgen(js_name = inBufPtr)]
+    pub fn in_buf_ptr(&self) -> u32 {
+        ptr(&self.in_buf)
+    }
+    /// Input buffer size in bytes.
+    #[wasm_bindgen(js_name = inBufLen)]
+    pub fn in_buf_len(&self) -> u32 {
+        self.in_buf.len() as u32
+    }
+    /// Address of the input meta array (u32 triples).
+    #[wasm_bindgen(js_name = inMetaPtr)]
+    pub fn in_meta_ptr(&self) -> u32 {
+        self.in_meta.as_ptr() as usize as u32
+    }
+    /// Datagrams the input buffers hold.
+    #[wasm_bindgen(js_name = inCapacity)]
+    pub fn in_capacity(&self) -> u32 {
+        IN_DATAGRAMS as u32
+    }
+    /// Address of the output datagram buffer.
+    #[wasm_bindgen(js_name = outBufPtr)]
+    pub fn out_buf_ptr(&self) -> u32 {
+        ptr(&self.out_buf)
+    }
+    /// Output buffer size.
+    #[wasm_bindgen(js_name = outBufLen)]
+    pub fn out_buf_len(&self) -> u32 {
+        self.out_buf.len() as u32
+    }
+    /// Address of the output meta array.
+    #[wasm_bindgen(js_name = outMetaPtr)]
+    pub fn out_meta_ptr(&self) -> u32 {
+        ptr(&self.out_meta)
+    }
+    /// Output meta size in bytes.
+    #[wasm_bindgen(js_name = outMetaLen)]
+    pub fn out_meta_len(&self) -> u32 {
+        self.out_meta.len() as u32
+    }
+    /// Address of the event buffer (it may move when it grows: re-read after `events`).
+    #[wasm_bindgen(js_name = evBufPtr)]
+    pub fn ev_buf_ptr(&self) -> u32 {
+        ptr(&self.ev_buf)
+    }
+    /// Event buffer size.
+    #[wasm_bindgen(js_name = evBufLen)]
+    pub fn ev_buf_len(&self) -> u32 {
+        self.ev_buf.len() as u32
+    }
+    /// Address of the command buffer.
+    #[wasm_bindgen(js_name = cmdBufPtr)]
+    pub fn cmd_buf_ptr(&self) -> u32 {
+        ptr(&self.cmd_buf)
+    }
+    /// Command buffer size.
+    #[wasm_bindgen(js_name = cmdBufLen)]
+    pub fn cmd_buf_len(&self) -> u32 {
+        self.cmd_buf.len() as u32
+    }
+    /// Address of the per-command result codes (i8).
+    #[wasm_bindgen(js_name = resultsPtr)]
+    pub fn results_ptr(&self) -> u32 {
+        ptr(&self.results)
+    }
+    /// Address of the statistics output (f64).
+    #[wasm_bindgen(js_name = statsPtr)]
+    pub fn stats_ptr(&self) -> u32 {
+        ptr(&self.stats_buf)
+    }
+
+    /// Handles `count` datagrams from the input buffers.
+    pub fn handle(&mut self, now: f64, count: u32) -> u32 {
+        let n = (count as usize).min(IN_DATAGRAMS);
+        self.inner.handle(now, &mut self.in_buf, &self.in_meta, n)
+    }
+
+    /// Runs the timers.
+    pub fn tick(&mut self, now: f64) {
+        self.inner.tick(now);
+    }
+
+    /// Writes due datagrams into the output buffers; returns how many.
+    pub fn transmit(&mut self, now: f64) -> u32 {
+        self.inner.transmit(now, &mut self.out_buf, &mut self.out_meta)
+    }
+
+    /// Writes queued events into the event buffer (growing it for an event larger than it);
+    /// returns the bytes written.
+    pub fn events(&mut self) -> u32 {
+        let need = self.inner.pending_event_size() as usize;
+        if need > self.ev_buf.len() {
+            self.ev_buf.resize(need.next_power_of_two(), 0);
+        }
+        self.inner.events(&mut self.ev_buf)
+    }
+
+    /// Room the next event needs when it did not fit (0 if none waits).
+    #[wasm_bindgen(js_name = pendingEventSize)]
+    pub fn pending_event_size(&self) -> u32 {
+        self.inner.pending_event_size()
+    }
+
+    /// Queues a message; 0 or a negative code.
+    pub fn send(&mut self, now: f64, peer: u32, data: &[u8], mode: i32, callback: u32) -> i32 {
+        self.inner.send(now, peer, data, mode, callback)
+    }
+
+    /// Queues the message stored at the start of the command buffer (`len` bytes) to `peer`.
+    #[wasm_bindgen(js_name = sendFromCmd)]
+    pub fn send_from_cmd(&mut self, now: f64, peer: u32, len: u32, mode: i32, callback: u32) -> i32 {
+        let len = (len as usize).min(self.cmd_buf.len());
+        let Self { inner, cmd_buf, .. } = self;
+        inner.send(now, peer, &cmd_buf[..len], mode, callback)
+    }
+
+    /// Queues one message to many peers; returns how many accepted it.
+    pub fn broadcast(&mut self, now: f64, peers: &[u32], data: &[u8], mode: i32) -> u32 {
+        self.inner.broadcast(now, peers, data, mode)
+    }
+
+    /// Queues `count` message records from the command buffer; results into the results buffer.
+    #[wasm_bindgen(js_name = sendBatch)]
+    pub fn send_batch(&mut self, now: f64, count: u32) -> u32 {
+        let Self { inner, cmd_buf, results, .. } = self;
+        inner.send_batch(now, cmd_buf, count as usize, results)
+    }
+
+    /// Client: connects to `peer`; 0 or a negative code.
+    pub fn connect(&mut self, now: f64, peer: u32, pinned_spki: &[u8], insecure: bool) -> i32 {
+        self.inner.connect(now, peer, pinned_spki, insecure)
+    }
+
+    /// Closes the connection with `peer` gracefully.
+    pub fn disconnect(&mut self, now: f64, peer: u32) {
+        self.inner.disconnect(now, peer);
+    }
+
+    /// Closes every connection gracefully.
+    #[wasm_bindgen(js_name = closeAll)]
+    pub fn close_all(&mut self, now: f64) {
+        self.inner.close_all(now);
+    }
+
+    /// Forgets every connection.
+    #[wasm_bindgen(js_name = abortAll)]
+    pub fn abort_all(&mut self) {
+        self.inner.abort_all();
+    }
+
+    /// 0 none, 1 connecting, 2 connected, 3 disconnecting.
+    pub fn status(&self, peer: u32) -> u32 {
+        self.inner.status(peer)
+    }
+
+    /// The session token.
+    pub fn token(&self, peer: u32) -> u32 {
+        self.inner.token(peer)
+    }
+
+    /// Latency in seconds (-1 unknown).
+    pub fn latency(&self, peer: u32) -> f64 {
+        self.inner.latency(peer)
+    }
+
+    /// Connections, handshakes included.
+    #[wasm_bindgen(js_name = connectionCount)]
+    pub fn connection_count(&self) -> u32 {
+        self.inner.connection_count()
+    }
+
+    /// Writes a connection's statistics into the stats buffer.
+    #[wasm_bindgen(js_name = connectionStats)]
+    pub fn connection_stats(&mut self, peer: u32) -> bool {
+        let Self { inner, stats_buf, .. } = self;
+        inner.connection_stats(peer, stats_buf)
+    }
+
+    /// Writes the endpoint's statistics into the stats buffer.
+    pub fn stats(&mut self) -> bool {
+        let Self { inner, stats_buf, .. } = self;
+        inner.stats(stats_buf)
+    }
+
+    /// Counts a datagram the driver's block list dropped.
+    #[wasm_bindgen(js_name = countBlocked)]
+    pub fn count_blocked(&mut self, bytes: u32) {
+        self.inner.count_blocked(bytes);
+    }
+
+    /// The next deadline in caller milliseconds, or -1.
+    #[wasm_bindgen(js_name = nextTimeout)]
+    pub fn next_timeout(&self) -> f64 {
+        self.inner.next_timeout()
+    }
+}

@@ -1,0 +1,137 @@
+/**
+ * The N-API backend's engine adapter: JavaScript owns the I/O buffers and passes them on each call
+ * (napi reads them in place; nothing is copied).
+ */
+import type { Binding, Engine, KeyOps } from './types.js';
+
+interface NativeEngine {
+  setConfig(config: Float64Array): void;
+  rootPublicSpki(): Uint8Array;
+  handle(now: number, buf: Uint8Array, meta: Uint32Array, count: number): number;
+  tick(now: number): void;
+  transmit(now: number, out: Uint8Array, meta: Uint8Array): number;
+  events(out: Uint8Array): number;
+  pendingEventSize(): number;
+  send(now: number, peer: number, data: Uint8Array, mode: number, callback: number): number;
+  broadcast(now: number, peers: Uint32Array, data: Uint8Array, mode: number): number;
+  connect(now: number, peer: number, pinned: Uint8Array, insecure: boolean): number;
+  disconnect(now: number, peer: number): void;
+  closeAll(now: number): void;
+  abortAll(): void;
+  status(peer: number): number;
+  token(peer: number): number;
+  latency(peer: number): number;
+  connectionCount(): number;
+  connectionStats(peer: number, out: Uint8Array): boolean;
+  stats(out: Uint8Array): boolean;
+  countBlocked(bytes: number): void;
+  nextTimeout(): number;
+}
+
+/** What the N-API addon exports beyond the common `Binding`. */
+export interface NativeBinding extends Binding {
+  layout(): string;
+  defaultConfig(): Float64Array;
+  keyGenerate(): Uint8Array;
+  keyFromPem(pem: string): Uint8Array;
+  keyToPem(der: Uint8Array): string;
+  keyPublic(der: Uint8Array): Uint8Array;
+  publicKeyFromPem(pem: string): Uint8Array;
+  publicKeyToPem(spki: Uint8Array): string;
+  Engine: {
+    server(config: Float64Array, root: Uint8Array, seed: Uint8Array): NativeEngine;
+    client(config: Float64Array, seed: Uint8Array): NativeEngine;
+  };
+}
+
+const IN_DATAGRAMS = 256;
+const OUT_DATAGRAMS = 128;
+const ROOM = 2048;
+const EMPTY = new Uint8Array(0);
+
+class NativeEngineAdapter implements Engine {
+  readonly backend = 'native' as const;
+  readonly inCapacity = IN_DATAGRAMS;
+  private readonly inBuf = Buffer.allocUnsafe(IN_DATAGRAMS * ROOM);
+  private readonly inMeta = new Uint32Array(IN_DATAGRAMS * 3);
+  private readonly outBuf = Buffer.allocUnsafe(OUT_DATAGRAMS * ROOM);
+  private readonly outMeta = new Uint32Array(OUT_DATAGRAMS * 3);
+  private readonly outMetaBytes = new Uint8Array(this.outMeta.buffer);
+  private evBuf = Buffer.allocUnsafe(256 * 1024);
+  private readonly statsOut: Float64Array;
+  private readonly statsBytes: Uint8Array;
+
+  constructor(private readonly e: NativeEngine, statsLen: number) {
+    this.statsOut = new Float64Array(statsLen);
+    this.statsBytes = new Uint8Array(this.statsOut.buffer);
+  }
+
+  inView(): Uint8Array { return this.inBuf; }
+  inMetaView(): Uint32Array { return this.inMeta; }
+  outView(): Uint8Array { return this.outBuf; }
+  outMetaView(): Uint32Array { return this.outMeta; }
+  eventView(): Uint8Array { return this.evBuf; }
+
+  handle(now: number, count: number): number {
+    return this.e.handle(now, this.inBuf, this.inMeta, count);
+  }
+  tick(now: number): void { this.e.tick(now); }
+  transmit(now: number): number { return this.e.transmit(now, this.outBuf, this.outMetaBytes); }
+  events(): number {
+    const n = this.e.events(this.evBuf);
+    if (n === 0) {
+      const need = this.e.pendingEventSize();
+      if (need > this.evBuf.length) {
+        this.evBuf = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(need)));
+        return this.e.events(this.evBuf);
+      }
+    }
+    return n;
+  }
+  send(now: number, peer: number, data: Uint8Array, mode: number, callback: number): number {
+    return this.e.send(now, peer, data, mode, callback);
+  }
+  broadcast(now: number, peers: Uint32Array, data: Uint8Array, mode: number): number {
+    return this.e.broadcast(now, peers, data, mode);
+  }
+  connect(now: number, peer: number, pinned: Uint8Array | null, insecure: boolean): number {
+    return this.e.connect(now, peer, pinned ?? EMPTY, insecure);
+  }
+  disconnect(now: number, peer: number): void { this.e.disconnect(now, peer); }
+  closeAll(now: number): void { this.e.closeAll(now); }
+  abortAll(): void { this.e.abortAll(); }
+  status(peer: number): number { return this.e.status(peer); }
+  token(peer: number): number { return this.e.token(peer); }
+  latency(peer: number): number { return this.e.latency(peer); }
+  connectionCount(): number { return this.e.connectionCount(); }
+  connectionStats(peer: number): Float64Array | null {
+    return this.e.connectionStats(peer, this.statsBytes) ? this.statsOut.slice() : null;
+  }
+  stats(): Float64Array {
+    this.e.stats(this.statsBytes);
+    return this.statsOut.slice();
+  }
+  countBlocked(bytes: number): void { this.e.countBlocked(bytes); }
+  nextTimeout(): number { return this.e.nextTimeout(); }
+  setConfig(config: Float64Array): void { this.e.setConfig(config); }
+  rootPublicSpki(): Uint8Array { return this.e.rootPublicSpki(); }
+}
+
+export function nativeEngines(b: NativeBinding, statsLen: number) {
+  return {
+    createServer: (config: Float64Array, root: Uint8Array | null, seed?: Uint8Array): Engine =>
+      new NativeEngineAdapter(b.Engine.server(config, root ?? EMPTY, seed ?? EMPTY), statsLen),
+    createClient: (config: Float64Array, seed?: Uint8Array): Engine =>
+      new NativeEngineAdapter(b.Engine.client(config, seed ?? EMPTY), statsLen),
+    defaultConfig: () => b.defaultConfig(),
+    layout: b.layout(),
+    keys: {
+      generate: () => b.keyGenerate(),
+      fromPem: (pem) => b.keyFromPem(pem),
+      toPem: (der) => b.keyToPem(der),
+      publicOf: (der) => b.keyPublic(der),
+      publicFromPem: (pem) => b.publicKeyFromPem(pem),
+      publicToPem: (spki) => b.publicKeyToPem(spki),
+    } satisfies KeyOps,
+  };
+}

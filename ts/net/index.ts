@@ -1,0 +1,10 @@
+export { RetryMode, ConnectionStatus, type CloseReason } from './constants.js';
+export { EventHandler } from './handler.js';
+export { ServerContext, CONTEXT_DEFAULTS, type ServerContextOptions } from './context.js';
+export { ClientHandle } from './client-handle.js';
+export { UdpServer, type UdpServerOptions, type ServerMetrics, type TimeProfile } from './server.js';
+export { UdpClient, type UdpClientOptions, type ConnectOptions, type UdpClientEvents } from './client.js';
+export { PrivateKey, PublicKey } from './keys.js';
+export type { NetOptions } from './config.js';
+export type { ConnectionStats } from './stats.js';
+export type { Logger } from './log.js';

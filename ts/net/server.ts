@@ -1,0 +1,396 @@
+/**
+ * UdpServer: the game server (mpgameserver's TwistedServer) over node:dgram, driving the Rust
+ * core. One tick every `ctx.interval`: queued datagrams are handled as they arrive (batched per
+ * event-loop turn), then on each tick the engine's timers run, `handler.update(dt)` is called, and
+ * what is due is sent.
+ */
+import { createSocket, type Socket } from 'node:dgram';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { isIPv6, type AddressInfo } from 'node:net';
+import { loadBackend, type BackendOptions, type Engine } from '../backend/index.js';
+import { ConfigError, GamewireError } from '../errors.js';
+import { ClientHandle, checkPayload, checkRetry, type HandleHost } from './client-handle.js';
+import { flatConfig } from './config.js';
+import { ConnectionStatus, RetryMode, finalStatus, type CloseReason } from './constants.js';
+import type { ServerContext } from './context.js';
+import { clock, EngineDriver, type DriverSink, type PeerRoute } from './driver.js';
+import { rootLogger, type Logger } from './log.js';
+import { PeerTable } from './peers.js';
+import { decodeStats, type ConnectionStats } from './stats.js';
+
+export interface UdpServerOptions extends BackendOptions {
+  /** Stop gracefully on SIGINT/SIGTERM and exit 0 (default true). */
+  installSignals?: boolean;
+  /** Logger (default: gamewire's pino logger). */
+  logger?: Logger;
+  /** 32 bytes fixing the engine's random generator (tests only). */
+  seed?: Uint8Array;
+}
+
+/** Where time went, cumulative milliseconds (the dashboard's time profile). */
+export interface TimeProfile {
+  /** Decrypting and processing datagrams, and the handlers they triggered. */
+  messageHandling: number;
+  /** `handler.update`. */
+  update: number;
+  /** Encrypting and sending. */
+  network: number;
+  /** Waiting for the next tick. */
+  idle: number;
+}
+
+/** Live counters for monitoring (the dashboard reads these). */
+export interface ServerMetrics {
+  ticks: number;
+  startedAt: number;
+  profile: TimeProfile;
+}
+
+type State = 'idle' | 'listening' | 'running' | 'stopping' | 'stopped';
+
+export class UdpServer {
+  readonly ctx: ServerContext;
+  private readonly host: string;
+  private readonly port: number;
+  private readonly opts: UdpServerOptions;
+  private readonly log: Logger;
+  private socket: Socket | null = null;
+  private engine: Engine | null = null;
+  private driver: EngineDriver | null = null;
+  private readonly peers = new PeerTable();
+  private readonly handles = new Map<number, ClientHandle>();
+  private state: State = 'idle';
+  private addressInfo: AddressInfo | null = null;
+  private tickTimer: NodeJS.Timeout | null = null;
+  private nextTickAt = 0;
+  private lastTick = 0;
+  private access: WriteStream | null = null;
+  private accessPath: string | null = null;
+  private detach: (() => void) | null = null;
+  private stopping: Promise<void> | null = null;
+  private resolveRun: (() => void) | null = null;
+  private readonly runDone: Promise<void>;
+  private pumpQueued = false;
+  private signalHandler: (() => void) | null = null;
+  private statsNames: readonly string[] = [];
+  readonly metrics: ServerMetrics = {
+    ticks: 0,
+    startedAt: 0,
+    profile: { messageHandling: 0, update: 0, network: 0, idle: 0 },
+  };
+
+  constructor(ctx: ServerContext, addr: { host: string; port: number }, opts: UdpServerOptions = {}) {
+    if (!addr || typeof addr.host !== 'string') throw new ConfigError('addr.host', 'must be a host string such as "0.0.0.0" or "::"');
+    if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
+      throw new ConfigError('addr.port', `must be a port number from 0 to 65535, got ${JSON.stringify(addr.port)}`);
+    }
+    this.ctx = ctx;
+    this.host = addr.host;
+    this.port = addr.port;
+    this.opts = { installSignals: true, ...ctx.backendOptions, ...opts };
+    this.log = (opts.logger ?? rootLogger()).child({ component: 'server' });
+    this.runDone = new Promise((resolve) => (this.resolveRun = resolve));
+  }
+
+  /** The bound address (after `listen`). */
+  get address(): AddressInfo {
+    if (!this.addressInfo) throw new GamewireError('ERR_NOT_LISTENING', 'the server is not listening yet: call listen() or run()');
+    return this.addressInfo;
+  }
+
+  /** The backend the server runs on. */
+  get backend(): string {
+    return this.engine?.backend ?? 'none';
+  }
+
+  /** The root public key clients should pin (SPKI DER). */
+  get rootPublicSpki(): Uint8Array {
+    return this.ctx.rootKey.publicKey(this.ctx.backendOptions).spki;
+  }
+
+  /** Connected clients. */
+  clients(): ClientHandle[] {
+    return [...this.handles.values()];
+  }
+
+  /** Endpoint-wide statistics. */
+  get stats(): ConnectionStats {
+    return decodeStats(this.statsNames, this.engine ? this.engine.stats() : new Float64Array(this.statsNames.length));
+  }
+
+  /** Binds the UDP socket. `host` '::' binds IPv6 (dual-stack); port 0 picks a free port. */
+  async listen(): Promise<AddressInfo> {
+    if (this.addressInfo) return this.addressInfo;
+    if (this.state !== 'idle') throw new GamewireError('ERR_SERVER_STATE', `cannot listen: the server is ${this.state}`);
+    const backend = loadBackend(this.opts);
+    this.statsNames = backend.layout.stats;
+    const config = flatConfig(backend, this.ctx.netOptions(), Date.now() - clock());
+    const engine = backend.createServer(config, this.ctx.rootKey.pkcs8, this.opts.seed);
+    const socket = createSocket({ type: isIPv6(this.host) || this.host === '::' ? 'udp6' : 'udp4' });
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.bind(this.port, this.host, () => {
+        socket.off('error', reject);
+        resolve();
+      });
+    });
+    socket.on('error', (err) => this.log.warn({ err }, 'socket error'));
+    socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port, rinfo.family));
+    this.socket = socket;
+    this.engine = engine;
+    const route: PeerRoute = { socket, address: '', port: 0 };
+    this.driver = new EngineDriver(
+      engine,
+      (peer) => {
+        const p = this.peers.get(peer);
+        if (!p) return undefined;
+        route.address = p.host;
+        route.port = p.port;
+        return route;
+      },
+      this.sink(),
+      this.log,
+    );
+    this.detach = this.ctx.attach(() => this.applyContext(), () => this.stop());
+    this.applyContext();
+    this.addressInfo = socket.address();
+    this.state = 'listening';
+    this.log.info({ address: this.addressInfo.address, port: this.addressInfo.port, backend: engine.backend }, 'listening');
+    return this.addressInfo;
+  }
+
+  /** Runs the server: `starting`, then ticks until `stop()`; resolves after `shutdown` ran. */
+  async run(): Promise<void> {
+    await this.listen();
+    if (this.state !== 'listening') return this.runDone;
+    this.state = 'running';
+    await this.guard('starting', undefined, () => this.ctx.handler.starting());
+    if (this.opts.installSignals) this.installSignals();
+    this.metrics.startedAt = Date.now();
+    this.runStartedAt = clock();
+    this.lastTick = clock();
+    this.nextTickAt = this.lastTick;
+    this.scheduleTick();
+    return this.runDone;
+  }
+
+  /** Stops gracefully: clients are told, `disconnect` then `shutdown` run, the socket closes. */
+  stop(): Promise<void> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<void> {
+    if (this.state === 'idle') {
+      this.state = 'stopped';
+      this.resolveRun?.();
+      return;
+    }
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    const engine = this.engine!;
+    const driver = this.driver!;
+    engine.closeAll(clock());
+    driver.pump();
+    // Linger until every DISCONNECT is acknowledged or the message timeout passes.
+    const deadline = clock() + this.ctx.messageTimeout * 1000 + 100;
+    while (engine.connectionCount() > 0 && clock() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+      driver.flush();
+      engine.tick(clock());
+      driver.pump();
+    }
+    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer = null;
+    if (wasRunning) await this.guard('shutdown', undefined, () => this.ctx.handler.shutdown());
+    engine.abortAll();
+    driver.close();
+    this.removeSignals();
+    this.detach?.();
+    this.access?.end();
+    this.access = null;
+    await new Promise<void>((resolve) => this.socket!.close(() => resolve()));
+    this.state = 'stopped';
+    this.log.info('stopped');
+    this.resolveRun?.();
+  }
+
+  /** Sends one message to every connected client (no callbacks). */
+  broadcast(payload: Uint8Array, retry: RetryMode = RetryMode.NONE): number {
+    checkPayload(payload);
+    checkRetry(retry);
+    if (!this.engine) return 0;
+    const peers = Uint32Array.from(this.handles.keys());
+    const n = this.engine.broadcast(clock(), peers, payload, retry);
+    this.queuePump();
+    return n;
+  }
+
+  // ---- internals --------------------------------------------------------------------------
+
+  private applyContext(): void {
+    const engine = this.engine;
+    if (!engine) return;
+    const backend = loadBackend(this.opts);
+    engine.setConfig(flatConfig(backend, this.ctx.netOptions(), Date.now() - clock()));
+    if (this.ctx.accessLogPath !== this.accessPath) {
+      this.access?.end();
+      this.access = null;
+      this.accessPath = this.ctx.accessLogPath;
+      if (this.accessPath) {
+        this.access = createWriteStream(this.accessPath, { flags: 'a' });
+        this.access.on('error', (err) => this.log.error({ err, path: this.accessPath }, 'access log write failed'));
+      }
+    }
+  }
+
+  private onDatagram(msg: Buffer, address: string, port: number, family: string): void {
+    const engine = this.engine;
+    const driver = this.driver;
+    if (!engine || !driver || this.state === 'stopped') return;
+    const block = this.ctx.blocklist;
+    if (block.size > 0 && (block.has(address) || (address.startsWith('::ffff:') && block.has(address.slice(7))))) {
+      engine.countBlocked(msg.length);
+      return;
+    }
+    driver.receive(this.peers.idOf(address, port, family), msg);
+  }
+
+  private host_(): HandleHost {
+    return {
+      send: (peer, payload, retry, cb) => {
+        const driver = this.driver!;
+        const id = driver.callbackId(cb);
+        const rc = this.engine!.send(clock(), peer, payload, retry, id);
+        if (rc !== 0) {
+          driver.forgetCallback(id);
+          if (cb) queueMicrotask(() => cb(false));
+        } else {
+          this.queuePump();
+        }
+        return rc;
+      },
+      disconnect: (peer) => {
+        this.engine?.disconnect(clock(), peer);
+        this.queuePump();
+      },
+      latency: (peer) => this.engine?.latency(peer) ?? -1,
+      stats: (peer) => this.engine?.connectionStats(peer) ?? null,
+      statsNames: this.statsNames,
+    };
+  }
+
+  /** Sends queued messages at the end of the current synchronous run (coalescing them). */
+  private queuePump(): void {
+    if (this.pumpQueued) return;
+    this.pumpQueued = true;
+    queueMicrotask(() => {
+      this.pumpQueued = false;
+      this.driver?.pump();
+    });
+  }
+
+  private sink(): DriverSink {
+    const host = this.host_();
+    return {
+      connected: (peer, token) => {
+        const addr = this.peers.get(peer);
+        if (!addr) return;
+        const log = this.log.child({ client: token, addr: `${addr.host}:${addr.port}` });
+        const handle = new ClientHandle(host, peer, { host: addr.host, port: addr.port }, token, log);
+        this.handles.set(peer, handle);
+        this.access?.write(`${new Date().toISOString()} ${addr.host} ${addr.port} ${token}\n`);
+        this.guard('connect', handle, () => this.ctx.handler.connect(handle));
+      },
+      message: (peer, seq, data) => {
+        const handle = this.handles.get(peer);
+        if (handle) this.guard('handleMessage', handle, () => this.ctx.handler.handleMessage(handle, seq, data), seq);
+      },
+      disconnected: (peer, reason: CloseReason) => {
+        const handle = this.handles.get(peer);
+        if (!handle) return;
+        handle.snapshot();
+        handle.status = finalStatus(reason);
+        this.handles.delete(peer);
+        handle.log.debug({ reason }, 'disconnected');
+        this.guard('disconnect', handle, () => this.ctx.handler.disconnect(handle));
+      },
+      released: (peer) => {
+        const handle = this.handles.get(peer);
+        if (handle) {
+          // Released without a Disconnected event cannot happen for an established connection;
+          // keep the invariant anyway.
+          handle.status = ConnectionStatus.DISCONNECTED;
+          this.handles.delete(peer);
+        }
+        this.peers.release(peer);
+      },
+    };
+  }
+
+  /** Runs user code; an exception (or rejected Promise) is logged with context, never rethrown. */
+  private guard(method: string, client: ClientHandle | undefined, f: () => unknown, seq?: number): Promise<void> {
+    const log = client?.log ?? this.log;
+    const report = (err: unknown) => log.error({ err, method, ...(seq === undefined ? {} : { seq }) }, `exception in EventHandler.${method}`);
+    try {
+      const r = f();
+      if (r && typeof (r as Promise<unknown>).then === 'function') {
+        return (r as Promise<unknown>).then(() => undefined, report);
+      }
+    } catch (err) {
+      report(err);
+    }
+    return Promise.resolve();
+  }
+
+  private scheduleTick(): void {
+    if (this.state !== 'running') return;
+    const interval = this.ctx.interval * 1000;
+    this.nextTickAt += interval;
+    const now = clock();
+    if (this.nextTickAt < now - interval) this.nextTickAt = now; // fell behind: do not burst
+    this.tickTimer = setTimeout(() => this.tick(), Math.max(0, this.nextTickAt - now));
+  }
+
+  private tick(): void {
+    const engine = this.engine;
+    const driver = this.driver;
+    if (!engine || !driver || this.state !== 'running') return;
+    const t0 = clock();
+    const dt = (t0 - this.lastTick) / 1000;
+    this.lastTick = t0;
+    driver.flush();
+    engine.tick(t0);
+    driver.profile.handleMs += clock() - t0;
+    driver.pump();
+    const t1 = clock();
+    this.guard('update', undefined, () => this.ctx.handler.update(dt));
+    this.metrics.profile.update += clock() - t1;
+    driver.pump();
+    this.metrics.ticks++;
+    const p = this.metrics.profile;
+    p.messageHandling = driver.profile.handleMs;
+    p.network = driver.profile.networkMs;
+    p.idle = Math.max(0, clock() - this.runStartedAt - p.messageHandling - p.network - p.update);
+    this.scheduleTick();
+  }
+
+  private runStartedAt = 0;
+
+  private installSignals(): void {
+    const onSignal = () => {
+      this.log.info('signal received: stopping');
+      void this.stop().then(() => process.exit(0));
+    };
+    this.signalHandler = onSignal;
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  }
+
+  private removeSignals(): void {
+    if (!this.signalHandler) return;
+    process.off('SIGINT', this.signalHandler);
+    process.off('SIGTERM', this.signalHandler);
+    this.signalHandler = null;
+  }
+}
