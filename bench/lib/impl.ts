@@ -139,8 +139,9 @@ export interface AeadSession {
   /**
    * Opens `count` datagrams: checks the header's length field against the datagram
    * ({@link Status.LENGTH}) and the tag ({@link Status.AUTH}); bytes after the tag are ignored.
-   * `out` slot `i` receives header ‖ plaintext payload (`out.lengths[i]` = 20 + length, 0 on
-   * failure) and `status[i]` the outcome. Does not check the header's other fields.
+   * `out` slot `i` (room for `src.lengths[i]` bytes) receives header ‖ plaintext payload
+   * (`out.lengths[i]` = 20 + length, 0 on failure) and `status[i]` the outcome. Does not check
+   * the header's other fields.
    * @returns the number of datagrams that opened
    */
   open(src: Slots, count: number, out: Slots, status: Uint8Array): number;
@@ -208,7 +209,8 @@ export interface Endpoints {
   /**
    * The receive path of `n` datagrams: datagram `i` (`src` slot `i`) arrived on connection
    * `conns[i]`. For each: header decode (as this side), length check, AES-GCM open into `plain`
-   * slot `i`, packet-window insert ({@link Status.DUPLICATE}), ack processing over the pending
+   * slot `i` (room for `src.lengths[i]` bytes; what it holds is up to the implementation, the
+   * delivered rows say where the messages are), packet-window insert ({@link Status.DUPLICATE}), ack processing over the pending
    * packets (acks, timeouts, latency), message parsing, message de-duplication (256-seq window).
    * Writes `status[i]` and one row per delivered (non-duplicate) message into `delivered`
    * ({@link IN_MSG_FIELDS} per row, offsets into `plain.buf`). A dropped datagram changes no state

@@ -208,6 +208,8 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     master().registerRpcMethod('master_module', 'RequestMasterEvent', (serverId, callbackId, args) => {
       master().responseToServer(serverId, callbackId, { result: 'hello', args });
     });
+    // The master subscribes to the module's subject now; over NATS that is one round trip away.
+    await cluster.node(0).busConnection!.flush();
     const got: Array<[boolean, unknown]> = [];
     const r = await service(8001).requestToService('master_module', 'RequestMasterEvent', { uid: 123 }, (ok, data) => got.push([ok, data]), 2);
     expect(r).toEqual({ ok: true, data: { result: 'hello', args: { uid: 123 } } });

@@ -108,7 +108,7 @@ export interface ClientDisconnectEventData {
 }
 
 /** A listener. May return a Promise; a rejection is logged like a throw. */
-export type EventListener<T = EventData> = (data: T) => void | Promise<void>;
+export type EventListener<T = EventData> = (data: T) => unknown;
 
 interface Entry {
   fn: EventListener<never>;

@@ -46,7 +46,7 @@ export interface NodeOptions {
 }
 
 /** An RPC handler: `fn(serverId, callbackId, args)`; answer with `responseToServer(serverId, callbackId, data)`. */
-export type RpcHandler<T = EventData> = (serverId: number, callbackId: number, args: T) => void | Promise<void>;
+export type RpcHandler<T = EventData> = (serverId: number, callbackId: number, args: T) => unknown;
 
 interface HandlerEntry {
   fn: RpcHandler<never>;
@@ -171,6 +171,8 @@ export class ClusterNode implements SystemHost {
     for (const m of modules) this.subscribeModule(m);
 
     this.buildSystems();
+    // Subscriptions (and those the systems made) are live at the bus before anyone hears of us.
+    await conn.flush();
     this.state = 'running';
     if (this.masterCore) this.masterCore.start();
     if (this.proxy) await this.proxy.start();
@@ -315,7 +317,11 @@ export class ClusterNode implements SystemHost {
     this.publish(this.subjects.node(serverId), { k: 'res', cb: callbackId, data: data ?? null });
   }
 
-  /** Registers the handler of `event` of `module` (one per event: a later one replaces). */
+  /**
+   * Registers the handler of `event` of `module` (one per event: a later one replaces). The first
+   * handler of a module subscribes this node to the module's subject; over NATS that takes effect
+   * a moment later (a round trip to the server; `busConnection.flush()` waits for it).
+   */
   registerModuleHandler(module: string, event: string, fn: RpcHandler<never>, owner: string): void {
     if (typeof module !== 'string' || !/^[A-Za-z0-9_-]+$/.test(module)) throw new GamewireError('ERR_ARG', `module ${JSON.stringify(module)} may hold only letters, digits, '_' and '-'`);
     if (typeof fn !== 'function') throw new GamewireError('ERR_ARG', 'registerRpcMethod needs a function');

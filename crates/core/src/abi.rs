@@ -112,7 +112,7 @@ pub const CONFIG_FIELDS: &[&str] = &[
 ];
 
 fn secs(field: &'static str, v: f64) -> Result<Duration, ConfigError> {
-    if v.is_finite() && v >= 0.0 && v <= 86_400.0 {
+    if v.is_finite() && (0.0..=86_400.0).contains(&v) {
         Ok(Duration::from_secs_f64(v))
     } else {
         Err(ConfigError { field, message: format!("must be a number of seconds from 0 to 86400, got {v}") })
