@@ -38,6 +38,8 @@ export interface ConnectionStats {
   srtt: number;
   /** Smallest round-trip time seen, seconds. */
   minRtt: number;
+  /** Bytes held by unfinished fragmented messages. */
+  reassemblyBytes: number;
 }
 
 /** Decodes a flat statistics array. */

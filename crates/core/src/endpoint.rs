@@ -261,6 +261,7 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             let cs = s.conn.stats();
             total.counters.add(&cs.counters);
             total.messages_pending += cs.messages_pending;
+            total.reassembly_bytes += cs.reassembly_bytes;
             total.latency += cs.latency;
             total.srtt += cs.srtt;
             n += 1.0;
@@ -587,6 +588,22 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
                 self.remove(idx);
             }
         }
+    }
+
+    /// Fuzzing only: an authenticated datagram to `to` carrying an arbitrary payload.
+    #[cfg(fuzzing)]
+    pub fn fuzz_seal(
+        &mut self,
+        now: Instant,
+        to: &A,
+        ptype: u8,
+        count: u8,
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Option<usize> {
+        let &idx = self.by_addr.get(to)?;
+        let cfg = &self.cfg;
+        self.slots[idx].as_mut()?.conn.fuzz_seal(cfg, now, ptype, count, payload, out)
     }
 
     /// Random bytes from the endpoint's generator (tokens for upper layers, tests).

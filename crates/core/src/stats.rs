@@ -169,16 +169,25 @@ pub struct ConnectionStats {
     pub srtt: f64,
     /// Smallest round-trip time seen, seconds; 0 before the first sample.
     pub min_rtt: f64,
+    /// Bytes held by unfinished fragmented messages.
+    pub reassembly_bytes: u64,
 }
 
 impl ConnectionStats {
     /// Names of the gauges that follow the counters in the flat layout.
-    pub const GAUGES: &'static [&'static str] = &["messagesPending", "latency", "srtt", "minRtt"];
+    pub const GAUGES: &'static [&'static str] =
+        &["messagesPending", "latency", "srtt", "minRtt", "reassemblyBytes"];
 
     /// Counters then gauges, as numbers.
     pub fn to_array(&self) -> Vec<f64> {
         let mut v = self.counters.to_array();
-        v.extend([self.messages_pending as f64, self.latency, self.srtt, self.min_rtt]);
+        v.extend([
+            self.messages_pending as f64,
+            self.latency,
+            self.srtt,
+            self.min_rtt,
+            self.reassembly_bytes as f64,
+        ]);
         v
     }
 }

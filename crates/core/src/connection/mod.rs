@@ -247,6 +247,7 @@ impl Connection {
             latency: self.rtt.latency,
             srtt: self.rtt.srtt,
             min_rtt: self.rtt.min,
+            reassembly_bytes: self.reasm.bytes() as u64,
         }
     }
 
@@ -493,6 +494,26 @@ impl Connection {
         }
         self.picked = picked;
         Some(len)
+    }
+
+    /// Fuzzing only: seals an arbitrary payload under this connection's key, so a fuzzer can reach
+    /// the parsing behind authentication.
+    #[cfg(fuzzing)]
+    pub(crate) fn fuzz_seal(
+        &mut self,
+        cfg: &Config,
+        now: Instant,
+        ptype: u8,
+        count: u8,
+        payload: &[u8],
+        out: &mut [u8],
+    ) -> Option<usize> {
+        let cipher = self.cipher.clone()?;
+        let ptype = PacketType::from_u8(ptype)?;
+        let len = payload.len().min(MAX_PAYLOAD);
+        let header = self.next_header(cfg, now, ptype, len, usize::from(count));
+        out.get_mut(HEADER_SIZE..HEADER_SIZE + len)?.copy_from_slice(&payload[..len]);
+        Some(packet::protect(out, &header, Some(&cipher)))
     }
 
     // ---- receiving ------------------------------------------------------------------------
