@@ -326,7 +326,7 @@ fn bad_input_is_dropped_and_counted() {
     let s = &mut sim.server;
     let now = sim.now;
     let drops = |s: &Endpoint<u32>| s.stats().counters.drops();
-    let mut expect = |s: &mut Endpoint<u32>, from: u32, mut d: Vec<u8>, want: DropReason| {
+    let expect = |s: &mut Endpoint<u32>, from: u32, mut d: Vec<u8>, want: DropReason| {
         let before = drops(s);
         assert_eq!(s.handle_datagram(now, from, &mut d), Err(want), "{d:02x?}");
         assert_eq!(drops(s), before + 1);
