@@ -52,6 +52,43 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     expect(service(8002).serverType).toBe('rank');
     expect(service(8002).moduleNames).toEqual(['rank_module']);
     expect(master().config.game_key).toBe(KEY);
+    // A system listening from its constructor hears the first registration.
+    for (const id of SERVERS) expect(server(id).masterStatus).toEqual([true]);
+    for (const id of SERVICES) expect(service(id).masterStatus).toEqual([true]);
+  });
+
+  it("the master's netgameApi and serverManager read the registry", () => {
+    const api = master().netgameApi;
+    const common = api.getCommonConfig() as { game_key: string; serverlist: unknown[] };
+    expect(common.game_key).toBe(KEY);
+    expect(common.serverlist).toHaveLength(5);
+    expect(api.getGameTypeByServerId(5000)).toBe('survivalGame');
+    expect(api.getGameTypeByServerId(1234)).toBeNull();
+    expect(api.getServerIdsByGameType('lobby')).toEqual([4000, 4001]);
+    expect(api.getServerIdsByGameType('none')).toEqual([]);
+    expect(api.getServerLoadedModsById(4000)).toEqual(['probe']);
+    expect(api.getServerLoadedModsById(0)).toEqual(['probe']);
+    expect(api.getServerLoadedModsByType('sign')).toEqual(['probe']);
+    expect(api.isService(8001)).toBe(true);
+    expect(api.isService(4001)).toBe(false);
+    const sm = master().serverManager;
+    const status = sm.getAllServerStatus();
+    expect(Object.keys(status).map(Number).sort((a, b) => a - b)).toEqual([2000, 4000, 4001, 5000, 5001, 8000, 8001, 8002]);
+    expect(Object.values(status).every((v) => v === 2)).toBe(true);
+    expect(sm.getOneServerStatus(8002)).toBe(2);
+    expect(sm.isConnectedServer(2000)).toBe(true);
+    expect(sm.isValidServer(4001)).toBe(true);
+    expect(sm.isValidServer(4242)).toBe(false);
+    expect(sm.getOnlineNumByServerType('lobby')).toBe(sm.getOnlineNumByServerId(4000) + sm.getOnlineNumByServerId(4001));
+  });
+
+  it('a message larger than the bus takes is refused with an error, on both buses', () => {
+    const big = { blob: 'x'.repeat(1024 * 1024 + 1) };
+    expect(() => master().notifyToServerNode(4000, 'Big', big)).toThrow(/exceeds the bus limit/);
+    expect(() => server(4000).requestToServiceMod('rank', 'Big', big, () => {
+      throw new Error('must not be called');
+    })).toThrow(/exceeds the bus limit/);
+    expect(cluster.node(4000).rpc.size).toBe(0);
   });
 
   // ─── client ⇄ lobby/game ───────────────────────────────────────────────────────────────────
@@ -74,6 +111,21 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     await waitFor(() => got.length === 1);
     await sleep(50);
     expect(got).toEqual([{ at: client.serverId, data: { uid: 123, name: 'nickname', __id__: client.playerId } }]);
+  });
+
+  it('a client cannot speak for another system: a forged sender is dropped and counted', async () => {
+    const { client } = await login(1006);
+    const lobby = cluster.node(client.serverId!);
+    const asMaster = record(everyNodeSystem(), PROBE, 'master', 'Forged');
+    const asEngine = record(everyNodeSystem(), 'gamewire', 'Engine', 'AddServerPlayerEvent');
+    const before = lobby.stats.forged;
+    const svcBefore = cluster.node(8000).stats.forged;
+    client.send({ t: 'ev', ns: PROBE, sys: 'master', ev: 'Forged', data: {} });
+    client.send({ t: 'ev', ns: 'gamewire', sys: 'Engine', ev: 'AddServerPlayerEvent', data: { uid: 1 } });
+    client.send({ t: 'sev', to: 8000, ns: PROBE, sys: 'master', ev: 'Forged', data: {} });
+    await waitFor(() => lobby.stats.forged === before + 2 && cluster.node(8000).stats.forged === svcBefore + 1);
+    expect(asMaster).toEqual([]);
+    expect(asEngine).toEqual([]);
   });
 
   // ─── to the master ─────────────────────────────────────────────────────────────────────────

@@ -33,6 +33,8 @@ export interface ModDefinition extends ModSystems {
 }
 
 const registry = new Map<string, ModDefinition>();
+/** `namespace\0systemName` of every client system of every defined mod (null: recompute). */
+let clientSystems: Set<string> | null = null;
 
 /**
  * Defines (or redefines: the later definition replaces the earlier) the mod `name`.
@@ -58,6 +60,7 @@ export function defineMod(name: string, systems: ModSystems): ModDefinition {
   }
   const def: ModDefinition = Object.freeze({ name, ...systems });
   registry.set(name, def);
+  clientSystems = null;
   return def;
 }
 
@@ -69,4 +72,17 @@ export function getMod(name: string): ModDefinition | undefined {
 /** Names of every defined mod. */
 export function definedMods(): string[] {
   return [...registry.keys()];
+}
+
+/**
+ * True if `(namespace, systemName)` is a client system of some defined mod. Events that come from
+ * players are accepted only from such senders: a client cannot pose as a server, a service, the
+ * master or the engine.
+ */
+export function isClientSystem(namespace: string, systemName: string): boolean {
+  if (!clientSystems) {
+    clientSystems = new Set();
+    for (const m of registry.values()) for (const e of m.client ?? []) clientSystems.add(`${e.namespace}\u0000${e.systemName}`);
+  }
+  return clientSystems.has(`${namespace}\u0000${systemName}`);
 }

@@ -16,7 +16,7 @@ import { findNode, type ClusterConfig, type NodeEntry, type NodeRole, type Serve
 import { ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents, EventDispatcher, type EventData } from './events.js';
 import type { Gateway } from './gateway.js';
 import { MasterCore } from './master/core.js';
-import { getMod, type SystemEntry } from './mod.js';
+import { getMod, isClientSystem, type SystemEntry } from './mod.js';
 import { ServerPlayers } from './players.js';
 import { ProxyCore } from './proxy/proxy.js';
 import { checkTimeout, RpcTable, type RpcCallback, type RpcResult } from './rpc.js';
@@ -64,6 +64,8 @@ export interface NodeStats {
   unhandledRequests: number;
   /** Events to a target that is not of the right kind, or a player not here: dropped. */
   misaddressed: number;
+  /** Player events claiming a sender that is not a client system of any mod: dropped. */
+  forged: number;
 }
 
 export class ClusterNode implements SystemHost {
@@ -82,7 +84,7 @@ export class ClusterNode implements SystemHost {
   readonly rpc: RpcTable;
   /** Engine operations this node is waiting on. */
   readonly ops: RpcTable;
-  readonly stats: NodeStats = { received: 0, malformed: 0, duplicates: 0, unhandledRequests: 0, misaddressed: 0 };
+  readonly stats: NodeStats = { received: 0, malformed: 0, duplicates: 0, unhandledRequests: 0, misaddressed: 0, forged: 0 };
 
   /** Role parts. */
   readonly masterCore: MasterCore | null = null;
@@ -238,6 +240,9 @@ export class ClusterNode implements SystemHost {
     } catch (err) {
       throw new GamewireError('ERR_ARG', `event data must be JSON-serializable: ${(err as Error).message}`, { cause: err });
     }
+    if (bytes.length > this.connection.maxPayload) {
+      throw new GamewireError('ERR_PAYLOAD_TOO_LARGE', `a message of ${bytes.length} bytes exceeds the bus limit of ${this.connection.maxPayload} bytes`);
+    }
     this.connection.publish(subject, bytes);
   }
 
@@ -305,7 +310,7 @@ export class ClusterNode implements SystemHost {
     try {
       this.publish(subject, m);
     } catch (err) {
-      this.rpc.fail(callbackId);
+      this.rpc.discard(callbackId);
       throw err;
     }
     return promise;
@@ -367,6 +372,8 @@ export class ClusterNode implements SystemHost {
     }
     switch (m.k) {
       case 'ev':
+        // From a proxy, an event is a player's (notifyToServiceNode): it must name a client system.
+        if (findNode(this.config, m.from)?.role === 'proxy' && !this.acceptFromClient(m.ns, m.sys, m.ev)) break;
         this.events.dispatch(m.ns, m.sys, m.ev, m.data);
         break;
       case 'req':
@@ -408,6 +415,14 @@ export class ClusterNode implements SystemHost {
     } catch (err) {
       this.log.error({ err, ...ctx }, 'rpc method threw');
     }
+  }
+
+  /** Checks the sender a player's event claims; counts and logs a forged one. */
+  acceptFromClient(ns: string, sys: string, ev: string): boolean {
+    if (ns !== ENGINE_NAMESPACE && isClientSystem(ns, sys)) return true;
+    this.stats.forged++;
+    this.log.warn({ from: `${ns}.${sys}`, event: ev }, 'player event from a sender that is not a client system: dropped');
+    return false;
   }
 
   // ─── helpers for systems ──────────────────────────────────────────────────────────────────

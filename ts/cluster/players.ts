@@ -96,6 +96,7 @@ export class ServerPlayers {
       this.node.log.debug({ playerId: b.playerId, event: b.ev }, 'event from a player not on this server: dropped');
       return;
     }
+    if (!this.node.acceptFromClient(b.ns, b.sys, b.ev)) return;
     this.node.events.dispatch(b.ns, b.sys, b.ev, { ...b.data, __id__: b.playerId });
   }
 }

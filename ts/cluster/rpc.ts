@@ -129,6 +129,15 @@ export class RpcTable {
     p.settle(false, null);
   }
 
+  /** Forgets a request that could not be sent (the caller got an exception instead): no callback. */
+  discard(callbackId: number): void {
+    const p = this.pending.get(callbackId);
+    if (!p) return;
+    clearTimeout(p.timer);
+    this.pending.delete(callbackId);
+    this.stats.sent--;
+  }
+
   /** Number of requests waiting for an answer. */
   get size(): number {
     return this.pending.size;

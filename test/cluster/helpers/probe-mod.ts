@@ -2,11 +2,44 @@
  * The `probe` mod: one plain system per role, so tests can call every communication method on
  * real nodes and listen for what arrives (`listenForEvent` is public).
  */
-import { ClientSystem, defineMod, MasterSystem, ServerSystem, ServiceSystem, type EventData, type System } from '../../../ts/cluster/index.js';
+import {
+  ClientSystem,
+  defineMod,
+  ENGINE_NAMESPACE,
+  ENGINE_SYSTEM_NAME,
+  EngineEvents,
+  MasterSystem,
+  ServerSystem,
+  ServiceSystem,
+  type EventData,
+  type MasterConnectStatusEventData,
+  type System,
+} from '../../../ts/cluster/index.js';
 
 export class ProbeMaster extends MasterSystem {}
-export class ProbeServer extends ServerSystem {}
-export class ProbeService extends ServiceSystem {}
+
+/** Lobby/game: records MasterConnectStatusEvent from construction on. */
+export class ProbeServer extends ServerSystem {
+  readonly masterStatus: boolean[] = [];
+  constructor(ns: string, name: string) {
+    super(ns, name);
+    this.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.MasterConnectStatusEvent, (d: MasterConnectStatusEventData) => {
+      this.masterStatus.push(d.isConnect);
+    });
+  }
+}
+
+/** Service: records MasterConnectStatusEvent from construction on. */
+export class ProbeService extends ServiceSystem {
+  readonly masterStatus: boolean[] = [];
+  constructor(ns: string, name: string) {
+    super(ns, name);
+    this.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.MasterConnectStatusEvent, (d: MasterConnectStatusEventData) => {
+      this.masterStatus.push(d.isConnect);
+    });
+  }
+}
+
 export class ProbeClient extends ClientSystem {}
 
 export const PROBE = 'probe';

@@ -11,6 +11,7 @@
  *   that share a `queue` name, exactly one gets each message (a queue group: load sharing).
  * - messages from one connection arrive in the order they were published.
  * - delivery is asynchronous: never inside `publish`.
+ * - a payload is at most `maxPayload` bytes (the node refuses larger ones with an error);
  * - while a connection is down it receives nothing; what it publishes meanwhile is buffered and
  *   sent when it reconnects. Subscriptions survive a reconnect (never subscribe again).
  */
@@ -27,6 +28,8 @@ export type BusStatus = 'disconnected' | 'reconnected' | 'closed';
 export interface BusConnection {
   /** The node's name on the bus (for logs and server monitoring). */
   readonly name: string;
+  /** The largest payload the bus takes (NATS: the server's max_payload, 1 MiB by default). */
+  readonly maxPayload: number;
   publish(subject: string, payload: Uint8Array): void;
   subscribe(subject: string, handler: (payload: Uint8Array) => void, opts?: { queue?: string }): BusSubscription;
   /** Listens for status changes (disconnect, reconnect, close). */

@@ -95,7 +95,11 @@ export class InProcessBus implements Bus {
   }
 }
 
+/** NATS' default max_payload, mirrored. */
+export const IN_PROCESS_MAX_PAYLOAD = 1024 * 1024;
+
 export class InProcessConnection implements BusConnection {
+  readonly maxPayload = IN_PROCESS_MAX_PAYLOAD;
   private connected = true;
   private closed = false;
   private readonly mySubs = new Set<Sub>();

@@ -99,6 +99,10 @@ class NatsBusConnection implements BusConnection {
     this.listeners.push(listener);
   }
 
+  get maxPayload(): number {
+    return this.nc.info?.max_payload ?? 1024 * 1024;
+  }
+
   isConnected(): boolean {
     return this.connected && !this.nc.isClosed();
   }
