@@ -29,7 +29,7 @@ describe.each(BACKENDS)('mpgameserver 0.2.4 interop (%s)', (backend) => {
         '--modes', 'NONE,BEST_EFFORT,RETRY_ON_TIMEOUT', '--large', '--no-data', '--quiet-sends', '--timeout', '40',
       ]);
       const code = await py.exited;
-      const summary = py.of('summary')[0] as {
+      const summary = py.of('summary')[0] as unknown as {
         ok: boolean;
         failure: unknown;
         totals: { sent: number; echoed: number; missing: number; duplicates: number; corrupt: number };

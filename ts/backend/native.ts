@@ -7,7 +7,8 @@ import type { Binding, Engine, KeyOps } from './types.js';
 interface NativeEngine {
   setConfig(config: Float64Array): void;
   rootPublicSpki(): Uint8Array;
-  handle(now: number, buf: Uint8Array, meta: Uint32Array, count: number): number;
+  handle(now: number, buf: Uint8Array, meta: Uint32Array, count: number, status: Uint8Array): number;
+  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean;
   tick(now: number): void;
   transmit(now: number, out: Uint8Array, meta: Uint8Array): number;
   events(out: Uint8Array): number;
@@ -54,6 +55,7 @@ class NativeEngineAdapter implements Engine {
   readonly inCapacity = IN_DATAGRAMS;
   private readonly inBuf = Buffer.allocUnsafe(IN_DATAGRAMS * ROOM);
   private readonly inMeta = new Uint32Array(IN_DATAGRAMS * 3);
+  private readonly inStatus = new Uint8Array(IN_DATAGRAMS);
   private readonly outBuf = Buffer.allocUnsafe(OUT_DATAGRAMS * ROOM);
   private readonly outMeta = new Uint32Array(OUT_DATAGRAMS * 3);
   private readonly outMetaBytes = new Uint8Array(this.outMeta.buffer);
@@ -68,12 +70,13 @@ class NativeEngineAdapter implements Engine {
 
   inView(): Uint8Array { return this.inBuf; }
   inMetaView(): Uint32Array { return this.inMeta; }
+  inStatusView(): Uint8Array { return this.inStatus; }
   outView(): Uint8Array { return this.outBuf; }
   outMetaView(): Uint32Array { return this.outMeta; }
   eventView(): Uint8Array { return this.evBuf; }
 
   handle(now: number, count: number): number {
-    return this.e.handle(now, this.inBuf, this.inMeta, count);
+    return this.e.handle(now, this.inBuf, this.inMeta, count, this.inStatus);
   }
   tick(now: number): void { this.e.tick(now); }
   transmit(now: number): number { return this.e.transmit(now, this.outBuf, this.outMetaBytes); }
@@ -115,6 +118,9 @@ class NativeEngineAdapter implements Engine {
   nextTimeout(): number { return this.e.nextTimeout(); }
   setConfig(config: Float64Array): void { this.e.setConfig(config); }
   rootPublicSpki(): Uint8Array { return this.e.rootPublicSpki(); }
+  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean {
+    return this.e.dangerEstablish(now, peer, key, token);
+  }
 }
 
 export function nativeEngines(b: NativeBinding, statsLen: number) {

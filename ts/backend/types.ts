@@ -90,6 +90,9 @@ export interface Engine {
   inMetaView(): Uint32Array;
   /** Handles `count` datagrams described by `inMetaView()`; returns how many were accepted. */
   handle(now: number, count: number): number;
+  /** After `handle`: one result per datagram, 0 accepted, else a drop reason (1 malformed,
+   * 2 auth failed, 3 replay, 4 blocked, 5 unknown connection, 6 too large, 7 rate limited, 8 unexpected). */
+  inStatusView(): Uint8Array;
   /** Runs the timers (retries, keep-alives, timeouts). */
   tick(now: number): void;
   /** Writes due datagrams to `outView()`, (peer, offset, length) to `outMetaView()`; returns how many. */
@@ -127,6 +130,11 @@ export interface Engine {
   setConfig(config: Float64Array): void;
   /** The server's root public key as SPKI DER (empty for a client). */
   rootPublicSpki(): Uint8Array;
+  /**
+   * @internal Benchmarks only: adds a connection to `peer` already established with a 16-byte
+   * session key, skipping the handshake (see `gamewire_core::Endpoint::danger_establish`).
+   */
+  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean;
 }
 
 /** P-256 key helpers (PEM interchangeable with mpgameserver's). */

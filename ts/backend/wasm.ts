@@ -8,7 +8,8 @@ import type { Binding, Engine, KeyOps } from './types.js';
 interface WasmEngine {
   setConfig(config: Float64Array): void;
   rootPublicSpki(): Uint8Array;
-  inBufPtr(): number; inBufLen(): number; inMetaPtr(): number; inCapacity(): number;
+  inBufPtr(): number; inBufLen(): number; inMetaPtr(): number; inStatusPtr(): number; inCapacity(): number;
+  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean;
   outBufPtr(): number; outBufLen(): number; outMetaPtr(): number; outMetaLen(): number;
   evBufPtr(): number; evBufLen(): number; statsPtr(): number;
   handle(now: number, count: number): number;
@@ -61,6 +62,7 @@ class WasmEngineAdapter implements Engine {
   private mem: ArrayBuffer | null = null;
   private vIn!: Uint8Array;
   private vInMeta!: Uint32Array;
+  private vInStatus!: Uint8Array;
   private vOut!: Uint8Array;
   private vOutMeta!: Uint32Array;
   private vEv!: Uint8Array;
@@ -81,6 +83,7 @@ class WasmEngineAdapter implements Engine {
     this.evPtr = evPtr;
     this.vIn = new Uint8Array(buf, this.e.inBufPtr(), this.e.inBufLen());
     this.vInMeta = new Uint32Array(buf, this.e.inMetaPtr(), this.inCapacity * 3);
+    this.vInStatus = new Uint8Array(buf, this.e.inStatusPtr(), this.inCapacity);
     this.vOut = new Uint8Array(buf, this.e.outBufPtr(), this.e.outBufLen());
     this.vOutMeta = new Uint32Array(buf, this.e.outMetaPtr(), this.e.outMetaLen() / 4);
     this.vEv = new Uint8Array(buf, evPtr, this.e.evBufLen());
@@ -89,6 +92,7 @@ class WasmEngineAdapter implements Engine {
 
   inView(): Uint8Array { this.refresh(); return this.vIn; }
   inMetaView(): Uint32Array { this.refresh(); return this.vInMeta; }
+  inStatusView(): Uint8Array { this.refresh(); return this.vInStatus; }
   outView(): Uint8Array { this.refresh(); return this.vOut; }
   outMetaView(): Uint32Array { this.refresh(); return this.vOutMeta; }
   eventView(): Uint8Array { this.refresh(); return this.vEv; }
@@ -127,6 +131,9 @@ class WasmEngineAdapter implements Engine {
   nextTimeout(): number { return this.e.nextTimeout(); }
   setConfig(config: Float64Array): void { this.e.setConfig(config); }
   rootPublicSpki(): Uint8Array { return this.e.rootPublicSpki(); }
+  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean {
+    return this.e.dangerEstablish(now, peer, key, token);
+  }
 }
 
 export function wasmEngines(b: WasmBinding, statsLen: number) {

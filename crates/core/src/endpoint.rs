@@ -209,6 +209,21 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         self.test_ephemeral = scalar.map(<[u8]>::to_vec);
     }
 
+    /// Adds a connection to `addr` that is already established with session key `key` (no
+    /// handshake). For benchmarks and tests that compare the per-datagram paths against another
+    /// implementation sharing the key; a real peer cannot talk to such a connection without the
+    /// key having been agreed some other way.
+    #[doc(hidden)]
+    pub fn danger_establish(&mut self, now: Instant, addr: A, key: &[u8; 16], token: u32) -> bool {
+        let now = self.clock.observe(now);
+        if self.by_addr.contains_key(&addr) {
+            return false;
+        }
+        let conn = Connection::established(self.role, &self.cfg, now, key, token);
+        self.insert(addr, conn);
+        true
+    }
+
     fn ephemeral(&self) -> Option<EphemeralSecret> {
         self.test_ephemeral.as_deref().and_then(|s| EphemeralSecret::from_scalar(s).ok())
     }
@@ -262,6 +277,7 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             total.counters.add(&cs.counters);
             total.messages_pending += cs.messages_pending;
             total.reassembly_bytes += cs.reassembly_bytes;
+            total.packets_in_flight += cs.packets_in_flight;
             total.latency += cs.latency;
             total.srtt += cs.srtt;
             n += 1.0;

@@ -171,6 +171,12 @@ pub struct ConnectionStats {
     pub min_rtt: f64,
     /// Bytes held by unfinished fragmented messages.
     pub reassembly_bytes: u64,
+    /// Packets sent and neither acknowledged nor timed out.
+    pub packets_in_flight: u64,
+    /// The `ack` this side sends: newest packet seq received.
+    pub recv_ack: u64,
+    /// The `ack_bits` this side sends.
+    pub recv_ack_bits: u64,
 }
 
 impl ConnectionStats {

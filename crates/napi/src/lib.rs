@@ -178,10 +178,17 @@ impl Engine {
         Uint8Array::new(self.inner.root_public_spki())
     }
 
-    /// Handles `count` datagrams of `buf` described by `meta` (peer, offset, len triples).
+    /// Handles `count` datagrams of `buf` described by `meta` (peer, offset, len triples); one
+    /// result code per datagram goes to `status`.
     #[napi]
-    pub fn handle(&mut self, now: f64, mut buf: BufferSlice, meta: &[u32], count: u32) -> u32 {
-        self.inner.handle(now, &mut buf, meta, count as usize)
+    pub fn handle(&mut self, now: f64, mut buf: BufferSlice, meta: &[u32], count: u32, mut status: BufferSlice) -> u32 {
+        self.inner.handle(now, &mut buf, meta, count as usize, &mut status)
+    }
+
+    /// Benchmarks only: a connection already established with a 16-byte key.
+    #[napi]
+    pub fn danger_establish(&mut self, now: f64, peer: u32, key: &[u8], token: u32) -> bool {
+        self.inner.danger_establish(now, peer, key, token)
     }
 
     /// Runs the timers.
@@ -296,5 +303,116 @@ impl Engine {
     #[napi]
     pub fn next_timeout(&self) -> f64 {
         self.inner.next_timeout()
+    }
+}
+
+// ---- batch codec and AEAD (micro-benchmarks) ----------------------------------------------------
+
+fn words(b: &mut [u8]) -> Result<&mut [u32]> {
+    bytemuck::try_cast_slice_mut(b).map_err(|e| invalid(format!("u32 output buffer: {e:?}")))
+}
+
+/// Encodes unprotected packets (`gamewire_core::abi::batch::encode`); `lengths` is the bytes of
+/// a Uint32Array.
+#[napi]
+#[allow(clippy::too_many_arguments)] // mirrors the flat batch layout
+pub fn codec_encode(
+    headers: &[u32],
+    data: &[u8],
+    rows: &[u32],
+    first: &[u32],
+    count: u32,
+    mut out: BufferSlice,
+    offsets: &[u32],
+    mut lengths: BufferSlice,
+    capacity: u32,
+) -> Result<()> {
+    abi::batch::encode(headers, data, rows, first, count as usize, &mut out, offsets, words(&mut lengths)?, capacity as usize)
+        .map_err(invalid)
+}
+
+/// Decodes unprotected packets (`gamewire_core::abi::batch::decode`).
+#[napi]
+#[allow(clippy::too_many_arguments)]
+pub fn codec_decode(
+    src: &[u8],
+    offsets: &[u32],
+    lengths: &[u32],
+    count: u32,
+    as_server: bool,
+    mut headers: BufferSlice,
+    mut status: BufferSlice,
+    mut msgs: BufferSlice,
+) -> Result<u32> {
+    Ok(abi::batch::decode(src, offsets, lengths, count as usize, as_server, words(&mut headers)?, &mut status, words(&mut msgs)?))
+}
+
+/// AES-128-GCM over batches of datagrams (`gamewire_core::abi::batch::AeadBatch`).
+#[napi]
+pub struct AeadBatch {
+    inner: abi::batch::AeadBatch,
+}
+
+#[napi]
+impl AeadBatch {
+    /// Prepares a 16-byte key.
+    #[napi(constructor)]
+    pub fn new(key: &[u8]) -> Result<Self> {
+        abi::batch::AeadBatch::new(key).map(|inner| Self { inner }).map_err(invalid)
+    }
+
+    /// Seals packets into `out` slots.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn seal(
+        &self,
+        src: &[u8],
+        offsets: &[u32],
+        lengths: &[u32],
+        count: u32,
+        mut out: BufferSlice,
+        out_offsets: &[u32],
+        mut out_lengths: BufferSlice,
+    ) -> Result<()> {
+        self.inner
+            .seal(src, offsets, lengths, count as usize, &mut out, out_offsets, words(&mut out_lengths)?)
+            .map_err(invalid)
+    }
+
+    /// Opens datagrams into `out` slots; returns how many opened.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn open(
+        &self,
+        src: &[u8],
+        offsets: &[u32],
+        lengths: &[u32],
+        count: u32,
+        mut out: BufferSlice,
+        out_offsets: &[u32],
+        mut out_lengths: BufferSlice,
+        mut status: BufferSlice,
+    ) -> Result<u32> {
+        Ok(self.inner.open(src, offsets, lengths, count as usize, &mut out, out_offsets, words(&mut out_lengths)?, &mut status))
+    }
+
+    /// Encodes and seals packets straight into `out` slots.
+    #[napi]
+    #[allow(clippy::too_many_arguments)]
+    pub fn encode_seal(
+        &self,
+        headers: &[u32],
+        data: &[u8],
+        rows: &[u32],
+        first: &[u32],
+        count: u32,
+        mut out: BufferSlice,
+        offsets: &[u32],
+        mut lengths: BufferSlice,
+        capacity: u32,
+    ) -> Result<()> {
+        self.inner
+            .encode_seal(headers, data, rows, first, count as usize, &mut out, offsets, words(&mut lengths)?, capacity as usize)
+            .map_err(invalid)
     }
 }

@@ -153,6 +153,7 @@ pub struct Engine {
     inner: abi::FlatEngine,
     in_buf: Vec<u8>,
     in_meta: Vec<u32>,
+    in_status: Vec<u8>,
     out_buf: Vec<u8>,
     out_meta: Vec<u8>,
     ev_buf: Vec<u8>,
@@ -171,6 +172,7 @@ impl Engine {
             inner,
             in_buf: vec![0; IN_DATAGRAMS * abi::TRANSMIT_ROOM],
             in_meta: vec![0; IN_DATAGRAMS * 3],
+            in_status: vec![0; IN_DATAGRAMS],
             out_buf: vec![0; OUT_DATAGRAMS * abi::TRANSMIT_ROOM],
             out_meta: vec![0; OUT_DATAGRAMS * abi::TRANSMIT_META],
             ev_buf: vec![0; EVENT_BYTES],
@@ -219,6 +221,11 @@ impl Engine {
     #[wasm_bindgen(js_name = inMetaPtr)]
     pub fn in_meta_ptr(&self) -> u32 {
         self.in_meta.as_ptr() as usize as u32
+    }
+    /// Address of the per-datagram result codes of `handle`.
+    #[wasm_bindgen(js_name = inStatusPtr)]
+    pub fn in_status_ptr(&self) -> u32 {
+        ptr(&self.in_status)
     }
     /// Datagrams the input buffers hold.
     #[wasm_bindgen(js_name = inCapacity)]
@@ -279,7 +286,13 @@ impl Engine {
     /// Handles `count` datagrams from the input buffers.
     pub fn handle(&mut self, now: f64, count: u32) -> u32 {
         let n = (count as usize).min(IN_DATAGRAMS);
-        self.inner.handle(now, &mut self.in_buf, &self.in_meta, n)
+        self.inner.handle(now, &mut self.in_buf, &self.in_meta, n, &mut self.in_status)
+    }
+
+    /// Benchmarks only: a connection already established with a 16-byte key.
+    #[wasm_bindgen(js_name = dangerEstablish)]
+    pub fn danger_establish(&mut self, now: f64, peer: u32, key: &[u8], token: u32) -> bool {
+        self.inner.danger_establish(now, peer, key, token)
     }
 
     /// Runs the timers.
@@ -399,5 +412,109 @@ impl Engine {
     #[wasm_bindgen(js_name = nextTimeout)]
     pub fn next_timeout(&self) -> f64 {
         self.inner.next_timeout()
+    }
+}
+
+// ---- batch codec and AEAD (micro-benchmarks) ----------------------------------------------------
+// These take and return copies (wasm-bindgen copies slices in and out of the module's memory),
+// as a straightforward binding would; the engine above avoids the copies with buffers inside the
+// module.
+
+/// Encodes unprotected packets (`gamewire_core::abi::batch::encode`).
+#[wasm_bindgen(js_name = codecEncode)]
+#[allow(clippy::too_many_arguments)] // mirrors the flat batch layout
+pub fn codec_encode(
+    headers: &[u32],
+    data: &[u8],
+    rows: &[u32],
+    first: &[u32],
+    count: u32,
+    out: &mut [u8],
+    offsets: &[u32],
+    lengths: &mut [u32],
+    capacity: u32,
+) -> Result<(), JsError> {
+    abi::batch::encode(headers, data, rows, first, count as usize, out, offsets, lengths, capacity as usize).map_err(js_err)
+}
+
+/// Decodes unprotected packets (`gamewire_core::abi::batch::decode`).
+#[wasm_bindgen(js_name = codecDecode)]
+#[allow(clippy::too_many_arguments)]
+pub fn codec_decode(
+    src: &[u8],
+    offsets: &[u32],
+    lengths: &[u32],
+    count: u32,
+    as_server: bool,
+    headers: &mut [u32],
+    status: &mut [u8],
+    msgs: &mut [u32],
+) -> u32 {
+    abi::batch::decode(src, offsets, lengths, count as usize, as_server, headers, status, msgs)
+}
+
+/// AES-128-GCM over batches of datagrams (`gamewire_core::abi::batch::AeadBatch`).
+#[wasm_bindgen]
+pub struct AeadBatch {
+    inner: abi::batch::AeadBatch,
+}
+
+#[wasm_bindgen]
+impl AeadBatch {
+    /// Prepares a 16-byte key.
+    #[wasm_bindgen(constructor)]
+    pub fn new(key: &[u8]) -> Result<AeadBatch, JsError> {
+        abi::batch::AeadBatch::new(key).map(|inner| Self { inner }).map_err(js_err)
+    }
+
+    /// Seals packets into `out` slots.
+    #[allow(clippy::too_many_arguments)]
+    pub fn seal(
+        &self,
+        src: &[u8],
+        offsets: &[u32],
+        lengths: &[u32],
+        count: u32,
+        out: &mut [u8],
+        out_offsets: &[u32],
+        out_lengths: &mut [u32],
+    ) -> Result<(), JsError> {
+        self.inner.seal(src, offsets, lengths, count as usize, out, out_offsets, out_lengths).map_err(js_err)
+    }
+
+    /// Opens datagrams into `out` slots; returns how many opened.
+    #[allow(clippy::too_many_arguments)]
+    pub fn open(
+        &self,
+        src: &[u8],
+        offsets: &[u32],
+        lengths: &[u32],
+        count: u32,
+        out: &mut [u8],
+        out_offsets: &[u32],
+        out_lengths: &mut [u32],
+        status: &mut [u8],
+    ) -> u32 {
+        self.inner.open(src, offsets, lengths, count as usize, out, out_offsets, out_lengths, status)
+    }
+
+    /// Encodes and seals packets straight into `out` slots.
+    #[wasm_bindgen(js_name = encodeSeal)]
+    #[allow(clippy::too_many_arguments)]
+    pub fn encode_seal(
+        &self,
+        headers: &[u32],
+        data: &[u8],
+        rows: &[u32],
+        first: &[u32],
+        count: u32,
+        out: &mut [u8],
+        offsets: &[u32],
+        lengths: &mut [u32],
+        capacity: u32,
+    ) -> Result<(), JsError> {
+        self.inner
+            .encode_seal(headers, data, rows, first, count as usize, out, offsets, lengths, capacity as usize)
+            .map_err(js_err)
     }
 }

@@ -189,6 +189,15 @@ impl Connection {
         c
     }
 
+    /// A connection already established with `key` (no handshake): benchmarks and tests that
+    /// compare the per-datagram paths with another implementation sharing the key.
+    pub(crate) fn established(role: Role, cfg: &Config, now: Instant, key: &[u8; 16], token: u32) -> Self {
+        let mut c = Self::new(role, cfg, now, Handshake::Done, State::Connected);
+        c.cipher = Some(PacketCipher::new(key));
+        c.token = token;
+        c
+    }
+
     /// Server: answers a valid CLIENT_HELLO (already CRC-checked and decoded).
     #[allow(clippy::too_many_arguments)] // the endpoint's single call site passes the parsed hello
     pub(crate) fn accept(
@@ -248,6 +257,9 @@ impl Connection {
             srtt: self.rtt.srtt,
             min_rtt: self.rtt.min,
             reassembly_bytes: self.reasm.bytes() as u64,
+            packets_in_flight: self.sent.len() as u64,
+            recv_ack: u64::from(self.packet_window.current().get()),
+            recv_ack_bits: u64::from(self.packet_window.ack_bits()),
         }
     }
 

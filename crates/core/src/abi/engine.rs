@@ -1,0 +1,324 @@
+//! [`FlatEngine`]: an `Endpoint<u32>` behind the flat, batched buffers both bindings export.
+
+use super::{code, config_from_flat, connect_code, event_kind, send_code, EVENT_HEAD, TRANSMIT_META, TRANSMIT_ROOM};
+use crate::connection::outbox::RetryMode;
+use crate::crypto::{KeyError, RootKey, RootPublicKey};
+use crate::endpoint::{Endpoint, Status};
+use crate::event::Event;
+use crate::time::Instant;
+
+/// An event that did not fit the caller's buffer, kept with its own copy of any bytes.
+#[derive(Debug)]
+struct Pending {
+    head: [u32; 4],
+    data: Vec<u8>,
+}
+
+/// An `Endpoint<u32>` (peers are small integers the JavaScript driver assigns) behind the flat,
+/// batched interface both bindings export.
+#[derive(Debug)]
+pub struct FlatEngine {
+    ep: Endpoint<u32>,
+    pending: Option<Pending>,
+}
+
+fn put_u32(out: &mut [u8], at: usize, v: u32) {
+    out[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+fn read_u32(b: &[u8], at: usize) -> Option<u32> {
+    b.get(at..at + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
+}
+
+/// Reads a root key from PKCS#8 DER, or makes a new one when `der` is empty.
+fn root_from(der: &[u8]) -> Result<RootKey, KeyError> {
+    if der.is_empty() {
+        Ok(RootKey::generate(&mut rand_core::OsRng))
+    } else {
+        RootKey::from_pkcs8_der(der)
+    }
+}
+
+fn seed_from(seed: &[u8]) -> Option<[u8; 32]> {
+    seed.try_into().ok()
+}
+
+impl FlatEngine {
+    /// A server engine. `root_pkcs8` empty = a fresh root key; `seed` (32 bytes) fixes the
+    /// random generator, empty = from the operating system.
+    pub fn server(config: &[f64], root_pkcs8: &[u8], seed: &[u8]) -> Result<Self, String> {
+        let cfg = config_from_flat(config).map_err(|e| e.to_string())?;
+        let root = root_from(root_pkcs8).map_err(|e| format!("rootKey: {e}"))?;
+        Ok(Self { ep: Endpoint::server(cfg, root, seed_from(seed)), pending: None })
+    }
+
+    /// A client engine.
+    pub fn client(config: &[f64], seed: &[u8]) -> Result<Self, String> {
+        let cfg = config_from_flat(config).map_err(|e| e.to_string())?;
+        Ok(Self { ep: Endpoint::client(cfg, seed_from(seed)), pending: None })
+    }
+
+    /// The endpoint, for callers that want the Rust API.
+    pub fn endpoint(&mut self) -> &mut Endpoint<u32> {
+        &mut self.ep
+    }
+
+    /// Replaces the configuration.
+    pub fn set_config(&mut self, config: &[f64]) -> Result<(), String> {
+        let cfg = config_from_flat(config).map_err(|e| e.to_string())?;
+        self.ep.set_config(cfg);
+        Ok(())
+    }
+
+    /// The server's root public key as SPKI DER (empty for a client).
+    pub fn root_public_spki(&self) -> Vec<u8> {
+        self.ep.root_key().map(|k| k.public().to_spki().to_vec()).unwrap_or_default()
+    }
+
+    /// Handles `count` datagrams stored in `buf`, described by `meta` = `count` triples
+    /// (peer, offset, len). Each is decrypted in place. A length above [`TRANSMIT_ROOM`] marks a
+    /// datagram the driver did not copy because it is too large: it is counted and dropped.
+    /// Writes a result per datagram into `status` (0 accepted, else [`super::drop_code`]) as far
+    /// as it reaches. Returns how many were accepted.
+    pub fn handle(&mut self, now_ms: f64, buf: &mut [u8], meta: &[u32], count: usize, status: &mut [u8]) -> u32 {
+        use crate::stats::DropReason;
+        let now = Instant::from_millis_f64(now_ms);
+        let mut ok = 0;
+        for (i, d) in meta.chunks_exact(3).take(count).enumerate() {
+            let (peer, off, len) = (d[0], d[1] as usize, d[2] as usize);
+            let r = if len > TRANSMIT_ROOM {
+                self.ep.count_dropped(DropReason::TooLarge, len);
+                Err(DropReason::TooLarge)
+            } else if let Some(dg) = buf.get_mut(off..off.saturating_add(len)) {
+                self.ep.handle_datagram(now, peer, dg)
+            } else {
+                Err(DropReason::Malformed)
+            };
+            if r.is_ok() {
+                ok += 1;
+            }
+            if let Some(s) = status.get_mut(i) {
+                *s = r.map_or_else(super::drop_code, |()| 0);
+            }
+        }
+        ok
+    }
+
+    /// Adds a connection already established with a 16-byte session key (no handshake): for
+    /// benchmarks that compare the per-datagram paths with another implementation.
+    pub fn danger_establish(&mut self, now_ms: f64, peer: u32, key: &[u8], token: u32) -> bool {
+        let Ok(k) = <&[u8; 16]>::try_from(key) else { return false };
+        self.ep.danger_establish(Instant::from_millis_f64(now_ms), peer, k, token)
+    }
+
+    /// Runs the timers.
+    pub fn tick(&mut self, now_ms: f64) {
+        self.ep.handle_timeout(Instant::from_millis_f64(now_ms));
+    }
+
+    /// Writes due datagrams back to back into `out`, and (peer, offset, len) triples into
+    /// `meta` (u32 LE). Returns how many; call again while it fills `meta` or `out`.
+    pub fn transmit(&mut self, now_ms: f64, out: &mut [u8], meta: &mut [u8]) -> u32 {
+        let now = Instant::from_millis_f64(now_ms);
+        let mut off = 0usize;
+        let mut n = 0usize;
+        while (n + 1) * TRANSMIT_META <= meta.len() && off + TRANSMIT_ROOM <= out.len() {
+            let Some(t) = self.ep.poll_transmit(now, &mut out[off..]) else { break };
+            put_u32(meta, n * TRANSMIT_META, t.to);
+            put_u32(meta, n * TRANSMIT_META + 4, off as u32);
+            put_u32(meta, n * TRANSMIT_META + 8, t.len as u32);
+            off += t.len;
+            n += 1;
+        }
+        n as u32
+    }
+
+    fn write_record(out: &mut [u8], at: usize, head: [u32; 4], data: &[u8]) -> Option<usize> {
+        let padded = (data.len() + 3) & !3;
+        let end = at + EVENT_HEAD + padded;
+        if end > out.len() {
+            return None;
+        }
+        for (i, v) in head.iter().enumerate() {
+            put_u32(out, at + 4 * i, *v);
+        }
+        out[at + EVENT_HEAD..at + EVENT_HEAD + data.len()].copy_from_slice(data);
+        Some(end)
+    }
+
+    /// Writes queued events into `out` as records (kind, peer, a, len, then `len` bytes padded
+    /// to 4). Returns the bytes written. If the next event does not fit an empty `out`,
+    /// [`Self::pending_event_size`] says how large `out` must be.
+    pub fn events(&mut self, out: &mut [u8]) -> u32 {
+        let mut at = 0usize;
+        if let Some(p) = self.pending.take() {
+            match Self::write_record(out, at, p.head, &p.data) {
+                Some(end) => at = end,
+                None => {
+                    self.pending = Some(p);
+                    return 0;
+                }
+            }
+        }
+        while let Some(ev) = self.ep.poll_event() {
+            let (head, range) = match ev {
+                Event::Connected { addr, token } => ([event_kind::CONNECTED, addr, token, 0], None),
+                Event::Message { addr, seq, data } => {
+                    ([event_kind::MESSAGE, addr, u32::from(seq), data.len() as u32], Some(data))
+                }
+                Event::Settled { addr, callback, acked } => {
+                    let kind = if acked { event_kind::ACKED } else { event_kind::FAILED };
+                    ([kind, addr, callback, 0], None)
+                }
+                Event::Disconnected { addr, reason } => {
+                    ([event_kind::DISCONNECTED, addr, u32::from(reason.code()), 0], None)
+                }
+                Event::Released { addr } => ([event_kind::RELEASED, addr, 0, 0], None),
+            };
+            let data = range.map_or(&[][..], |r| self.ep.event_data(r));
+            match Self::write_record(out, at, head, data) {
+                Some(end) => at = end,
+                None => {
+                    self.pending = Some(Pending { head, data: data.to_vec() });
+                    break;
+                }
+            }
+        }
+        at as u32
+    }
+
+    /// Size of the event waiting for room (0 if none).
+    pub fn pending_event_size(&self) -> u32 {
+        self.pending.as_ref().map_or(0, |p| (EVENT_HEAD + ((p.data.len() + 3) & !3)) as u32)
+    }
+
+    /// Queues a message. Returns 0 or a [`code`].
+    pub fn send(&mut self, now_ms: f64, peer: u32, data: &[u8], mode: i32, callback: u32) -> i32 {
+        let Some(mode) = RetryMode::from_i32(mode) else { return code::BAD_RETRY_MODE };
+        match self.ep.send(Instant::from_millis_f64(now_ms), &peer, data, mode, callback) {
+            Ok(()) => 0,
+            Err(e) => send_code(&e),
+        }
+    }
+
+    /// Queues the same message to many peers (no callbacks). Returns how many accepted it.
+    pub fn broadcast(&mut self, now_ms: f64, peers: &[u32], data: &[u8], mode: i32) -> u32 {
+        let Some(mode) = RetryMode::from_i32(mode) else { return 0 };
+        let now = Instant::from_millis_f64(now_ms);
+        peers.iter().filter(|p| self.ep.send(now, p, data, mode, 0).is_ok()).count() as u32
+    }
+
+    /// Queues a batch of messages: `cmds` holds `count` records (peer u32, mode i32, callback
+    /// u32, len u32, then `len` bytes padded to 4), little-endian. Writes one result code per
+    /// record into `results` (as i8). Returns how many records were read.
+    pub fn send_batch(&mut self, now_ms: f64, cmds: &[u8], count: usize, results: &mut [u8]) -> u32 {
+        let mut at = 0usize;
+        let mut n = 0usize;
+        while n < count {
+            let (Some(peer), Some(mode), Some(cb), Some(len)) =
+                (read_u32(cmds, at), read_u32(cmds, at + 4), read_u32(cmds, at + 8), read_u32(cmds, at + 12))
+            else {
+                break;
+            };
+            let len = len as usize;
+            let Some(data) = cmds.get(at + 16..at + 16 + len) else { break };
+            let r = self.send(now_ms, peer, data, mode as i32, cb);
+            if let Some(slot) = results.get_mut(n) {
+                *slot = r as i8 as u8;
+            }
+            at += 16 + ((len + 3) & !3);
+            n += 1;
+        }
+        n as u32
+    }
+
+    /// Client: connects to `peer`. `pinned_spki` empty = none (then `insecure` must be true).
+    pub fn connect(&mut self, now_ms: f64, peer: u32, pinned_spki: &[u8], insecure: bool) -> i32 {
+        let pinned = if pinned_spki.is_empty() {
+            None
+        } else {
+            match RootPublicKey::from_spki(pinned_spki) {
+                Ok(k) => Some(k),
+                Err(_) => return code::BAD_KEY,
+            }
+        };
+        match self.ep.connect(Instant::from_millis_f64(now_ms), peer, pinned, insecure) {
+            Ok(()) => 0,
+            Err(e) => connect_code(&e),
+        }
+    }
+
+    /// Closes the connection with `peer` gracefully.
+    pub fn disconnect(&mut self, now_ms: f64, peer: u32) {
+        self.ep.disconnect(Instant::from_millis_f64(now_ms), &peer);
+    }
+
+    /// Closes every connection gracefully.
+    pub fn close_all(&mut self, now_ms: f64) {
+        self.ep.close_all(Instant::from_millis_f64(now_ms));
+    }
+
+    /// Forgets every connection without telling anyone.
+    pub fn abort_all(&mut self) {
+        self.ep.abort_all();
+    }
+
+    /// 0 none, 1 connecting, 2 connected, 3 disconnecting.
+    pub fn status(&self, peer: u32) -> u32 {
+        match self.ep.status(&peer) {
+            None => 0,
+            Some(Status::Connecting) => 1,
+            Some(Status::Connected) => 2,
+            Some(Status::Disconnecting) => 3,
+        }
+    }
+
+    /// The session token (0 if unknown).
+    pub fn token(&self, peer: u32) -> u32 {
+        self.ep.token(&peer).unwrap_or(0)
+    }
+
+    /// mpgameserver's latency for `peer`, seconds (-1 if unknown).
+    pub fn latency(&self, peer: u32) -> f64 {
+        self.ep.latency(&peer).unwrap_or(-1.0)
+    }
+
+    /// Number of connections (handshakes included).
+    pub fn connection_count(&self) -> u32 {
+        self.ep.connection_count() as u32
+    }
+
+    /// Writes `peer`'s statistics as f64 LE ([`stats_fields`] order). False if unknown.
+    pub fn connection_stats(&self, peer: u32, out: &mut [u8]) -> bool {
+        match self.ep.connection_stats(&peer) {
+            Some(s) => write_f64s(out, &s.to_array()),
+            None => false,
+        }
+    }
+
+    /// Writes the endpoint's statistics as f64 LE.
+    pub fn stats(&self, out: &mut [u8]) -> bool {
+        write_f64s(out, &self.ep.stats().to_array())
+    }
+
+    /// Counts a datagram dropped by the driver's block list.
+    pub fn count_blocked(&mut self, bytes: u32) {
+        self.ep.count_blocked(bytes as usize);
+    }
+
+    /// Milliseconds (on the caller's clock) of the next deadline, or -1.
+    pub fn next_timeout(&self) -> f64 {
+        self.ep.poll_timeout().map_or(-1.0, Instant::as_millis_f64)
+    }
+}
+
+fn write_f64s(out: &mut [u8], vals: &[f64]) -> bool {
+    if out.len() < vals.len() * 8 {
+        return false;
+    }
+    for (i, v) in vals.iter().enumerate() {
+        out[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+    }
+    true
+}
+
