@@ -100,8 +100,11 @@ async function run(argv: string[], single: boolean, extra: CommandOptions): Prom
   for (const id of cluster.serverIds) if (cluster.node(id).role === 'proxy') proxies[id] = cluster.proxyAddress(id);
   cluster.log.info({ nodes: cluster.serverIds, proxies, bus: cluster.bus.kind }, 'ready');
 
+  // Nothing else may hold the event loop (an in-process cluster without proxies): keep it alive.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
   await new Promise<void>((done) => {
     const finish = () => {
+      clearInterval(keepAlive);
       process.off('SIGINT', finish);
       process.off('SIGTERM', finish);
       extra.signal?.removeEventListener('abort', finish);

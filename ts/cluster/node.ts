@@ -150,6 +150,7 @@ export class ClusterNode implements SystemHost {
   async start(): Promise<void> {
     if (this.state !== 'new') throw new GamewireError('ERR_STATE', `node ${this.serverId} was already started`);
     this.state = 'starting';
+    if (this.bus.kind === 'nats') this.log.debug({ servers: this.config.nats?.servers }, 'connecting to NATS (waits until a server answers)');
     const conn = await this.bus.connect(`gamewire-${this.subjects.prefix}-${this.serverId}`);
     this.connection = conn;
     conn.onStatus((s) => {
