@@ -182,7 +182,7 @@ pub struct ConnectionStats {
 impl ConnectionStats {
     /// Names of the gauges that follow the counters in the flat layout.
     pub const GAUGES: &'static [&'static str] =
-        &["messagesPending", "latency", "srtt", "minRtt", "reassemblyBytes"];
+        &["messagesPending", "latency", "srtt", "minRtt", "reassemblyBytes", "packetsInFlight", "recvAck", "recvAckBits"];
 
     /// Counters then gauges, as numbers.
     pub fn to_array(&self) -> Vec<f64> {
@@ -193,7 +193,21 @@ impl ConnectionStats {
             self.srtt,
             self.min_rtt,
             self.reassembly_bytes as f64,
+            self.packets_in_flight as f64,
+            self.recv_ack as f64,
+            self.recv_ack_bits as f64,
         ]);
         v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flat_layout_matches_names() {
+        let s = ConnectionStats::default();
+        assert_eq!(s.to_array().len(), Counters::NAMES.len() + ConnectionStats::GAUGES.len());
     }
 }

@@ -31,6 +31,8 @@ pub struct SentPackets<H: Copy> {
     handles_front: u64,
     /// Seq of the newest packet recorded.
     newest: Seq,
+    /// Packets neither acknowledged nor timed out.
+    unacked: usize,
 }
 
 impl<H: Copy> Default for SentPackets<H> {
@@ -41,6 +43,7 @@ impl<H: Copy> Default for SentPackets<H> {
             handles: VecDeque::new(),
             handles_front: 0,
             newest: Seq::UNSET,
+            unacked: 0,
         }
     }
 }
@@ -58,14 +61,14 @@ pub enum Fate {
 }
 
 impl<H: Copy> SentPackets<H> {
-    /// Packets in flight.
+    /// Packets in flight: sent, neither acknowledged nor timed out.
     pub fn len(&self) -> usize {
-        self.packets.len()
+        self.unacked
     }
 
     /// True when nothing is in flight.
     pub fn is_empty(&self) -> bool {
-        self.packets.is_empty()
+        self.unacked == 0
     }
 
     /// When the oldest packet in flight was sent.
@@ -81,6 +84,7 @@ impl<H: Copy> SentPackets<H> {
         let n = (self.handles.len() - before) as u16;
         self.packets.push_back(Sent { seq, at, acked: false, first_msg, msgs: n });
         self.newest = seq;
+        self.unacked += 1;
     }
 
     /// Applies a received `ack`/`ack_bits`, calling `on` for every packet it newly acknowledges
@@ -113,6 +117,7 @@ impl<H: Copy> SentPackets<H> {
             }
             p.acked = true;
             count += 1;
+            self.unacked -= 1;
             let rtt_us = now.as_micros().saturating_sub(p.at.as_micros());
             let (start, n) = ((p.first_msg - self.handles_front) as usize, usize::from(p.msgs));
             let hs = self.handles.make_contiguous();
@@ -132,6 +137,7 @@ impl<H: Copy> SentPackets<H> {
             }
             if !p.acked {
                 timed_out += 1;
+                self.unacked -= 1;
                 let n = usize::from(p.msgs);
                 let hs = self.handles.make_contiguous();
                 on(Fate::TimedOut, &hs[..n]);
@@ -157,6 +163,7 @@ impl<H: Copy> SentPackets<H> {
         self.handles_front += self.handles.len() as u64;
         self.packets.clear();
         self.handles.clear();
+        self.unacked = 0;
     }
 }
 
