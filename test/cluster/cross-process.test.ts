@@ -87,23 +87,24 @@ describe('nodes in separate processes over one nats-server', () => {
       }
       await sleep(25);
     }
-    // Every request gets exactly one answer, within the request timeout (1 s) + slack: nothing hangs.
-    await waitFor(() => answers.size === N, 5000, 'every request answered or timed out');
+    // Every request gets exactly one answer, within the request timeout (1.5 s) + slack: nothing hangs.
+    // (Work takes 400 ms, so about 16 requests are in flight at any time: 8001 holds some when it dies.)
+    await waitFor(() => answers.size === N, 8000, 'every request answered or timed out');
     await sleep(300);
     for (const [, list] of answers) expect(list).toHaveLength(1);
     const got = [...answers.entries()].map(([i, [a]]) => ({ i, ...a!, sent: sentAt[i]! }));
 
     const before = got.filter((g) => g.sent < killedAt - 200);
-    const after = got.filter((g) => g.sent > killedAt + 300);
+    const after = got.filter((g) => g.sent > killedAt + 500);
     // Before the kill both instances shared the load (by type and by module).
     expect(new Set(before.filter((g) => g.ok).map((g) => g.by))).toEqual(new Set([8000, 8001]));
     // After it, everything goes to the survivor, and succeeds.
-    expect(after.length).toBeGreaterThan(40);
+    expect(after.length).toBeGreaterThan(30);
     expect(after.every((g) => g.ok && g.by === 8000)).toBe(true);
     // The requests 8001 held when it died timed out: (false, null).
     const lost = got.filter((g) => !g.ok);
     expect(lost.length).toBeGreaterThan(0);
-    expect(lost.every((g) => g.by === null && g.sent <= killedAt + 300)).toBe(true);
+    expect(lost.every((g) => g.by === null && g.sent <= killedAt + 500)).toBe(true);
     expect(await nodes.get(8001)!.wait()).toBeNull(); // killed by a signal
   }, 60_000);
 

@@ -151,6 +151,7 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     const lobby = c.serverId!;
     const down = record([master()], ...E(EngineEvents.ServerDisconnectEvent), () => 'master');
     const up = record([master()], ...E(EngineEvents.ServerConnectEvent), () => 'master');
+    const oldSystem = server(lobby);
     await cluster.node(lobby).busConnection!.close(); // no goodbye: as if it crashed
     await waitFor(() => down.length === 1, 5000, 'ServerDisconnectEvent');
     expect(down[0]!.data).toEqual({ serverId: lobby, serverType: 'lobby' });
@@ -158,9 +159,24 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     expect(master().netgameApi.getServerIdByUid(3001)).toBeNull();
     expect(master().serverManager.isValidServer(lobby)).toBe(false);
     await cluster.restartNode(lobby);
+    expect(oldSystem.destroyed).toBe(true); // the stopped node destroyed its systems
+    expect(server(lobby)).not.toBe(oldSystem);
     await waitFor(() => up.length === 1);
     expect(up[0]!.data).toEqual({ serverId: lobby, serverType: 'lobby', isReconnect: true });
     expect(master().serverManager.isValidServer(lobby)).toBe(true);
+  });
+
+  it('a lost proxy: its players leave their servers (proxy-lost); it comes back', async () => {
+    const c = await login(3010);
+    const where = c.serverId!;
+    const removed = record([server(where)], ...E(EngineEvents.DelServerPlayerEvent));
+    await cluster.node(2000).busConnection!.close();
+    await waitFor(() => removed.length === 1, 6000, 'DelServerPlayerEvent');
+    expect(removed[0]!.data).toMatchObject({ uid: 3010, reason: 'proxy-lost' });
+    expect(master().netgameApi.getServerIdByUid(3010)).toBeNull();
+    await cluster.restartNode(2000);
+    expect(await c.whenClosed()).toBe('proxy-stopping');
+    expect((await login(3011)).online).toBe(true);
   });
 
   it('the master restarting: nodes register again and it knows the online players again', async () => {
@@ -183,12 +199,19 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     const statuses = record([server(4001), service(8000)], ...E(EngineEvents.MasterConnectStatusEvent));
     await cluster.stopNode(0);
     await waitFor(() => statuses.filter((s) => s.data.isConnect === false).length === 2, 5000, 'isConnect false');
+    // Meanwhile a login cannot be placed: refused, not left hanging.
+    const a = cluster.proxyAddress(2000);
+    const t0 = Date.now();
+    await expect(new GameClient({ gateway, mods: 'probe' }).login(a.host, a.port, createConnectToken(KEY, 3020))).rejects.toMatchObject({ reason: 'master-unavailable' });
+    expect(Date.now() - t0).toBeLessThan(5000);
     await cluster.restartNode(0);
     await waitFor(() => statuses.filter((s) => s.data.isConnect === true).length === 2, 5000, 'isConnect true');
     expect(statuses.filter((s) => s.at === 4001).map((s) => s.data.isConnect)).toEqual([false, true]);
   });
 
   it('a node that loses the bus reports it, reconnects, registers again; nothing is delivered twice', async () => {
+    // Start from a settled cluster: every node registered.
+    await waitFor(() => cluster.serverIds.every((id) => cluster.node(id).masterLink?.connected ?? true), 8000, 'all registered');
     const watched = bus === 'inprocess' ? [server(4000)] : [server(4000), service(8000)];
     const statuses = record(watched, ...E(EngineEvents.MasterConnectStatusEvent));
     const regs = cluster.node(4000).masterLink!.registrations;

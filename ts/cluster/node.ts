@@ -455,6 +455,7 @@ export class MasterLink {
   private masterInc: string | null = null;
   private lastOk = 0;
   private helloInFlight = false;
+  private helloGeneration = 0;
   private hbInFlight = false;
   private timer: NodeJS.Timeout | null = null;
   private waiters: Array<(ok: boolean) => void> = [];
@@ -470,7 +471,8 @@ export class MasterLink {
   start(): void {
     this.node.onOp('master-up', (m) => {
       const inc = (m.body as { inc?: string } | null)?.inc;
-      if (inc !== this.masterInc || !this.connected) this.hello();
+      // A new master: register now, even if a registration with the old one is still pending.
+      if (inc !== this.masterInc || !this.connected) this.hello(true);
     });
     this.hello();
     this.timer = setInterval(() => this.tick(), this.node.timing.heartbeatInterval * 1000);
@@ -490,7 +492,7 @@ export class MasterLink {
   }
 
   busBack(): void {
-    this.hello();
+    this.hello(true);
   }
 
   whenConnected(timeoutSeconds: number): Promise<boolean> {
@@ -533,9 +535,10 @@ export class MasterLink {
     });
   }
 
-  private hello(): void {
-    if (this.helloInFlight || !this.node.running) return;
+  private hello(force = false): void {
+    if ((this.helloInFlight && !force) || !this.node.running) return;
     this.helloInFlight = true;
+    const generation = ++this.helloGeneration;
     const body = {
       inc: this.node.incarnation,
       type: this.node.serverType,
@@ -545,7 +548,7 @@ export class MasterLink {
     };
     const timeout = Math.min(this.node.timing.opTimeout, Math.max(this.node.timing.nodeTimeout, 0.5));
     void this.node.requestOp<{ inc: string }>(this.masterId, 'hello', body, { timeout }).then((r) => {
-      this.helloInFlight = false;
+      if (generation === this.helloGeneration) this.helloInFlight = false;
       if (!this.node.running) return;
       if (!r.ok || !r.data) return; // tried again on the next tick
       this.masterInc = r.data.inc;

@@ -21,6 +21,10 @@ export class ProbeMaster extends MasterSystem {}
 /** Lobby/game: records MasterConnectStatusEvent from construction on. */
 export class ProbeServer extends ServerSystem {
   readonly masterStatus: boolean[] = [];
+  destroyed = false;
+  override destroy(): void {
+    this.destroyed = true;
+  }
   constructor(ns: string, name: string) {
     super(ns, name);
     this.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.MasterConnectStatusEvent, (d: MasterConnectStatusEventData) => {

@@ -5,15 +5,15 @@
 import { ClientSystem, defineMod, ServerSystem, ServiceSystem } from '../../../ts/cluster/index.js';
 
 export const NS = 'xproc';
-const WORK_MS = Number(process.env.XPROC_WORK_MS ?? 150);
+const WORK_MS = Number(process.env.XPROC_WORK_MS ?? 400);
 
 export class XLobby extends ServerSystem {
   constructor(ns: string, name: string) {
     super(ns, name);
     this.listenForEvent(NS, 'client', 'Ask', (d: { __id__: string; i: number; module?: boolean }) => {
       const done = (ok: boolean, data: { by: number } | null) => this.notifyToClient(d.__id__, 'Answer', { i: d.i, ok, by: data?.by ?? null });
-      if (d.module) this.requestToService<{ by: number }>('work_module', 'Work', { i: d.i }, done, 1);
-      else this.requestToServiceMod<{ by: number }>('work', 'Work', { i: d.i }, done, 1);
+      if (d.module) this.requestToService<{ by: number }>('work_module', 'Work', { i: d.i }, done, 1.5);
+      else this.requestToServiceMod<{ by: number }>('work', 'Work', { i: d.i }, done, 1.5);
     });
   }
 }
