@@ -105,7 +105,12 @@ export class GameClient implements SystemHost {
     if (this.state !== 'idle') throw new GamewireError('ERR_STATE', 'this client already connected; make a new GameClient to log in again');
     const timeout = opts.timeout ?? 10;
     this.state = 'connecting';
-    await this.link.connect(host, port, { timeout });
+    try {
+      await this.link.connect(host, port, { timeout });
+    } catch (err) {
+      this.onClose(`connect failed: ${(err as Error).message}`);
+      throw err;
+    }
     if (this.isClosed()) throw new LoginRefusedError(this.closeReason ?? 'closed');
     this.state = 'login';
     const info = new Promise<LoginInfo>((resolve, reject) => {
