@@ -1,5 +1,5 @@
 /** Helpers for tests over real loopback sockets. */
-import { ClientHandle, EventHandler, PrivateKey, ServerContext, UdpClient, UdpServer, type BackendName } from '../../ts/index.js';
+import { ClientHandle, EventHandler, PrivateKey, RetryMode, ServerContext, UdpClient, UdpServer, type BackendName } from '../../ts/index.js';
 
 /** Waits until `pred` holds, polling; fails after `ms`. */
 export async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
@@ -14,6 +14,10 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** An echo handler that records what happens. */
 export class EchoHandler extends EventHandler {
+  /** `replyMode`: the RetryMode of the echoes (NONE by default, as the seed's server send). */
+  constructor(private readonly replyMode: RetryMode = RetryMode.NONE) {
+    super();
+  }
   readonly events: string[] = [];
   readonly connected = new Map<number, ClientHandle>();
   readonly messages: { token: number; seq: number; data: Buffer }[] = [];
@@ -33,7 +37,7 @@ export class EchoHandler extends EventHandler {
   }
   override handleMessage(c: ClientHandle, seq: number, msg: Uint8Array): void {
     this.messages.push({ token: c.token, seq, data: Buffer.from(msg) });
-    c.send(Buffer.concat([Buffer.from('re:'), msg]), 0);
+    c.send(Buffer.concat([Buffer.from('re:'), msg]), this.replyMode);
   }
   override update(): void {
     this.updates++;

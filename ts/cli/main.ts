@@ -4,14 +4,36 @@
  *   gamewire info                 which backends load here (JSON)
  */
 import { loadBackend, probeBackends, resolveBackendChoice } from '../backend/index.js';
+import { GamewireError } from '../errors.js';
 import { VERSION } from '../version.js';
+import { echo, ECHO_USAGE, keygen, KEYGEN_USAGE } from './net.js';
 
 const USAGE = `usage: gamewire <command> [options]
 
 commands:
   info        print the version and which backends load here, as JSON
               (honours GAMEWIRE_BACKEND=native|wasm|auto)
+  keygen      write a new root key (PEM) and print its public key
+  echo        run an echo server (demos, benchmarks, interop)
+  cluster     run every node of a cluster config in this process
+  node        run one node of a cluster config, over NATS
+
+\`gamewire <command> --help\` for a command's options.
 `;
+
+const HELP: Record<string, string> = { keygen: KEYGEN_USAGE, echo: ECHO_USAGE };
+
+async function guarded(command: string, f: () => Promise<number>): Promise<number> {
+  try {
+    return await f();
+  } catch (err) {
+    if (err instanceof GamewireError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      process.stderr.write(`gamewire ${command}: ${(err as Error).message}\n${HELP[command] ?? ''}`);
+      return 2;
+    }
+    throw err;
+  }
+}
 
 async function info(): Promise<number> {
   const backends = probeBackends();
@@ -32,9 +54,27 @@ async function info(): Promise<number> {
 /** Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  if (command && HELP[command] && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(HELP[command]);
+    return 0;
+  }
   switch (command) {
     case 'info':
       return info();
+    case 'keygen':
+      return guarded('keygen', () => keygen(rest));
+    case 'echo':
+      return guarded('echo', () => echo(rest));
+    case 'cluster':
+    case 'node': {
+      // Loaded on demand: the cluster layer sits above the network layer.
+      const c = await import('../cluster/cli.js');
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(c.CLUSTER_USAGE);
+        return 0;
+      }
+      return command === 'cluster' ? c.clusterCommand(rest) : c.nodeCommand(rest);
+    }
     case undefined:
     case '-h':
     case '--help':
@@ -43,7 +83,6 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined ? 1 : 0;
     default:
       process.stderr.write(`gamewire: unknown command ${JSON.stringify(command)}\n${USAGE}`);
-      void rest;
       return 1;
   }
 }

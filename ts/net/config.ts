@@ -35,7 +35,7 @@ export interface NetOptions {
 
 const SECONDS = new Set([
   'sendInterval', 'keepAliveInterval', 'messageTimeout', 'connectionTimeout', 'tempConnectionTimeout',
-  'handshakeRetransmit', 'connectTimeout', 'maxCtimeAge',
+  'handshakeRetransmit', 'connectTimeout', 'maxCtimeAge', 'interval',
 ]);
 
 /** Checks one option, throwing a ConfigError naming it. */

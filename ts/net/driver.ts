@@ -163,7 +163,13 @@ export class EngineDriver {
         const len = meta[i * 3 + 2];
         const r = this.routes(peer);
         if (!r) continue;
-        r.socket.send(arena, off, len, r.port, r.address, onSendError);
+        try {
+          r.socket.send(arena, off, len, r.port, r.address, onSendError);
+        } catch (err) {
+          // The socket was closed under us (teardown): the datagram is lost, as on any network.
+          this.log.debug({ err, peer }, 'send on a closed socket');
+          continue;
+        }
         if (!sockets.includes(r.socket)) sockets.push(r.socket);
       }
       if (sockets.some((s) => safeQueueCount(s) > 0)) {

@@ -17,6 +17,8 @@ import { clock, EngineDriver, type DriverSink, type PeerRoute } from './driver.j
 import { rootLogger, type Logger } from './log.js';
 import { PeerTable } from './peers.js';
 import { decodeStats, type ConnectionStats } from './stats.js';
+import { Dashboard, type EnableDashboardOptions } from './dashboard/index.js';
+import { HttpServices, listenHttp, type HttpAddress, type Router, type TlsOptions } from './http.js';
 
 export interface UdpServerOptions extends BackendOptions {
   /** Stop gracefully on SIGINT/SIGTERM and exit 0 (default true). */
@@ -73,6 +75,7 @@ export class UdpServer {
   private pumpQueued = false;
   private signalHandler: (() => void) | null = null;
   private statsNames: readonly string[] = [];
+  private readonly http = new HttpServices(() => this.state === 'stopping' || this.state === 'stopped');
   readonly metrics: ServerMetrics = {
     ticks: 0,
     startedAt: 0,
@@ -106,6 +109,11 @@ export class UdpServer {
   /** The root public key clients should pin (SPKI DER). */
   get rootPublicSpki(): Uint8Array {
     return this.ctx.rootKey.publicKey(this.ctx.backendOptions).spki;
+  }
+
+  /** Connections the engine holds, handshakes and closing ones included. */
+  get connectionCount(): number {
+    return this.engine?.connectionCount() ?? 0;
   }
 
   /** Connected clients. */
@@ -183,6 +191,7 @@ export class UdpServer {
   private async doStop(): Promise<void> {
     if (this.state === 'idle') {
       this.state = 'stopped';
+      await this.http.closeAll();
       this.resolveRun?.();
       return;
     }
@@ -209,6 +218,7 @@ export class UdpServer {
     this.detach?.();
     this.access?.end();
     this.access = null;
+    await this.http.closeAll();
     await new Promise<void>((resolve) => this.socket!.close(() => resolve()));
     this.state = 'stopped';
     this.log.info('stopped');
@@ -224,6 +234,20 @@ export class UdpServer {
     const n = this.engine.broadcast(clock(), peers, payload, retry);
     this.queuePump();
     return n;
+  }
+
+  /**
+   * Serves `router` over HTTP, or HTTPS with `tls` (PEM text or file paths), on `addr` beside the
+   * game port (the seed's `listenTCP`); port 0 picks one. Call it before or after `listen()`/`run()`;
+   * it closes when the server stops.
+   */
+  async listenTcp(router: Router, addr: HttpAddress, tls?: TlsOptions): Promise<AddressInfo> {
+    return (await this.http.add(() => listenHttp(router, addr, { tls, logger: this.log }))).address;
+  }
+
+  /** Serves the live dashboard (the seed's GuiServer) and `/metrics` on `addr`; closes when the server stops. */
+  async enableDashboard(addr: HttpAddress, opts: EnableDashboardOptions = {}): Promise<AddressInfo> {
+    return (await this.http.add(() => Dashboard.serve(this, addr, { logger: this.log, ...opts }))).address!;
   }
 
   // ---- internals --------------------------------------------------------------------------

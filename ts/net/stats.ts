@@ -40,6 +40,12 @@ export interface ConnectionStats {
   minRtt: number;
   /** Bytes held by unfinished fragmented messages. */
   reassemblyBytes: number;
+  /** Packets sent and neither acknowledged nor timed out. */
+  packetsInFlight: number;
+  /** The `ack` this side sends: the newest packet seq received. */
+  recvAck: number;
+  /** The `ack_bits` this side sends. */
+  recvAckBits: number;
 }
 
 /** Decodes a flat statistics array. */
