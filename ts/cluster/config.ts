@@ -76,6 +76,13 @@ const configSchema = z.looseObject({
   store: z.looseObject({ sqlite: z.string().min(1).optional() }).optional(),
   /** Development only: the proxy accepts a bare uid (`"123"`) in place of a signed connect token. */
   dev_bare_uid_login: z.boolean().optional(),
+  /** The players' transport: `root_key` is the proxies' root private key (a PEM file path). */
+  gateway: z
+    .looseObject({
+      root_key: z.string().min(1, 'gateway.root_key is the path of a PEM private key').optional(),
+      backend: z.enum(['native', 'wasm', 'auto']).optional(),
+    })
+    .optional(),
 });
 
 /** The master's entry, normalized. */

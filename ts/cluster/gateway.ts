@@ -5,7 +5,8 @@
  * depends only on the two small interfaces below, never on sockets. A `Gateway` provides both
  * sides: `listen()` for a proxy node, `createLink()` for a client.
  *
- * Shipped implementations: none yet. The tests use an in-memory loopback gateway
+ * Shipped implementation: `gateway-udp.ts` (gamewire's encrypted UDP protocol). The tests also use
+ * an in-memory loopback gateway
  * (test/cluster/helpers/loopback-gateway.ts) and a TCP one for cross-process runs
  * (test/cluster/helpers/tcp-gateway.ts); both are test transports, not part of the package.
  *

@@ -5,10 +5,15 @@
  */
 import type { Gateway } from '../../../ts/cluster/gateway.js';
 import { createLoopbackGateway } from './loopback-gateway.js';
+import { createUdpGateway } from '../../../ts/cluster/gateway-udp.js';
+import { PrivateKey } from '../../../ts/net/index.js';
+
+const udpKey = PrivateKey.generate();
 
 export const GATEWAYS: Record<string, () => Gateway> = {
   loopback: () => createLoopbackGateway(),
   'loopback-chaos': () => createLoopbackGateway({ chaos: true }),
+  udp: () => createUdpGateway({ rootKey: udpKey }),
 };
 
 export const GATEWAY_NAMES = Object.keys(GATEWAYS);

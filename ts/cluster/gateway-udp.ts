@@ -1,0 +1,126 @@
+/**
+ * The players' transport: gamewire's encrypted UDP protocol (`ts/net`), as a cluster `Gateway`.
+ * A proxy node listens with a `UdpServer`; a game client links with a `UdpClient`. Every envelope
+ * goes as one RETRY_ON_TIMEOUT message (fragmented above 1432 bytes by the protocol).
+ *
+ * The proxies' root key: the config's `gateway.root_key` (a PEM file path), else the file named
+ * by `GAMEWIRE_PROXY_KEY`, else a key made at start-up (fine when the clients are created from
+ * the same gateway object, e.g. in-process bots; processes that connect from elsewhere must pin
+ * the public key of a key file they share with the proxies). See docs/cluster.md.
+ */
+import { EventHandler, PrivateKey, PublicKey, RetryMode, ServerContext, UdpClient, UdpServer, type ClientHandle } from '../net/index.js';
+import type { BackendChoice } from '../backend/index.js';
+import type { ClusterConfig } from './config.js';
+import type { Gateway, GatewayAddress, GatewayHandler, GatewayListener, PlayerConnection, ProxyLink } from './gateway.js';
+
+export interface UdpGatewayOptions {
+  /** The proxies' root private key (needed to listen). */
+  rootKey?: PrivateKey;
+  /** The key clients pin (defaults to the public half of `rootKey`). */
+  rootPublicKey?: PublicKey;
+  backend?: BackendChoice;
+}
+
+/** The UDP gateway, with the public key its links pin. */
+export interface UdpGateway extends Gateway {
+  readonly publicKey: PublicKey | null;
+}
+
+class Bridge extends EventHandler {
+  readonly conns = new Map<ClientHandle, PlayerConnection>();
+  constructor(private readonly handler: GatewayHandler) {
+    super();
+  }
+  override connect(client: ClientHandle): void {
+    const conn: PlayerConnection = {
+      token: client.token,
+      send: (bytes) => client.send(bytes, RetryMode.RETRY_ON_TIMEOUT),
+      disconnect: () => client.disconnect(),
+    };
+    this.conns.set(client, conn);
+    this.handler.onConnect(conn);
+  }
+  override handleMessage(client: ClientHandle, _seq: number, msg: Uint8Array): void {
+    const conn = this.conns.get(client);
+    if (conn) this.handler.onMessage(conn, msg);
+  }
+  override disconnect(client: ClientHandle): void {
+    const conn = this.conns.get(client);
+    if (!conn) return;
+    this.conns.delete(client);
+    this.handler.onDisconnect(conn);
+  }
+}
+
+class UdpLink implements ProxyLink {
+  private readonly client: UdpClient;
+  private closed = false;
+  private readonly closeListeners: ((reason: string) => void)[] = [];
+
+  constructor(pinned: PublicKey, backend?: BackendChoice) {
+    this.client = new UdpClient({ rootPublicKey: pinned, backend });
+    this.client.on('disconnected', (_status, reason) => this.fireClose(reason));
+  }
+
+  private fireClose(reason: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    // Never inside a call of ours: on the event loop.
+    setImmediate(() => this.closeListeners.forEach((l) => l(reason)));
+  }
+
+  async connect(host: string, port: number, opts: { timeout?: number } = {}): Promise<void> {
+    await this.client.connect(host, port, opts);
+  }
+  send(bytes: Uint8Array): void {
+    this.client.send(bytes, RetryMode.RETRY_ON_TIMEOUT);
+  }
+  onMessage(listener: (bytes: Uint8Array) => void): void {
+    this.client.on('message', (_seq, msg) => listener(msg));
+  }
+  onClose(listener: (reason: string) => void): void {
+    this.closeListeners.push(listener);
+  }
+  async close(): Promise<void> {
+    await this.client.disconnect();
+    this.fireClose('local');
+  }
+}
+
+/** A UDP gateway with explicit keys. */
+export function createUdpGateway(opts: UdpGatewayOptions = {}): UdpGateway {
+  const backend = opts.backend;
+  const publicKey = opts.rootPublicKey ?? opts.rootKey?.publicKey({ backend }) ?? null;
+  return {
+    name: 'udp',
+    publicKey,
+    async listen(addr: GatewayAddress, handler: GatewayHandler): Promise<GatewayListener> {
+      if (!opts.rootKey) throw new Error('the UDP gateway needs rootKey to listen');
+      const bridge = new Bridge(handler);
+      const ctx = new ServerContext(bridge, opts.rootKey, { backend });
+      const server = new UdpServer(ctx, addr, { installSignals: false, backend });
+      const bound = await server.listen();
+      const running = server.run();
+      return {
+        address: { host: bound.address, port: bound.port },
+        async close() {
+          await server.stop();
+          await running;
+        },
+      };
+    },
+    createLink(): ProxyLink {
+      if (!publicKey) throw new Error('the UDP gateway needs the proxies\' public key to link');
+      return new UdpLink(publicKey, backend);
+    },
+  };
+}
+
+/** The default gateway of a cluster config (see the module doc for where the key comes from). */
+export function createGateway(config: ClusterConfig): UdpGateway {
+  const g = (config.raw.gateway ?? {}) as { root_key?: string; backend?: BackendChoice };
+  const backend = g.backend;
+  const file = g.root_key ?? process.env.GAMEWIRE_PROXY_KEY;
+  const rootKey = file ? PrivateKey.fromFile(file, { backend }) : PrivateKey.generate({ backend });
+  return createUdpGateway({ rootKey, backend });
+}
