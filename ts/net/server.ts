@@ -127,8 +127,18 @@ export class UdpServer {
   }
 
   /** Binds the UDP socket. `host` '::' binds IPv6 (dual-stack); port 0 picks a free port. */
-  async listen(): Promise<AddressInfo> {
-    if (this.addressInfo) return this.addressInfo;
+  listen(): Promise<AddressInfo> {
+    // Idempotent, also while a first call is still binding (run() calls it too).
+    this.listening ??= this.doListen().catch((err: unknown) => {
+      this.listening = null;
+      throw err;
+    });
+    return this.listening;
+  }
+
+  private listening: Promise<AddressInfo> | null = null;
+
+  private async doListen(): Promise<AddressInfo> {
     if (this.state !== 'idle') throw new GamewireError('ERR_SERVER_STATE', `cannot listen: the server is ${this.state}`);
     const backend = loadBackend(this.opts);
     this.statsNames = backend.layout.stats;
