@@ -93,8 +93,9 @@ fuzz_target!(|data: &[u8]| {
     while i < data.len() {
         let op = byte(&mut i) % 9;
         let len = usize::from(byte(&mut i)) * 8 + usize::from(byte(&mut i) % 8);
-        let end = (i + len).min(data.len());
-        let chunk = &data[i..end];
+        let start = i.min(data.len());
+        let end = (start + len).min(data.len());
+        let chunk = &data[start..end];
         match op {
             0 => {
                 let mut d = chunk.to_vec();

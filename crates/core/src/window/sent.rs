@@ -244,6 +244,41 @@ mod tests {
         assert!(s.is_empty());
     }
 
+    proptest::proptest! {
+        /// Whatever acks arrive (real or bogus, any order, across the seq wrap): each packet is
+        /// reported once, acked or timed out, never both; the in-flight count matches.
+        #[test]
+        fn every_packet_settles_once(
+            start in 1u16..=65535,
+            n in 1usize..300,
+            acks in proptest::collection::vec((0u32..400, proptest::num::u32::ANY), 0..60),
+        ) {
+            let mut s: SentPackets<u32> = SentPackets::default();
+            let mut seq = Seq::new(start);
+            let mut seqs = vec![];
+            for i in 0..n {
+                s.record(seq, Instant::from_micros(i as u64), [i as u32]);
+                seqs.push(seq);
+                seq = seq.next();
+            }
+            let mut seen = vec![0u32; n];
+            let mut wrong_fate = false;
+            for (back, bits) in acks {
+                let ack = seqs[n - 1].back(back);
+                s.on_ack(Instant::from_micros(5000), ack, bits, |f, h| {
+                    wrong_fate |= !matches!(f, Fate::Acked { .. });
+                    for &i in h { seen[i as usize] += 1; }
+                });
+            }
+            proptest::prop_assert!(!wrong_fate);
+            let acked: u32 = seen.iter().sum();
+            proptest::prop_assert_eq!(s.len(), n - acked as usize);
+            s.expire(Instant::from_micros(10_000_000), 1_000_000, |_, h| for &i in h { seen[i as usize] += 1; });
+            proptest::prop_assert!(seen.iter().all(|&c| c == 1), "{:?}", seen);
+            proptest::prop_assert!(s.is_empty());
+        }
+    }
+
     #[test]
     fn latency_ewma_matches_vectors() {
         let mut r = Rtt::default();
