@@ -10,7 +10,9 @@
 //! * status: 0 ok, 1-4 header errors, 5 length, 6 auth, 7 framing.
 
 use super::header_error_code;
-use crate::codec::{overhead, Direction, Header, Messages, PacketType, PayloadWriter, HEADER_SIZE, MAX_PAYLOAD};
+use crate::codec::{
+    overhead, Direction, Header, Messages, PacketType, PayloadWriter, HEADER_SIZE, MAX_PAYLOAD,
+};
 use crate::crypto::{PacketCipher, TAG_SIZE};
 use crate::packet::{protect, unprotect, UnprotectError};
 use crate::seq::Seq;
@@ -18,6 +20,19 @@ use crate::seq::Seq;
 const ST_LENGTH: u8 = 5;
 const ST_AUTH: u8 = 6;
 const ST_FRAMING: u8 = 7;
+
+/// Refuses a batch whose arrays are shorter than `count` items (they come from JavaScript).
+fn check_len(count: usize, arrays: &[(&str, usize, usize)]) -> Result<(), String> {
+    for &(name, len, per_item) in arrays {
+        if len < count.saturating_mul(per_item) {
+            return Err(format!(
+                "{name} holds {len} values, the batch of {count} needs {}",
+                count * per_item
+            ));
+        }
+    }
+    Ok(())
+}
 
 fn u32_at(v: &[u32], i: usize) -> Result<u32, String> {
     v.get(i).copied().ok_or_else(|| format!("index {i} out of range"))
@@ -87,11 +102,12 @@ pub fn encode(
     lengths: &mut [u32],
     capacity: usize,
 ) -> Result<(), String> {
-    for i in 0..count {
+    check_len(count, &[("offsets", offsets.len(), 1), ("lengths", lengths.len(), 1)])?;
+    for (i, length_out) in lengths.iter_mut().enumerate().take(count) {
         let off = u32_at(offsets, i)? as usize;
         let slot = out.get_mut(off..off + capacity).ok_or("output slot out of range")?;
         let (_, length) = encode_one(headers, data, rows, first, i, slot)?;
-        lengths[i] = (HEADER_SIZE + length) as u32;
+        *length_out = (HEADER_SIZE + length) as u32;
     }
     Ok(())
 }
@@ -110,6 +126,15 @@ pub fn decode(
     msgs: &mut [u32],
 ) -> u32 {
     let expect = if as_server { Direction::ToServer } else { Direction::ToClient };
+    let sizes = [
+        ("offsets", offsets.len(), 1),
+        ("lengths", lengths.len(), 1),
+        ("status", status.len(), 1),
+        ("headers", headers.len(), 8),
+    ];
+    if check_len(count, &sizes).is_err() {
+        return 0;
+    }
     let mut rows = 0usize;
     for i in 0..count {
         let (off, len) = (offsets[i] as usize, lengths[i] as usize);
@@ -141,7 +166,13 @@ pub fn decode(
         for m in ms {
             let at = m.data.as_ptr() as usize - src.as_ptr() as usize;
             let row = &mut msgs[rows * 5..rows * 5 + 5];
-            row.copy_from_slice(&[i as u32, u32::from(m.seq.get()), m.ptype as u32, at as u32, m.data.len() as u32]);
+            row.copy_from_slice(&[
+                i as u32,
+                u32::from(m.seq.get()),
+                m.ptype as u32,
+                at as u32,
+                m.data.len() as u32,
+            ]);
             rows += 1;
         }
         status[i] = 0;
@@ -174,6 +205,15 @@ impl AeadBatch {
         out_offsets: &[u32],
         out_lengths: &mut [u32],
     ) -> Result<(), String> {
+        check_len(
+            count,
+            &[
+                ("offsets", offsets.len(), 1),
+                ("lengths", lengths.len(), 1),
+                ("outOffsets", out_offsets.len(), 1),
+                ("outLengths", out_lengths.len(), 1),
+            ],
+        )?;
         for i in 0..count {
             let (off, len) = (offsets[i] as usize, lengths[i] as usize);
             let p = src.get(off..off + len).ok_or("source slot out of range")?;
@@ -206,6 +246,16 @@ impl AeadBatch {
         out_lengths: &mut [u32],
         status: &mut [u8],
     ) -> u32 {
+        let sizes = [
+            ("offsets", offsets.len(), 1),
+            ("lengths", lengths.len(), 1),
+            ("outOffsets", out_offsets.len(), 1),
+            ("outLengths", out_lengths.len(), 1),
+            ("status", status.len(), 1),
+        ];
+        if check_len(count, &sizes).is_err() {
+            return 0;
+        }
         let mut ok = 0;
         for i in 0..count {
             out_lengths[i] = 0;
@@ -257,11 +307,12 @@ impl AeadBatch {
         lengths: &mut [u32],
         capacity: usize,
     ) -> Result<(), String> {
-        for i in 0..count {
+        check_len(count, &[("offsets", offsets.len(), 1), ("lengths", lengths.len(), 1)])?;
+        for (i, length_out) in lengths.iter_mut().enumerate().take(count) {
             let off = u32_at(offsets, i)? as usize;
             let slot = out.get_mut(off..off + capacity).ok_or("output slot out of range")?;
             let (header, _) = encode_one(headers, data, rows, first, i, slot)?;
-            lengths[i] = protect(slot, &header, Some(&self.cipher)) as u32;
+            *length_out = protect(slot, &header, Some(&self.cipher)) as u32;
         }
         Ok(())
     }
