@@ -53,7 +53,11 @@ describe('cluster config', () => {
   it('reads the nats and store keys', () => {
     const c = parseConfig({ ...clone(), nats: { servers: 'nats://127.0.0.1:4222' }, store: { sqlite: '/tmp/m.sqlite' } });
     expect(c.nats).toEqual({ servers: ['nats://127.0.0.1:4222'], prefix: 'gamewire.7' });
-    expect(c.store).toEqual({ sqlite: '/tmp/m.sqlite' });
+    expect(c.store).toEqual({ type: null, sqlite: '/tmp/m.sqlite', bucket: 'gamewire_gamewire_7', replicas: 1 });
+    const k = parseConfig({ ...clone(), nats: { servers: 'nats://127.0.0.1:4222', prefix: 'blue.east' }, store: { type: 'nats-kv', replicas: 3 } });
+    expect(k.store).toMatchObject({ type: 'nats-kv', bucket: 'gamewire_blue_east', replicas: 3 });
+    expect(() => parseConfig({ ...clone(), store: { type: 'redis' } })).toThrow(/store\.type/);
+    expect(() => parseConfig({ ...clone(), store: { bucket: 'a.b' } })).toThrow(/store\.bucket/);
     const d = parseConfig({ ...clone(), nats: { servers: ['nats://a:1', 'nats://b:2'], prefix: 'blue.east' } });
     expect(d.nats).toEqual({ servers: ['nats://a:1', 'nats://b:2'], prefix: 'blue.east' });
   });

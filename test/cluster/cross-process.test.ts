@@ -124,6 +124,7 @@ describe('gamewire cluster --config (every node in one process) as a child proce
       JSON.stringify({
         game_key: KEY,
         dev_bare_uid_login: true,
+        store: { sqlite: join(dir, 'master.sqlite') },
         master: { serverid: 0 },
         serverlist: [
           { serverid: 2000, type: 'proxy', ip: '127.0.0.1', port: 0 },

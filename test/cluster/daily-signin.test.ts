@@ -36,6 +36,7 @@ describe.each(cases)('daily sign-in over the %s bus, %s gateway', (bus, gatewayN
     // The example's own deploy config, with free ports.
     const config = structuredClone(exampleConfig) as unknown as RawConfig;
     for (const s of config.serverlist) s.port = 0;
+    config.master.port = 0;
     cluster = await startCluster(withBus(config, bus, nats), { gateway });
   });
 

@@ -7,14 +7,19 @@
  * Options: `--load <file>` imports a module before starting (it calls defineMod for the mods the
  * config names; repeatable), `--log-level <pino level>`, `--dev-bare-uids` (proxies accept bare
  * uids instead of connect tokens: development only). Both commands run until SIGINT or SIGTERM,
- * then stop their nodes and resolve to the exit code. Logs are pino JSON lines on stdout; once
- * the nodes are up a line with `"msg":"ready"` names them and the proxies' addresses.
+ * then stop their nodes and resolve to the exit code; they also end (exit 0) when the master's
+ * serverManager stopped every node they run. Logs are pino JSON lines on stdout; once the nodes
+ * are up a line with `"msg":"ready"` names them and the proxies' addresses.
+ *
+ * A master run by `gamewire node` starts the nodes rollingUpdateServers adds as `gamewire node`
+ * child processes through the same program, with the same `--load` modules (launcher.ts).
  */
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { GamewireError } from '../errors.js';
 import { Cluster, type ClusterOptions } from './cluster.js';
 import { loadConfigFile } from './config.js';
+import { cliInvocation } from './launcher.js';
 
 export const CLUSTER_USAGE = `  cluster     run every node of a cluster config in this process
               gamewire cluster --config cluster.json [--load mods.js]... [--log-level info] [--dev-bare-uids]
@@ -91,6 +96,12 @@ async function run(argv: string[], single: boolean, extra: CommandOptions): Prom
     const opts: ClusterOptions = { ...extra.cluster };
     if (p.logLevel) opts.logLevel = p.logLevel;
     if (p.devBareUids) opts.devBareUidLogin = true;
+    if (single) {
+      // Children the master launches run the way this process runs.
+      cliInvocation.command = [process.execPath, ...process.execArgv, process.argv[1]!];
+      cliInvocation.load = p.load.map((f) => resolve(f));
+      cliInvocation.args = [...(p.logLevel ? ['--log-level', p.logLevel] : []), ...(p.devBareUids ? ['--dev-bare-uids'] : [])];
+    }
     cluster = single ? await Cluster.startNode(config, p.serverId!, opts) : await Cluster.start(config, opts);
   } catch (err) {
     process.stderr.write(`gamewire ${single ? 'node' : 'cluster'}: ${(err as Error).message}\n`);
@@ -114,6 +125,11 @@ async function run(argv: string[], single: boolean, extra: CommandOptions): Prom
     process.on('SIGTERM', finish);
     if (extra.signal?.aborted) finish();
     else extra.signal?.addEventListener('abort', finish);
+    // The master's serverManager stopped every node here (stopServerByServerId, rolling update).
+    void cluster.whenEmpty().then(() => {
+      cluster.log.info('every node here was stopped: exiting');
+      finish();
+    });
   });
   await cluster.stop();
   return 0;

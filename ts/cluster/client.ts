@@ -33,12 +33,18 @@ export interface LoginInfo {
   serverType: string;
 }
 
-/** The proxy refused the login; `reason` says why (`token-expired`, `token-bad-signature`, `no-server-available`, ...). */
+/**
+ * The proxy refused the login; `reason` says why (`banned`, `token-expired`, `token-bad-signature`,
+ * `no-server-available`, ...) and `text`, when there is one, is what the player should read (a
+ * ban: the seed's text with the remaining time and the reason).
+ */
 export class LoginRefusedError extends GamewireError {
   readonly reason: string;
-  constructor(reason: string) {
-    super('ERR_LOGIN_REFUSED', `login refused: ${reason}`);
+  readonly text: string | null;
+  constructor(reason: string, text: string | null = null) {
+    super('ERR_LOGIN_REFUSED', text ? `login refused: ${reason}: ${text}` : `login refused: ${reason}`);
     this.reason = reason;
+    this.text = text;
   }
 }
 
@@ -51,6 +57,8 @@ export class GameClient implements SystemHost {
   serverType: string | null = null;
   /** Why the link closed (null while open). */
   closeReason: string | null = null;
+  /** The text the proxy gave with a kick or refusal, for the player to read (null: none). */
+  closeText: string | null = null;
   readonly stats = { received: 0, malformed: 0 };
 
   private readonly link: ProxyLink;
@@ -186,8 +194,9 @@ export class GameClient implements SystemHost {
         return;
       }
       case 'login_fail':
-        this.fire(EngineEvents.LoginResultEvent, { ok: false, uid: null, playerId: null, serverId: null, serverType: null, reason: m.reason });
-        this.failLogin(new LoginRefusedError(m.reason));
+        this.closeText = m.text ?? null;
+        this.fire(EngineEvents.LoginResultEvent, { ok: false, uid: null, playerId: null, serverId: null, serverType: null, reason: m.reason, ...(m.text ? { text: m.text } : {}) });
+        this.failLogin(new LoginRefusedError(m.reason, m.text ?? null));
         return;
       case 'ev':
         this.events.dispatch(m.ns, m.sys, m.ev, m.data);
@@ -201,6 +210,7 @@ export class GameClient implements SystemHost {
       }
       case 'kick':
         this.kickReason = m.reason;
+        this.closeText = m.text ?? null;
         return;
     }
   }
@@ -218,8 +228,8 @@ export class GameClient implements SystemHost {
     if (this.state === 'closed') return;
     this.state = 'closed';
     this.closeReason = this.kickReason ?? reason;
-    this.failLogin(new LoginRefusedError(this.closeReason));
-    this.fire(EngineEvents.ClientDisconnectEvent, { reason: this.closeReason });
+    this.failLogin(new LoginRefusedError(this.closeReason, this.closeText));
+    this.fire(EngineEvents.ClientDisconnectEvent, this.closeText ? { reason: this.closeReason, text: this.closeText } : { reason: this.closeReason });
     for (const w of this.closedWaiters.splice(0)) w();
   }
 

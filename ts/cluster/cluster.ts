@@ -10,6 +10,9 @@ import { InProcessBus } from './bus/inprocess.js';
 import { NatsBus } from './bus/nats.js';
 import { checkMods, findNode, nodeEntries, parseConfig, type ClusterConfig } from './config.js';
 import type { Gateway, GatewayAddress } from './gateway.js';
+import { createProcessLauncher, type ProcessLauncherOptions } from './launcher.js';
+import type { MasterMode } from './master/core.js';
+import type { NodeLauncher } from './master/lifecycle.js';
 import { ClusterNode, type NodeTiming } from './node.js';
 import type { System } from './systems/system.js';
 
@@ -32,6 +35,13 @@ export interface ClusterOptions {
   devBareUidLogin?: boolean;
   /** Seconds to wait for the started nodes to register with the master; 0: do not wait. Default 10 for start(), 0 for startNode(). */
   waitForRegistration?: number;
+  /**
+   * How the master starts the nodes rollingUpdateServers adds. Default: in this process for
+   * `start()`; for `startNode()`, `gamewire node` child processes (see `processLauncher`).
+   */
+  launcher?: NodeLauncher;
+  /** Options of the default child-process launcher of `startNode()` (the command, mods to load). */
+  processLauncher?: ProcessLauncherOptions;
 }
 
 /** A set of nodes running in this process. */
@@ -41,11 +51,15 @@ export class Cluster {
   readonly log: Logger;
   private readonly nodes = new Map<number, ClusterNode>();
   private readonly timing: NodeTiming;
+  private readonly emptyWaiters: Array<() => void> = [];
+  private gateway: Gateway | undefined;
 
   private constructor(
     config: ClusterConfig,
     bus: Bus,
     private readonly opts: ClusterOptions,
+    /** `embedded`: every node in this process; `distributed`: one node per process. */
+    readonly mode: MasterMode,
   ) {
     this.config = config;
     this.bus = bus;
@@ -70,7 +84,7 @@ export class Cluster {
     const c = isParsed(config) ? config : parseConfig(config);
     checkMods(c);
     const bus = opts.bus ?? (c.nats ? new NatsBus({ servers: c.nats.servers }) : new InProcessBus());
-    const cluster = new Cluster(c, bus, opts);
+    const cluster = new Cluster(c, bus, opts, 'embedded');
     const order = { master: 0, service: 1, server: 2, proxy: 3 } as const;
     const ids = nodeEntries(c)
       .map((e) => e.entry)
@@ -90,14 +104,14 @@ export class Cluster {
     checkMods(c, new Set([serverId]));
     if (!opts.bus && !c.nats) throw new ConfigError('nats', 'startNode runs one node per process over NATS: the config needs "nats": { "servers": "nats://host:port" }');
     const bus = opts.bus ?? new NatsBus({ servers: c.nats!.servers });
-    const cluster = new Cluster(c, bus, opts);
+    const cluster = new Cluster(c, bus, opts, 'distributed');
     await cluster.startIds([serverId], opts.waitForRegistration ?? 0);
     return cluster;
   }
 
   private async startIds(ids: number[], wait: number): Promise<void> {
     const needsGateway = ids.some((id) => findNode(this.config, id)?.role === 'proxy');
-    const gateway = needsGateway ? (this.opts.gateway ?? (await defaultGateway(this.config))) : undefined;
+    const gateway = needsGateway ? await this.gatewayFor() : undefined;
     try {
       for (const id of ids) await this.startOne(id, gateway);
     } catch (err) {
@@ -111,7 +125,26 @@ export class Cluster {
     }
   }
 
+  /** One gateway for every proxy started here (so clients made from it reach all of them). */
+  private async gatewayFor(): Promise<Gateway> {
+    this.gateway ??= this.opts.gateway ?? (await defaultGateway(this.config));
+    return this.gateway;
+  }
+
+  private launcher(): NodeLauncher {
+    if (this.opts.launcher) return this.opts.launcher;
+    if (this.mode === 'distributed') return createProcessLauncher({ logger: this.log, ...this.opts.processLauncher });
+    return {
+      kind: 'inprocess',
+      launch: async (entry) => {
+        const gateway = entry.role === 'proxy' ? await this.gatewayFor() : undefined;
+        await this.startOne(entry.serverid, gateway);
+      },
+    };
+  }
+
   private async startOne(id: number, gateway: Gateway | undefined): Promise<ClusterNode> {
+    const isMaster = id === this.config.master.serverid;
     const node = new ClusterNode({
       config: this.config,
       serverId: id,
@@ -120,10 +153,30 @@ export class Cluster {
       timing: this.timing,
       gateway,
       devBareUidLogin: this.opts.devBareUidLogin,
+      mode: isMaster ? this.mode : undefined,
+      launcher: isMaster ? this.launcher() : undefined,
+      onStopRequest: (n) => {
+        if (this.nodes.get(n.serverId) === n) void this.stopNode(n.serverId);
+      },
     });
     this.nodes.set(id, node);
-    await node.start();
+    try {
+      await node.start();
+    } catch (err) {
+      if (this.nodes.get(id) === node) this.nodes.delete(id);
+      throw err;
+    }
     return node;
+  }
+
+  /** Resolves once no node runs here any more (they were stopped, e.g. by the master's serverManager). */
+  whenEmpty(): Promise<void> {
+    if (this.nodes.size === 0) return Promise.resolve();
+    return new Promise((r) => this.emptyWaiters.push(r));
+  }
+
+  private checkEmpty(): void {
+    if (this.nodes.size === 0) for (const w of this.emptyWaiters.splice(0)) w();
   }
 
   /** Server ids of the nodes running here. */
@@ -155,7 +208,11 @@ export class Cluster {
     const n = this.nodes.get(serverId);
     if (!n) return;
     this.nodes.delete(serverId);
-    await n.stop();
+    try {
+      await n.stop();
+    } finally {
+      this.checkEmpty();
+    }
   }
 
   /** Starts a node of the config here again (or for the first time), on the same bus. */
@@ -163,7 +220,7 @@ export class Cluster {
     await this.stopNode(serverId);
     const entry = findNode(this.config, serverId);
     if (!entry) throw new ConfigError('server-id', `server id ${serverId} is not in the config`);
-    const gateway = entry.role === 'proxy' ? (this.opts.gateway ?? (await defaultGateway(this.config))) : undefined;
+    const gateway = entry.role === 'proxy' ? await this.gatewayFor() : undefined;
     const n = await this.startOne(serverId, gateway);
     const wait = opts.waitForRegistration ?? 10;
     if (wait > 0) await n.whenMasterConnected(wait);
@@ -182,6 +239,7 @@ export class Cluster {
         this.log.error({ err, node: n.serverId }, 'node stop failed');
       }
     }
+    this.checkEmpty();
   }
 }
 

@@ -33,6 +33,11 @@ const masterSchema = z.looseObject({
   module_names: modList,
   /** Seconds a node may stay silent before the master (and the node) consider the link lost. */
   keep_alive_period: z.number().positive().optional(),
+  /** The shared secret of the master's HTTP API (a bearer token). Absent: every request gets 401. */
+  http_secret: z.string().min(16, 'master.http_secret must be at least 16 characters').optional(),
+  /** Seconds an HTTP request may wait for sendHttpResponse before it is answered 504 (default 10). */
+  http_timeout: z.number().positive().optional(),
+  app_version: z.string().optional(),
 });
 
 const serverSchema = z.looseObject({
@@ -44,6 +49,8 @@ const serverSchema = z.looseObject({
   mods: modList,
   max_players: z.number().int().nonnegative().optional(),
   protocol_version: z.number().int().nullable().optional(),
+  /** The engine/app version the node runs (rollingUpdateServers starts nodes of a new one). */
+  app_version: z.string().optional(),
 });
 
 const serviceSchema = z.looseObject({
@@ -73,7 +80,18 @@ const configSchema = z.looseObject({
         .optional(),
     })
     .optional(),
-  store: z.looseObject({ sqlite: z.string().min(1).optional() }).optional(),
+  store: z
+    .looseObject({
+      /** Where the master keeps bans and mutes: `sqlite` (a file) or `nats-kv` (a JetStream KV bucket on the bus's nats-server). */
+      type: z.enum(['sqlite', 'nats-kv']).optional(),
+      sqlite: z.string().min(1).optional(),
+      bucket: z
+        .string()
+        .regex(/^[A-Za-z0-9_-]+$/, 'a KV bucket name holds only letters, digits, _ and -')
+        .optional(),
+      replicas: z.number().int().min(1).max(5).optional(),
+    })
+    .optional(),
   /** Development only: the proxy accepts a bare uid (`"123"`) in place of a signed connect token. */
   dev_bare_uid_login: z.boolean().optional(),
   /** The players' transport: `root_key` is the proxies' root private key (a PEM file path). */
@@ -95,6 +113,11 @@ export interface MasterEntry {
   mods: string[];
   module_names: string[];
   keep_alive_period: number;
+  /** The HTTP API's shared secret (null: the API answers 401 to everything). */
+  http_secret: string | null;
+  /** Seconds before an unanswered HTTP request gets 504. */
+  http_timeout: number;
+  app_version: string | null;
 }
 
 /** A proxy, lobby or game entry of `serverlist`, normalized. */
@@ -111,6 +134,10 @@ export interface ServerEntry {
   max_players: number;
   /** The client protocol version this server speaks; null: any. */
   protocol_version: number | null;
+  /** The app/engine version it runs (config `app_version`; null when absent). */
+  app_version: string | null;
+  /** True for a node the master added at run time (rollingUpdateServers), not in the config as written. */
+  dynamic?: boolean;
 }
 
 /** A functional service entry of `servicelist`, normalized. */
@@ -136,7 +163,11 @@ export interface ClusterConfig {
   serverlist: ServerEntry[];
   servicelist: ServiceEntry[];
   nats: { servers: string[]; prefix: string } | null;
-  store: { sqlite: string };
+  /**
+   * The master's durable state. `type` null: `sqlite` when every node runs in one process
+   * (`Cluster.start`), `nats-kv` when the master runs alone (`Cluster.startNode`, the distributed mode).
+   */
+  store: { type: 'sqlite' | 'nats-kv' | null; sqlite: string; bucket: string; replicas: number };
   dev_bare_uid_login: boolean;
   /** The validated input, unknown keys included. */
   raw: Readonly<Record<string, unknown>>;
@@ -192,6 +223,9 @@ export function parseConfig(input: unknown): ClusterConfig {
     mods: splitList(c.master.mods),
     module_names: splitList(c.master.module_names),
     keep_alive_period: c.master.keep_alive_period ?? 30,
+    http_secret: c.master.http_secret ?? null,
+    http_timeout: c.master.http_timeout ?? 10,
+    app_version: c.master.app_version ?? null,
   };
   checkTokens(master.module_names, 'master.module_names', 'a module name');
 
@@ -207,6 +241,7 @@ export function parseConfig(input: unknown): ClusterConfig {
       mods: splitList(s.mods),
       max_players: s.max_players ?? 0,
       protocol_version: s.protocol_version ?? null,
+      app_version: s.app_version ?? null,
     };
   });
 
@@ -254,10 +289,64 @@ export function parseConfig(input: unknown): ClusterConfig {
     serverlist,
     servicelist,
     nats,
-    store: { sqlite: c.store?.sqlite ?? 'gamewire-master.sqlite' },
+    store: {
+      type: c.store?.type ?? null,
+      sqlite: c.store?.sqlite ?? 'gamewire-master.sqlite',
+      bucket: c.store?.bucket ?? `gamewire_${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`,
+      replicas: c.store?.replicas ?? 1,
+    },
     dev_bare_uid_login: c.dev_bare_uid_login ?? false,
     raw: structuredClone(c) as Record<string, unknown>,
   };
+}
+
+/**
+ * Adds a lobby/game/proxy entry the master created at run time (rollingUpdateServers) to `config`,
+ * or learns one another node announced. Returns false if the id is taken (by another entry).
+ */
+export function addServerEntry(config: ClusterConfig, entry: ServerEntry): boolean {
+  const known = findNode(config, entry.serverid);
+  if (known) return known.role === entry.role && known.type === entry.type;
+  if (!TOKEN.test(entry.type)) return false;
+  if (config.servicelist.some((s) => s.type === entry.type)) return false;
+  config.serverlist.push({ ...entry, mods: [...entry.mods], dynamic: true });
+  return true;
+}
+
+/** A server entry as it is written in a config file (the inverse of the normalization above). */
+export function rawServerEntry(entry: ServerEntry): Record<string, unknown> {
+  const out: Record<string, unknown> = {
+    serverid: entry.serverid,
+    type: entry.type,
+    app_type: entry.app_type,
+    ip: entry.ip,
+    port: entry.port,
+    mods: entry.mods.join(','),
+    max_players: entry.max_players,
+    protocol_version: entry.protocol_version,
+  };
+  if (entry.app_version !== null) out.app_version = entry.app_version;
+  return out;
+}
+
+/** Checks that `v` is a server entry as the master sends it in `members` (from another process). */
+export function isServerEntry(v: unknown): v is ServerEntry {
+  if (typeof v !== 'object' || v === null) return false;
+  const e = v as Record<string, unknown>;
+  return (
+    Number.isInteger(e.serverid) &&
+    typeof e.type === 'string' &&
+    TOKEN.test(e.type) &&
+    (e.role === 'proxy' || e.role === 'server') &&
+    (e.app_type === 'proxy' || e.app_type === 'lobby' || e.app_type === 'game') &&
+    typeof e.ip === 'string' &&
+    Number.isInteger(e.port) &&
+    Array.isArray(e.mods) &&
+    (e.mods as unknown[]).every((m) => typeof m === 'string') &&
+    Number.isInteger(e.max_players) &&
+    (e.protocol_version === null || Number.isInteger(e.protocol_version)) &&
+    (e.app_version === null || typeof e.app_version === 'string')
+  );
 }
 
 /** Reads and validates a JSON config file. */

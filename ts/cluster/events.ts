@@ -28,7 +28,7 @@ export const EngineEvents = {
   AddServerPlayerEvent: 'AddServerPlayerEvent',
   /** Lobby/game: a player left (logout, disconnect, kick or transfer). */
   DelServerPlayerEvent: 'DelServerPlayerEvent',
-  /** Lobby/game: a reset began / ended (fired by the master's resetServer, a later issue). */
+  /** Lobby/game: a reset began / ended (the master's serverManager.resetServer; data `{ serverId }`). */
   ResetGamesBeginEvent: 'ResetGamesBeginEvent',
   ResetGamesEndEvent: 'ResetGamesEndEvent',
   /** Master: a node registered (or re-registered) / was lost. */
@@ -95,6 +95,8 @@ export interface LoginResultEventData {
   serverId: number | null;
   serverType: string | null;
   reason: string | null;
+  /** For a refusal the player should read (a ban): the seed's text (absent otherwise). */
+  text?: string;
 }
 
 export interface ClientTransferEventData {
@@ -105,6 +107,12 @@ export interface ClientTransferEventData {
 
 export interface ClientDisconnectEventData {
   reason: string;
+  /** The text that came with a kick (a ban); absent otherwise. */
+  text?: string;
+}
+
+export interface ResetGamesEventData {
+  serverId: number;
 }
 
 /** A listener. May return a Promise; a rejection is logged like a throw. */

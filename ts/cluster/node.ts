@@ -12,14 +12,16 @@ import type { Logger } from 'pino';
 import { GamewireError } from '../errors.js';
 import type { Bus, BusConnection, BusSubscription } from './bus/bus.js';
 import { Subjects } from './bus/bus.js';
-import { findNode, type ClusterConfig, type NodeEntry, type NodeRole, type ServerEntry } from './config.js';
+import { addServerEntry, findNode, isServerEntry, type ClusterConfig, type NodeEntry, type NodeRole, type ServerEntry } from './config.js';
 import { ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents, EventDispatcher, type EventData } from './events.js';
 import type { Gateway } from './gateway.js';
-import { MasterCore } from './master/core.js';
+import { MasterCore, type MasterMode } from './master/core.js';
+import type { NodeLauncher } from './master/lifecycle.js';
 import { getMod, isClientSystem, type SystemEntry } from './mod.js';
 import { ServerPlayers } from './players.js';
 import { ProxyCore } from './proxy/proxy.js';
 import { checkTimeout, RpcTable, type RpcCallback, type RpcResult } from './rpc.js';
+import { ServiceHttp } from './service-http.js';
 import { constructSystem, type System, type SystemHost } from './systems/system.js';
 import { decodeWire, encodeWire, SeenIds, type OpMessage, type ReqMessage, type Unstamped, type WireMessage } from './wire.js';
 
@@ -43,6 +45,12 @@ export interface NodeOptions {
   gateway?: Gateway | undefined;
   /** Proxies: accept bare uids instead of connect tokens (development only). */
   devBareUidLogin?: boolean | undefined;
+  /** The master: `embedded` (every node in one process) or `distributed` (decides the default store). */
+  mode?: MasterMode | undefined;
+  /** The master: starts the nodes rollingUpdateServers adds. */
+  launcher?: NodeLauncher | null | undefined;
+  /** Called when the master asks this node to stop (serverManager); default: the node stops itself. */
+  onStopRequest?: ((node: ClusterNode) => void) | undefined;
 }
 
 /** An RPC handler: `fn(serverId, callbackId, args)`; answer with `responseToServer(serverId, callbackId, data)`. */
@@ -91,6 +99,9 @@ export class ClusterNode implements SystemHost {
   readonly proxy: ProxyCore | null = null;
   readonly players: ServerPlayers | null = null;
   readonly masterLink: MasterLink | null = null;
+  readonly serviceHttp: ServiceHttp | null = null;
+  /** Lobby/game resets done (serverManager.resetServer). */
+  resets = 0;
 
   private readonly bus: Bus;
   private connection: BusConnection | null = null;
@@ -102,6 +113,7 @@ export class ClusterNode implements SystemHost {
   private readonly moduleSubs = new Map<string, BusSubscription>();
   private readonly opHandlers = new Map<string, (m: OpMessage) => void>();
   private state: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  private readonly onStopRequest: ((node: ClusterNode) => void) | undefined;
 
   constructor(opts: NodeOptions) {
     const entry = findNode(opts.config, opts.serverId);
@@ -118,13 +130,22 @@ export class ClusterNode implements SystemHost {
     this.subjects = new Subjects(opts.config.nats?.prefix ?? 'gamewire');
     this.rpc = new RpcTable(this.log, 'request');
     this.ops = new RpcTable(this.log, 'engine op');
-    if (this.role === 'master') this.masterCore = new MasterCore(this);
-    else this.masterLink = new MasterLink(this);
+    this.onStopRequest = opts.onStopRequest;
+    if (this.role === 'master') this.masterCore = new MasterCore(this, { mode: opts.mode, launcher: opts.launcher });
+    else {
+      this.masterLink = new MasterLink(this);
+      this.onOp('shutdown', (m) => this.onShutdown(m));
+      this.onOp('members', (m) => this.learnMembers((m.body as { entries?: unknown }).entries));
+    }
+    if (this.role === 'service') this.serviceHttp = new ServiceHttp(this);
     if (this.role === 'proxy') {
       if (!opts.gateway) throw new GamewireError('ERR_NO_GATEWAY', `proxy ${this.serverId} needs a gateway (the transport players connect over)`);
       this.proxy = new ProxyCore(this, opts.gateway, opts.devBareUidLogin ?? opts.config.dev_bare_uid_login);
     }
-    if (this.role === 'server') this.players = new ServerPlayers(this);
+    if (this.role === 'server') {
+      this.players = new ServerPlayers(this);
+      this.onOp('reset', (m) => this.onReset(m));
+    }
   }
 
   /** The systems this node built, in construction order. */
@@ -173,6 +194,16 @@ export class ClusterNode implements SystemHost {
     const modules = this.entry.role === 'service' || this.entry.role === 'master' ? this.entry.module_names : [];
     for (const m of modules) this.subscribeModule(m);
 
+    // The master's store and HTTP server are open before its systems are built (they use them).
+    if (this.masterCore) {
+      try {
+        await this.masterCore.open();
+      } catch (err) {
+        this.state = 'stopped';
+        await conn.close().catch(() => undefined);
+        throw err;
+      }
+    }
     this.buildSystems();
     // Subscriptions (and those the systems made) are live at the bus before anyone hears of us.
     await conn.flush();
@@ -188,19 +219,12 @@ export class ClusterNode implements SystemHost {
     if (this.state === 'stopped' || this.state === 'stopping') return;
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
-    for (const s of [...this.systemList].reverse()) {
-      try {
-        s.destroy();
-      } catch (err) {
-        this.log.error({ err, system: `${s.namespace}.${s.systemName}` }, 'destroy() threw');
-      }
-      this.events.removeOwner(s);
-    }
-    this.systemList.length = 0;
+    this.destroySystems();
     if (this.proxy) await this.proxy.stop();
     this.players?.stop();
     if (wasRunning && this.masterLink) this.masterLink.stop(true);
-    this.masterCore?.stop();
+    this.serviceHttp?.stop();
+    if (this.masterCore) await this.masterCore.stop();
     this.rpc.cancelAll();
     this.ops.cancelAll();
     if (this.connection) {
@@ -211,6 +235,64 @@ export class ClusterNode implements SystemHost {
     }
     this.state = 'stopped';
     this.log.info('node stopped');
+  }
+
+  /** Asks this node's owner to stop it (the master's serverManager): the Cluster, else the node itself. */
+  requestStop(): void {
+    if (this.state !== 'running') return;
+    if (this.onStopRequest) this.onStopRequest(this);
+    else void this.stop();
+  }
+
+  private onShutdown(m: OpMessage): void {
+    if (m.from !== this.config.master.serverid) return;
+    const b = (m.body ?? {}) as { kick?: boolean; reason?: string };
+    this.replyOp(m, { ok: true });
+    this.log.info({ kick: !!b.kick }, 'the master asks this node to stop');
+    const go = () => this.requestStop();
+    if (b.kick && this.players && this.players.count > 0) {
+      for (const p of this.players.all()) this.sendOp(p.proxyId, 'pkick', { playerId: p.playerId, reason: b.reason || 'server-stopping' });
+      // Let the proxies see the kicks before the node goes (its goodbye drops whatever is left).
+      setTimeout(go, 200).unref();
+    } else setImmediate(go);
+  }
+
+  /** Lobby/game: ResetGamesBeginEvent, systems destroyed and built again, ResetGamesEndEvent. */
+  private onReset(m: OpMessage): void {
+    if (m.from !== this.config.master.serverid || this.state !== 'running') return;
+    this.log.info('reset: begin');
+    this.fireEngineEvent(EngineEvents.ResetGamesBeginEvent, { serverId: this.serverId });
+    this.destroySystems();
+    try {
+      this.buildSystems();
+    } catch (err) {
+      this.log.error({ err }, 'reset: building the systems again failed');
+    }
+    this.resets++;
+    this.fireEngineEvent(EngineEvents.ResetGamesEndEvent, { serverId: this.serverId });
+    this.log.info('reset: end');
+    this.replyOp(m, { ok: true });
+  }
+
+  /** Learns the nodes the master added at run time (rollingUpdateServers). */
+  learnMembers(entries: unknown): void {
+    if (!Array.isArray(entries)) return;
+    for (const e of entries) {
+      if (!isServerEntry(e)) continue;
+      if (!addServerEntry(this.config, e)) this.log.warn({ server: e.serverid }, 'a node the master added clashes with the config: ignored');
+    }
+  }
+
+  private destroySystems(): void {
+    for (const s of [...this.systemList].reverse()) {
+      try {
+        s.destroy();
+      } catch (err) {
+        this.log.error({ err, system: `${s.namespace}.${s.systemName}` }, 'destroy() threw');
+      }
+      this.events.removeOwner(s);
+    }
+    this.systemList.length = 0;
   }
 
   private buildSystems(): void {
@@ -474,6 +556,11 @@ export class MasterLink {
       // A new master: register now, even if a registration with the old one is still pending.
       if (inc !== this.masterInc || !this.connected) this.hello(true);
     });
+    this.node.onOp('master-down', (m) => {
+      // The master stops: the link is down now (not after the heartbeat timeout).
+      const inc = (m.body as { inc?: string } | null)?.inc;
+      if (inc === this.masterInc) this.setConnected(false);
+    });
     this.hello();
     this.timer = setInterval(() => this.tick(), this.node.timing.heartbeatInterval * 1000);
     this.timer.unref();
@@ -543,14 +630,17 @@ export class MasterLink {
       inc: this.node.incarnation,
       type: this.node.serverType,
       role: this.node.role,
+      // A node added at run time: a master that restarted since learns it from this.
+      entry: (this.node.entry as ServerEntry).dynamic ? this.node.entry : undefined,
       players: this.node.players?.snapshot() ?? [],
       sessions: this.node.proxy?.snapshot() ?? [],
     };
     const timeout = Math.min(this.node.timing.opTimeout, Math.max(this.node.timing.nodeTimeout, 0.5));
-    void this.node.requestOp<{ inc: string }>(this.masterId, 'hello', body, { timeout }).then((r) => {
+    void this.node.requestOp<{ inc: string; members?: unknown }>(this.masterId, 'hello', body, { timeout }).then((r) => {
       if (generation === this.helloGeneration) this.helloInFlight = false;
       if (!this.node.running) return;
       if (!r.ok || !r.data) return; // tried again on the next tick
+      this.node.learnMembers(r.data.members);
       this.masterInc = r.data.inc;
       this.lastOk = Date.now();
       this.registrations++;

@@ -17,11 +17,12 @@
  *
  * proxy → client
  * - `login_ok`   `{ uid, playerId, serverId, serverType }`
- * - `login_fail` `{ reason }` (the proxy closes the connection after it)
+ * - `login_fail` `{ reason, text? }` (the proxy closes the connection after it); `text` is what the
+ *   player should read, when there is one (a ban: the seed's text)
  * - `ev`         `{ ns, sys, ev, data }`: an event from a lobby/game (notifyToClient) or a
  *   service (remoteNotifyToClient)
  * - `transfer`   `{ fromServerId, serverId, serverType }`: the player now is on another server
- * - `kick`       `{ reason }` (the proxy closes the connection after it)
+ * - `kick`       `{ reason, text? }` (the proxy closes the connection after it)
  */
 import type { EventData } from './events.js';
 
@@ -38,10 +39,10 @@ export type ClientToProxy =
 
 export type ProxyToClient =
   | { t: 'login_ok'; uid: number; playerId: string; serverId: number; serverType: string }
-  | { t: 'login_fail'; reason: string }
+  | { t: 'login_fail'; reason: string; text?: string }
   | { t: 'ev'; ns: string; sys: string; ev: string; data: EventData }
   | { t: 'transfer'; fromServerId: number | null; serverId: number; serverType: string }
-  | { t: 'kick'; reason: string };
+  | { t: 'kick'; reason: string; text?: string };
 
 type Envelope<M> = M & { v: number; n: number };
 
@@ -102,7 +103,7 @@ export function decodeProxyMessage(bytes: Uint8Array): Envelope<ProxyToClient> |
       return isInt(m.uid) && isStr(m.playerId) && isInt(m.serverId) && isStr(m.serverType) ? (m as Envelope<ProxyToClient>) : null;
     case 'login_fail':
     case 'kick':
-      return isStr(m.reason) ? (m as Envelope<ProxyToClient>) : null;
+      return isStr(m.reason) && (m.text === undefined || isStr(m.text)) ? (m as Envelope<ProxyToClient>) : null;
     case 'ev':
       return isStr(m.ns) && isStr(m.sys) && isStr(m.ev) && isObj(m.data) ? (m as Envelope<ProxyToClient>) : null;
     case 'transfer':

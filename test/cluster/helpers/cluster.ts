@@ -70,8 +70,13 @@ export function capturingLogger(level = 'warn'): { logger: Logger; lines: Array<
   return { logger: pino({ level }, stream), lines };
 }
 
+/**
+ * Starts every node of `config` here. Without a `store` key the master keeps its state in a
+ * private in-memory SQLite database (so tests leave no file behind).
+ */
 export async function startCluster(config: Record<string, unknown>, opts: ClusterOptions = {}): Promise<Cluster> {
-  return Cluster.start(config, { logger: quietLogger(), ...FAST, ...opts });
+  const c = 'store' in config ? config : { ...config, store: { sqlite: ':memory:' } };
+  return Cluster.start(c, { logger: quietLogger(), ...FAST, ...opts });
 }
 
 /** Polls `pred` until true; throws after `ms`. */

@@ -1,10 +1,14 @@
 /**
  * Starts a real nats-server (Debian's /usr/sbin/nats-server) on a free loopback port for a test,
- * and stops it. `restart()` brings it back on the same port (clients reconnect to it).
+ * with JetStream (`-js`, its store in a temporary folder: the master's `nats-kv` store lives
+ * there), and stops it. `restart()` brings it back on the same port with the same JetStream
+ * folder (clients reconnect to it; KV data is still there).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { connect as tcpConnect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export const NATS_SERVER_BIN = process.env.NATS_SERVER_BIN ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
 
@@ -31,6 +35,8 @@ function canConnect(port: number): Promise<boolean> {
 
 export class NatsServer {
   private proc: ChildProcess | null = null;
+  /** JetStream's store folder (kept across restart(), removed by stop()). */
+  readonly storeDir = mkdtempSync(join(tmpdir(), 'gamewire-nats-js-'));
   private constructor(readonly port: number) {}
 
   get url(): string {
@@ -44,7 +50,7 @@ export class NatsServer {
   }
 
   private async launch(): Promise<void> {
-    const proc = spawn(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(this.port)], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(NATS_SERVER_BIN, ['-a', '127.0.0.1', '-p', String(this.port), '-js', '-sd', this.storeDir], { stdio: ['ignore', 'ignore', 'pipe'] });
     this.proc = proc;
     let stderr = '';
     proc.stderr?.on('data', (d: Buffer) => {
@@ -61,8 +67,13 @@ export class NatsServer {
     throw new Error(`nats-server did not start on ${this.port}: ${stderr}`);
   }
 
-  /** Stops the server (SIGTERM, then SIGKILL) and waits for it to exit. */
+  /** Stops the server (SIGTERM, then SIGKILL), waits for it to exit, and removes its JetStream data. */
   async stop(): Promise<void> {
+    await this.halt();
+    rmSync(this.storeDir, { recursive: true, force: true });
+  }
+
+  private async halt(): Promise<void> {
     const p = this.proc;
     this.proc = null;
     if (!p || p.exitCode !== null || p.signalCode !== null) return;
@@ -75,7 +86,7 @@ export class NatsServer {
 
   /** Stops it and starts it again on the same port after `downMs`. */
   async restart(downMs = 0): Promise<void> {
-    await this.stop();
+    await this.halt();
     if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
     await this.launch();
   }

@@ -1,20 +1,40 @@
 /**
- * The master's user API (seed 000), as `MasterSystem#netgameApi` and `MasterSystem#serverManager`.
+ * The master's user API (seed 000), as `MasterSystem#netgameApi`, `#masterHttp` and
+ * `#serverManager`. A thin surface over the master's state (registry.ts), its durable store
+ * (store.ts via sanctions.ts), its HTTP server (http.ts) and the lifecycle driver (lifecycle.ts).
  *
- * This issue ships the parts that read the registry and the login strategy. Bans and mutes
- * (durable, SQLite under `store.sqlite`), `masterHttp`, and server lifecycle (reset, rolling
- * updates, stop) are a later issue; they will be added here over the same registry.
+ * Where the seed returns a bool for something that writes durable state (BanUser, ...), ours
+ * returns a `Promise<boolean>` that resolves once the write is durable (false: bad arguments or
+ * the store failed; the seed's "try again"). Where the seed takes a callback (GetBanUserInfo, ...),
+ * ours takes it too and also returns a Promise of the same value.
  */
-import type { ClusterConfig } from '../config.js';
+import { GamewireError } from '../../errors.js';
+import { findNode, type ClusterConfig, type ServerEntry } from '../config.js';
+import type { ClusterNode } from '../node.js';
 import type { MasterCore, LoginStrategy } from './core.js';
-import { ServerStatus, type ServerStatusCode } from './registry.js';
+import type { MasterHttpHandler, MasterHttpStats } from './http.js';
+import type { LifecycleOptions, RollingCloseOptions, RollingUpdateOptions, RollingUpdateResult } from './lifecycle.js';
+import { isLinkUp, type ServerStatusCode } from './registry.js';
+import { banLoginText, sanctionClock, type SanctionInfoResult, type Sanctions } from './sanctions.js';
 
-/** `master.netgameApi` of seed 000 (the read-only part and the login strategy). */
+/** `callback(uid, info)` of GetBanUserInfo / GetUserSilentInfo: info is a dict, `{}` (none) or null (failed). */
+export type SanctionInfoCallback = (uid: number, info: SanctionInfoResult) => void;
+
+/** `master.netgameApi` of seed 000. */
 export class NetgameApi {
   constructor(
     private readonly core: MasterCore,
-    private readonly config: ClusterConfig,
+    private readonly node: ClusterNode,
   ) {}
+
+  private get config(): ClusterConfig {
+    return this.node.config;
+  }
+
+  private get sanctions(): Sanctions {
+    if (!this.core.sanctions) throw new GamewireError('ERR_STATE', 'the master store is not open');
+    return this.core.sanctions;
+  }
 
   /** The deploy config as written. */
   getCommonConfig(): Record<string, unknown> {
@@ -26,7 +46,7 @@ export class NetgameApi {
     return this.core.nodes.get(serverId)?.entry.type ?? null;
   }
 
-  /** Ids of the servers of a type ([] if none). */
+  /** Ids of the servers of a type ([] if none); nodes added at run time included. */
   getServerIdsByGameType(gameType: string): number[] {
     return this.core.nodes
       .all()
@@ -48,6 +68,62 @@ export class NetgameApi {
     return this.core.nodes.get(serverId)?.entry.role === 'service';
   }
 
+  // ─── bans and mutes (durable) ────────────────────────────────────────────────────────────
+
+  /**
+   * Bans `uid` for `banTime` seconds (-1: for good). Its logins are refused with the seed's text:
+   * with `combineReason`, "Your account has been banned, the remaining ban time: x days y hours z
+   * minutes, ban reason: [reason]. ..." (or "...permanently banned..."), else `reason` alone. An
+   * online player is disconnected with the same text. Resolves true once stored.
+   */
+  async banUser(uid: number, banTime: number, reason: string, combineReason = false): Promise<boolean> {
+    const ok = await this.sanctions.set('ban', uid, banTime, reason, combineReason);
+    if (ok) {
+      const rec = { banTime, banTimestamp: sanctionClock.now(), reason, combineReason: !!combineReason };
+      this.core.kickUid(uid, 'banned', banLoginText(rec, sanctionClock.now()));
+    }
+    return ok;
+  }
+
+  /** The ban of `uid`: `{ banTime, banTimestamp, reason }`, `{}` when not banned, null when the lookup failed. */
+  async getBanUserInfo(uid: number, callback?: SanctionInfoCallback): Promise<SanctionInfoResult> {
+    return this.withCallback(uid, await this.sanctions.info('ban', uid), callback);
+  }
+
+  /** Lifts a ban (true also when there was none). */
+  unBanUser(uid: number): Promise<boolean> {
+    return this.sanctions.clear('ban', uid);
+  }
+
+  /** Mutes `uid` for `banTime` seconds (-1: for good). Chat systems ask getUserSilentInfo. */
+  silentByUid(uid: number, banTime: number, reason: string): Promise<boolean> {
+    return this.sanctions.set('mute', uid, banTime, reason, false);
+  }
+
+  /** The mute of `uid`: `{ banTime, banTimestamp, reason }`, `{}` when not muted, null when the lookup failed. */
+  async getUserSilentInfo(uid: number, callback?: SanctionInfoCallback): Promise<SanctionInfoResult> {
+    return this.withCallback(uid, await this.sanctions.info('mute', uid), callback);
+  }
+
+  /** Lifts a mute (true also when there was none). */
+  unSilentByUid(uid: number): Promise<boolean> {
+    return this.sanctions.clear('mute', uid);
+  }
+
+  private withCallback(uid: number, info: SanctionInfoResult, callback: SanctionInfoCallback | undefined): SanctionInfoResult {
+    if (typeof callback === 'function') {
+      try {
+        callback(uid, info === null ? null : { ...info });
+      } catch (err) {
+        this.node.log.error({ err, uid }, 'ban/mute info callback threw');
+      }
+    }
+    return info;
+  }
+
+  // ─── online players ──────────────────────────────────────────────────────────────────────
+
+  /** Uids of the online players (known again after a master restart: the nodes report them). */
   getOnlineUidList(): number[] {
     return this.core.players.all().map((p) => p.uid);
   }
@@ -62,14 +138,95 @@ export class NetgameApi {
 
   /**
    * Sets the login strategy: `fn(uid, callback(targetId))`, callback exactly once. While a custom
-   * strategy is set, max_players no longer caps logins (as in the seed).
+   * strategy is set, max_players no longer caps logins (as in the seed). `null` restores the
+   * default (a valid lobby of the player's protocol version with room, least loaded first).
    */
-  setLoginStrategy(fn: LoginStrategy): boolean {
+  setLoginStrategy(fn: LoginStrategy | null): boolean {
     return this.core.setLoginStrategy(fn);
   }
 }
 
-/** `master.serverManager` of seed 000 (the read-only part). */
+/** What sendHttpRequestToService resolves to. */
+export interface ServiceHttpResult {
+  /** The service answered (its handler called sendHttpResponse). */
+  ok: boolean;
+  /** 200 when answered, 404 when the service has no handler for the url, null on timeout. */
+  status: number | null;
+  /** The service's answer (text), or null. */
+  body: string | null;
+}
+
+/** `master.masterHttp` of seed 000: the HTTP server on the master's configured address. */
+export class MasterHttpApi {
+  constructor(
+    private readonly core: MasterCore,
+    private readonly node: ClusterNode,
+  ) {}
+
+  private get http() {
+    if (!this.core.http) throw new GamewireError('ERR_STATE', 'the master HTTP server is not open');
+    return this.core.http;
+  }
+
+  /** The server's base URL (`http://127.0.0.1:8000`), or null when the config gives no master.port. */
+  get url(): string | null {
+    return this.core.http?.url ?? null;
+  }
+
+  get stats(): Readonly<MasterHttpStats> {
+    return this.http.stats;
+  }
+
+  /**
+   * Serves `url` (GET and POST): `handler(clientId, requestBody, request)`; answer with
+   * `sendHttpResponse(clientId, message)`, now or later. Apollo's form `(url, instance, method)`
+   * works too. Requests need the shared secret (`master.http_secret`) as a bearer token.
+   */
+  registerMasterHttp(url: string, handler: MasterHttpHandler): void;
+  registerMasterHttp(url: string, instance: object, method: MasterHttpHandler): void;
+  registerMasterHttp(url: string, a: object, b?: MasterHttpHandler): void {
+    const fn = typeof b === 'function' ? b.bind(a) : (a as MasterHttpHandler);
+    this.http.register(url, fn);
+  }
+
+  /**
+   * Answers request `clientId` with `message` (text; JSON text is sent as application/json).
+   * Returns false when the request is unknown or was already answered (504 after
+   * master.http_timeout): the message is dropped.
+   */
+  sendHttpResponse(clientId: number, message: string | object, status = 200): boolean {
+    return this.http.respond(clientId, message, status);
+  }
+
+  /**
+   * Sends an HTTP request to a service's handler (`ServiceSystem#registerServiceHttp`), over the
+   * bus. `body` is the POST body (a JSON string; an object is serialized). Resolves (and calls
+   * `callback`) with the service's answer, or `{ ok: false }` after `timeout` seconds (default
+   * master.http_timeout).
+   */
+  async sendHttpRequestToService(serverId: number, requestUrl: string, body: string | object, callback?: (result: ServiceHttpResult) => void, timeout?: number): Promise<ServiceHttpResult> {
+    if (typeof requestUrl !== 'string' || !requestUrl.startsWith('/')) throw new GamewireError('ERR_ARG', 'sendHttpRequestToService: the url is a path such as "/test-request"');
+    const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
+    let result: ServiceHttpResult;
+    if (findNode(this.node.config, serverId)?.role !== 'service') {
+      this.node.log.warn({ serverId, url: requestUrl }, 'sendHttpRequestToService: not a service id');
+      result = { ok: false, status: 404, body: null };
+    } else {
+      const r = await this.node.requestOp<{ status: number; body: string | null }>(serverId, 'http', { url: requestUrl, body: text }, { timeout: timeout ?? this.node.config.master.http_timeout });
+      result = r.ok && r.data ? { ok: r.data.status === 200, status: r.data.status, body: r.data.body ?? null } : { ok: false, status: null, body: null };
+    }
+    if (typeof callback === 'function') {
+      try {
+        callback(result);
+      } catch (err) {
+        this.node.log.error({ err }, 'sendHttpRequestToService callback threw');
+      }
+    }
+    return result;
+  }
+}
+
+/** `master.serverManager` of seed 000. */
 export class ServerManager {
   constructor(private readonly core: MasterCore) {}
 
@@ -90,6 +247,7 @@ export class ServerManager {
     return out;
   }
 
+  /** Lobbies/games whose link to the master is up (serving, or being drained). */
   getConnectedLobbyAndGameIds(): number[] {
     return this.core.nodes.connectedServers().map((r) => r.entry.serverid);
   }
@@ -110,16 +268,61 @@ export class ServerManager {
     return e && e.role === 'server' ? e.protocol_version : null;
   }
 
+  /** The app_version of a proxy/lobby/game (null when the config gives none). */
+  getServerAppVersion(serverId: number): string | null {
+    const e = this.core.nodes.get(serverId)?.entry;
+    return e && (e.role === 'server' || e.role === 'proxy') ? (e as ServerEntry).app_version : null;
+  }
+
   getTotalOnlineNum(): number {
     return this.core.players.size;
   }
 
+  /** The link to the server is up (status 2, 4, 6 or 7). */
   isConnectedServer(serverId: number): boolean {
-    return this.core.nodes.isConnected(serverId);
+    const r = this.core.nodes.get(serverId);
+    return !!r && isLinkUp(r.status);
   }
 
-  /** Connected and serving (status 2), so players may be sent there. */
+  /** Connected, serving, not being reset or shut down (status 2): players may be sent there. */
   isValidServer(serverId: number): boolean {
-    return this.core.nodes.get(serverId)?.status === ServerStatus.CONNECTED;
+    return this.core.isValid(serverId);
+  }
+
+  /** Lobbies/games being reset right now. */
+  getAllResettingServers(): number[] {
+    return [...this.core.lifecycle.resetting];
+  }
+
+  /**
+   * Resets a lobby/game: it takes no player meanwhile (listed by getAllResettingServers); the
+   * node fires ResetGamesBeginEvent, destroys and rebuilds its systems, fires ResetGamesEndEvent.
+   * Players on it stay (the seed: make them leave first). Resolves true once done.
+   */
+  resetServer(serverId: number, opts?: { timeout?: number }): Promise<boolean> {
+    return this.core.lifecycle.reset(serverId, opts);
+  }
+
+  /**
+   * Rolling close: the servers take no new players (status 4) at once; each one stops once its
+   * players left (or, with `{ transfer: true }`, were moved to other servers of its type).
+   */
+  rollingCloseServers(serverIds: number[], opts?: RollingCloseOptions): Promise<boolean> {
+    return this.core.lifecycle.rollingClose(serverIds, opts);
+  }
+
+  /**
+   * Rolling update of the proxies or lobbies/games of `serverType`: starts new nodes of that type
+   * running `appVersion` on `ip` (as many as the old ones plus `addNum`, at least one; in this
+   * process in the embedded mode, as `gamewire node` child processes in the distributed mode),
+   * then retires the old ones one by one (6 → players moved to the new ones → 7 → stopped → 1).
+   */
+  rollingUpdateServers(serverType: string, appVersion: string, ip: string, addNum: number, opts?: RollingUpdateOptions): Promise<RollingUpdateResult> {
+    return this.core.lifecycle.rollingUpdate(serverType, appVersion, ip, addNum, opts);
+  }
+
+  /** Stops a server: actType 1 kicks its players first, 2 waits until they left (status 4 meanwhile, then 3). */
+  stopServerByServerId(serverId: number, actType: 1 | 2, opts?: LifecycleOptions): Promise<boolean> {
+    return this.core.lifecycle.stopServer(serverId, actType, opts);
   }
 }

@@ -1,25 +1,34 @@
 /**
- * The master's engine operations: node registration and heartbeats, the login decision, transfer
- * routing, and cleaning up after lost nodes.
+ * The master's engine operations: node registration and heartbeats, the login decision (bans
+ * included), transfer routing, cleaning up after lost nodes, and the nodes added at run time.
  *
  * | op         | from          | body                                   | answer                          |
  * |------------|---------------|----------------------------------------|---------------------------------|
- * | `hello`    | any node      | `{ inc, type, role, players, sessions }` | `{ inc }` (master incarnation) |
+ * | `hello`    | any node      | `{ inc, type, role, entry, players, sessions }` | `{ inc, members }`     |
  * | `hb`       | any node      | `{ inc, players }`                      | `{ inc, known }`                |
  * | `bye`      | any node      | `{ inc }`                               | none                            |
- * | `login`    | a proxy       | `{ uid, playerId, pv }`                 | `{ ok, serverId, serverType, reason }` |
+ * | `login`    | a proxy       | `{ uid, playerId, pv }`                 | `{ ok, serverId, serverType, reason, text }` |
  * | `transfer` | a proxy       | `{ uid, playerId, target, pv }`         | `{ ok, serverId, serverType, reason }` |
  * | `logout`   | a proxy       | `{ uid, playerId }`                     | none                            |
  *
  * It sends: `master-up { inc }` to all (at start and after a bus reconnect, so nodes register
- * again at once), `node-down { serverId }` to all (proxies drop the players of a lost lobby/game),
- * `kick { uid, playerId, reason }` to a proxy (a second login of the same uid), and `pdel` to a
- * lobby/game whose player's proxy was lost.
+ * again at once), `master-down { inc }` to all when it stops, `node-down { serverId }` to all
+ * (proxies drop the players of a lost lobby/game), `members { entries }` to all (nodes added at
+ * run time), `kick { uid, playerId, reason, text }` to a proxy (a second login of the same uid, a
+ * ban), and `pdel` to a lobby/game whose player's proxy was lost. Lifecycle operations
+ * (`shutdown`, `reset`, `mtransfer`) are in lifecycle.ts.
  */
+import { addServerEntry, isServerEntry, type ServerEntry } from '../config.js';
 import { EngineEvents } from '../events.js';
 import type { ClusterNode } from '../node.js';
 import type { OpMessage } from '../wire.js';
-import { NodeRegistry, PlayerRegistry, ServerStatus, type NodeRecord, type OnlinePlayer } from './registry.js';
+import { installAdminRoutes } from './admin.js';
+import { MasterHttpApi, NetgameApi, ServerManager } from './api.js';
+import { MasterHttp } from './http.js';
+import { Lifecycle, type NodeLauncher } from './lifecycle.js';
+import { isLinkUp, NodeRegistry, PlayerRegistry, ServerStatus, type NodeRecord, type OnlinePlayer } from './registry.js';
+import { banLoginText, sanctionClock, Sanctions } from './sanctions.js';
+import { openStore } from './store.js';
 
 /**
  * A login strategy (seed 000 SetLoginStrategy): decide the lobby/game of `uid` and call
@@ -31,6 +40,7 @@ interface HelloBody {
   inc: string;
   type: string;
   role: string;
+  entry?: unknown;
   players?: Array<{ playerId: string; uid: number; proxyId: number; pv: number | null }>;
   sessions?: Array<{ playerId: string; uid: number; serverId: number; pv: number | null }>;
 }
@@ -40,17 +50,65 @@ export interface LoginAnswer {
   serverId: number | null;
   serverType: string | null;
   reason: string | null;
+  /** For a refusal the player should read (a ban): the seed's text. */
+  text?: string | null;
+}
+
+/** How the master runs: all nodes in one process, or alone (decides the default store). */
+export type MasterMode = 'embedded' | 'distributed';
+
+export interface MasterCoreOptions {
+  mode?: MasterMode;
+  /** Starts nodes for rollingUpdateServers (the Cluster gives one). */
+  launcher?: NodeLauncher | null;
 }
 
 export class MasterCore {
   readonly nodes: NodeRegistry;
   readonly players = new PlayerRegistry();
-  readonly stats = { logins: 0, refused: 0, transfers: 0, lostNodes: 0 };
+  readonly stats = { logins: 0, refused: 0, transfers: 0, lostNodes: 0, bannedLogins: 0 };
+  readonly mode: MasterMode;
+  readonly lifecycle: Lifecycle;
+  /** Bans and mutes (null until `open()`). */
+  sanctions: Sanctions | null = null;
+  /** The HTTP server (null until `open()`). */
+  http: MasterHttp | null = null;
+  /** The user API (`MasterSystem#netgameApi`, `#masterHttp`, `#serverManager`). */
+  readonly api: { netgameApi: NetgameApi; masterHttp: MasterHttpApi; serverManager: ServerManager };
   private strategy: LoginStrategy | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
 
-  constructor(private readonly node: ClusterNode) {
+  constructor(
+    private readonly node: ClusterNode,
+    opts: MasterCoreOptions = {},
+  ) {
     this.nodes = new NodeRegistry(node.config);
+    for (const e of node.config.serverlist) if (e.dynamic) this.nodes.add(e);
+    this.mode = opts.mode ?? 'embedded';
+    this.lifecycle = new Lifecycle(this, node, opts.launcher ?? null);
+    this.api = { netgameApi: new NetgameApi(this, node), masterHttp: new MasterHttpApi(this, node), serverManager: new ServerManager(this) };
+  }
+
+  /** Opens the durable store and the HTTP server; runs before the master's systems are built. */
+  async open(): Promise<void> {
+    const n = this.node;
+    const store = await openStore(n.config, this.mode, n.log.child({ component: 'store' }));
+    this.sanctions = new Sanctions(store, n.log.child({ component: 'sanctions' }));
+    const m = n.config.master;
+    this.http = new MasterHttp({
+      host: m.ip ?? '127.0.0.1',
+      port: m.port,
+      secret: m.http_secret ?? process.env.GAMEWIRE_MASTER_HTTP_SECRET ?? null,
+      timeout: m.http_timeout,
+      log: n.log.child({ component: 'http' }),
+    });
+    installAdminRoutes(this.http, this, this.api);
+    try {
+      await this.http.start();
+    } catch (err) {
+      await store.close();
+      throw err;
+    }
   }
 
   start(): void {
@@ -58,7 +116,7 @@ export class MasterCore {
     n.onOp('hello', (m) => this.onHello(m));
     n.onOp('hb', (m) => this.onHeartbeat(m));
     n.onOp('bye', (m) => this.onBye(m));
-    n.onOp('login', (m) => this.onLogin(m));
+    n.onOp('login', (m) => void this.onLogin(m));
     n.onOp('transfer', (m) => this.onTransfer(m));
     n.onOp('logout', (m) => {
       const b = m.body as { uid: number; playerId: string };
@@ -69,9 +127,18 @@ export class MasterCore {
     this.sweepTimer.unref();
   }
 
-  stop(): void {
+  /** Tells the nodes the master goes (they report the link down at once), closes HTTP and the store. */
+  async stop(): Promise<void> {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.sweepTimer = null;
+    this.lifecycle.stop();
+    try {
+      this.node.broadcastOp('master-down', { inc: this.node.incarnation });
+    } catch {
+      /* the bus is gone already */
+    }
+    await this.http?.stop().catch((err: unknown) => this.node.log.warn({ err }, 'master HTTP close failed'));
+    await this.sanctions?.store.close().catch((err: unknown) => this.node.log.warn({ err }, 'master store close failed'));
   }
 
   /** Tells every node the master is (back) up. */
@@ -91,15 +158,21 @@ export class MasterCore {
     return this.players.countOn(serverId);
   }
 
+  /** Serving players: connected (status 2) and not being reset. */
+  isValid(serverId: number): boolean {
+    const r = this.nodes.get(serverId);
+    return !!r && r.status === ServerStatus.CONNECTED && !this.lifecycle.resetting.has(serverId);
+  }
+
   /** Can `rec` take one more player speaking protocol `pv`? */
   hasRoom(rec: NodeRecord, pv: number | null, ignoreMax = false): boolean {
-    if (rec.entry.role !== 'server' || rec.status !== ServerStatus.CONNECTED) return false;
+    if (rec.entry.role !== 'server' || !this.isValid(rec.entry.serverid)) return false;
     const e = rec.entry;
     if (pv !== null && e.protocol_version !== null && e.protocol_version !== pv) return false;
     return ignoreMax || e.max_players === 0 || this.players.countOn(e.serverid) < e.max_players;
   }
 
-  /** The least loaded connected server among `candidates` with room for protocol `pv`. */
+  /** The least loaded valid server among `candidates` with room for protocol `pv`. */
   pick(candidates: NodeRecord[], pv: number | null): number | null {
     let best: NodeRecord | null = null;
     let bestLoad = Infinity;
@@ -115,7 +188,7 @@ export class MasterCore {
   }
 
   /**
-   * The default login decision: a connected lobby of the player's protocol version with room under
+   * The default login decision: a valid lobby of the player's protocol version with room under
    * max_players, the least loaded first (players spread); when the config has no lobby, a game.
    */
   defaultLoginTarget(pv: number | null): number | null {
@@ -124,19 +197,48 @@ export class MasterCore {
     return this.pick(lobbies.length > 0 ? lobbies : servers, pv);
   }
 
+  /** Entries the master added at run time (rollingUpdateServers), for nodes that do not know them. */
+  dynamicEntries(): ServerEntry[] {
+    return this.node.config.serverlist.filter((e) => e.dynamic);
+  }
+
+  /** Adds a run-time entry to the config and the registry, and tells every node. */
+  addMember(entry: ServerEntry): boolean {
+    if (!addServerEntry(this.node.config, entry)) return false;
+    const e = this.node.config.serverlist.find((s) => s.serverid === entry.serverid)!;
+    this.nodes.add(e);
+    this.node.broadcastOp('members', { entries: this.dynamicEntries() });
+    return true;
+  }
+
+  /** Disconnects an online player (its proxy tells the client `reason` and `text`). */
+  kickUid(uid: number, reason: string, text: string | null = null): boolean {
+    const p = this.players.get(uid);
+    if (!p) return false;
+    this.players.delete(uid, p.playerId);
+    this.node.sendOp(p.proxyId, 'kick', { uid, playerId: p.playerId, reason, text });
+    return true;
+  }
+
   // ─── operations ──────────────────────────────────────────────────────────────────────────
 
   private onHello(m: OpMessage): void {
     const b = m.body as HelloBody;
-    const rec = this.nodes.get(m.from);
+    let rec = this.nodes.get(m.from);
+    // A node added at run time that a restarted master has not heard of: its entry comes along.
+    if (!rec && isServerEntry(b.entry) && b.entry.serverid === m.from && addServerEntry(this.node.config, b.entry)) {
+      rec = this.nodes.add(this.node.config.serverlist.find((s) => s.serverid === m.from)!);
+      this.node.log.info({ server: m.from, type: rec.entry.type }, 'a node added at run time registered');
+    }
     if (!rec || rec.entry.role === 'master') {
       this.node.log.warn({ from: m.from }, 'registration from a node that is not in the config: ignored');
       return;
     }
     const restarted = rec.inc !== null && rec.inc !== b.inc;
-    const wasConnected = rec.status === ServerStatus.CONNECTED;
+    const wasUp = isLinkUp(rec.status);
     if (restarted) this.dropPlayersOf(rec, 'node-restarted');
-    rec.status = ServerStatus.CONNECTED;
+    // A node being drained or stopped keeps its state when it registers again (same incarnation).
+    if (!wasUp || restarted) rec.status = ServerStatus.CONNECTED;
     rec.inc = b.inc;
     rec.lastSeen = Date.now();
     rec.registrations++;
@@ -144,8 +246,8 @@ export class MasterCore {
     const now = Date.now();
     for (const p of b.players ?? []) this.learn({ uid: p.uid, playerId: p.playerId, proxyId: p.proxyId, serverId: m.from, protocolVersion: p.pv, since: now });
     for (const s of b.sessions ?? []) this.learn({ uid: s.uid, playerId: s.playerId, proxyId: m.from, serverId: s.serverId, protocolVersion: s.pv, since: now });
-    this.node.replyOp(m, { inc: this.node.incarnation });
-    if (!wasConnected || restarted) {
+    this.node.replyOp(m, { inc: this.node.incarnation, members: this.dynamicEntries() });
+    if (!wasUp || restarted) {
       this.node.log.info({ server: m.from, type: rec.entry.type, registrations: rec.registrations }, 'node registered');
       this.node.fireEngineEvent(EngineEvents.ServerConnectEvent, { serverId: m.from, serverType: rec.entry.type, isReconnect: rec.registrations > 1 });
     }
@@ -156,6 +258,7 @@ export class MasterCore {
     if (known && known.playerId === p.playerId) {
       known.serverId = p.serverId;
       known.proxyId = p.proxyId;
+      if (known.protocolVersion === null) known.protocolVersion = p.protocolVersion;
       return;
     }
     if (!known) this.players.set(p);
@@ -164,7 +267,7 @@ export class MasterCore {
   private onHeartbeat(m: OpMessage): void {
     const b = m.body as { inc: string };
     const rec = this.nodes.get(m.from);
-    const known = !!rec && rec.inc === b.inc && rec.status === ServerStatus.CONNECTED;
+    const known = !!rec && rec.inc === b.inc && isLinkUp(rec.status);
     if (known) rec.lastSeen = Date.now();
     this.node.replyOp(m, { inc: this.node.incarnation, known });
   }
@@ -172,15 +275,16 @@ export class MasterCore {
   private onBye(m: OpMessage): void {
     const rec = this.nodes.get(m.from);
     const b = m.body as { inc: string };
-    if (!rec || rec.inc !== b.inc || rec.status !== ServerStatus.CONNECTED) return;
-    rec.status = ServerStatus.SHUTDOWN;
+    if (!rec || rec.inc !== b.inc || !isLinkUp(rec.status)) return;
+    // Seed: 7 (rolling update) goes on to 1; a stopped server is 3.
+    rec.status = rec.status === ServerStatus.ROLLING_UPDATE_END || rec.status === ServerStatus.ROLLING_UPDATE_BEGIN ? ServerStatus.DISCONNECTED : ServerStatus.SHUTDOWN;
     this.lost(rec, 'node-stopped');
   }
 
   private sweep(): void {
     const limit = Date.now() - this.node.timing.nodeTimeout * 1000;
     for (const rec of this.nodes.all()) {
-      if (rec.entry.role === 'master' || rec.status !== ServerStatus.CONNECTED || rec.lastSeen >= limit) continue;
+      if (rec.entry.role === 'master' || !isLinkUp(rec.status) || rec.lastSeen >= limit) continue;
       rec.status = ServerStatus.DISCONNECTED;
       this.stats.lostNodes++;
       this.node.log.warn({ server: rec.entry.serverid }, 'node lost: no heartbeat');
@@ -189,6 +293,7 @@ export class MasterCore {
   }
 
   private lost(rec: NodeRecord, reason: string): void {
+    this.lifecycle.resetting.delete(rec.entry.serverid);
     this.dropPlayersOf(rec, reason);
     this.node.fireEngineEvent(EngineEvents.ServerDisconnectEvent, { serverId: rec.entry.serverid, serverType: rec.entry.type });
   }
@@ -206,19 +311,32 @@ export class MasterCore {
     }
   }
 
-  private onLogin(m: OpMessage): void {
+  private async onLogin(m: OpMessage): Promise<void> {
     const b = m.body as { uid: number; playerId: string; pv: number | null };
-    const refuse = (reason: string) => {
+    const refuse = (reason: string, text: string | null = null) => {
       this.stats.refused++;
-      this.node.replyOp(m, { ok: false, serverId: null, serverType: null, reason } satisfies LoginAnswer);
+      this.node.replyOp(m, { ok: false, serverId: null, serverType: null, reason, text } satisfies LoginAnswer);
     };
-    if (this.nodes.get(m.from)?.entry.role !== 'proxy') return refuse('not-a-proxy');
+    const proxy = this.nodes.get(m.from);
+    if (proxy?.entry.role !== 'proxy') return refuse('not-a-proxy');
+    if (proxy.status !== ServerStatus.CONNECTED) return refuse('proxy-closing');
+    // A banned player is refused with the seed's text (store trouble: refused, never let through).
+    if (this.sanctions) {
+      try {
+        const ban = await this.sanctions.active('ban', b.uid);
+        if (ban) {
+          this.stats.bannedLogins++;
+          this.sanctions.stats.refusedLogins++;
+          return refuse('banned', banLoginText(ban, sanctionClock.now()));
+        }
+      } catch (err) {
+        this.node.log.error({ err, uid: b.uid }, 'login: the ban lookup failed; refused');
+        return refuse('master-unavailable');
+      }
+    }
     // One session per uid: a second login takes over and the first is kicked.
     const prev = this.players.get(b.uid);
-    if (prev && prev.playerId !== b.playerId) {
-      this.players.delete(prev.uid, prev.playerId);
-      this.node.sendOp(prev.proxyId, 'kick', { uid: prev.uid, playerId: prev.playerId, reason: 'login-elsewhere' });
-    }
+    if (prev && prev.playerId !== b.playerId) this.kickUid(prev.uid, 'login-elsewhere');
     const decide = (target: number | null) => {
       const rec = target === null ? undefined : this.nodes.get(target);
       if (!rec || !this.hasRoom(rec, b.pv, this.strategy !== null)) return refuse(target === null ? 'no-server-available' : 'invalid-target');

@@ -1,7 +1,7 @@
 /**
- * The master's state: which nodes are connected, and which players are online where. Kept apart
- * from the operations (core.ts) and from the user API (api.ts) so later storage (bans, mutes and
- * the online list in SQLite, api.md §2) and the HTTP admin can sit on the same records.
+ * The master's in-memory state: which nodes are connected (and in which lifecycle state), and
+ * which players are online where. Kept apart from the operations (core.ts, lifecycle.ts), the
+ * durable state (store.ts) and the user API (api.ts, http.ts).
  */
 import type { ClusterConfig, NodeEntry } from '../config.js';
 
@@ -15,6 +15,11 @@ export const ServerStatus = {
   ROLLING_UPDATE_END: 7,
 } as const;
 export type ServerStatusCode = (typeof ServerStatus)[keyof typeof ServerStatus];
+
+/** Statuses of a node whose link to the master is up (it serves, or is being drained or stopped). */
+export function isLinkUp(status: ServerStatusCode): boolean {
+  return status === ServerStatus.CONNECTED || status === ServerStatus.GRACEFUL_SHUTDOWN || status === ServerStatus.ROLLING_UPDATE_BEGIN || status === ServerStatus.ROLLING_UPDATE_END;
+}
 
 export interface NodeRecord {
   readonly entry: NodeEntry;
@@ -54,17 +59,28 @@ export class NodeRegistry {
     return this.records.get(id);
   }
 
+  /** Adds a node created at run time (rollingUpdateServers, or one a restarted master hears from). */
+  add(entry: NodeEntry): NodeRecord {
+    const known = this.records.get(entry.serverid);
+    if (known) return known;
+    const rec: NodeRecord = { entry, status: ServerStatus.DISCONNECTED, inc: null, lastSeen: 0, registrations: 0 };
+    this.records.set(entry.serverid, rec);
+    return rec;
+  }
+
   all(): NodeRecord[] {
     return [...this.records.values()];
   }
 
+  /** The link is up (status 2, 4, 6 or 7). */
   isConnected(id: number): boolean {
-    return this.records.get(id)?.status === ServerStatus.CONNECTED;
+    const r = this.records.get(id);
+    return !!r && isLinkUp(r.status);
   }
 
-  /** Connected lobby/game servers. */
+  /** Lobby/game servers whose link is up (serving or going down). */
   connectedServers(): NodeRecord[] {
-    return this.all().filter((r) => r.entry.role === 'server' && r.status === ServerStatus.CONNECTED);
+    return this.all().filter((r) => r.entry.role === 'server' && isLinkUp(r.status));
   }
 }
 

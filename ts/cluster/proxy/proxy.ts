@@ -11,7 +11,8 @@
  * | `cev`       | lobby/game, service | `{ playerId? , uid?, ns, sys, ev, data }` | none           |
  * | `ptransfer` | lobby/game   | `{ playerId, target, param }`                 | `{ ok, serverId, reason }` |
  * | `pkick`     | lobby/game   | `{ playerId, reason }`                        | none              |
- * | `kick`      | master       | `{ uid, playerId, reason }`                   | none              |
+ * | `kick`      | master       | `{ uid, playerId, reason, text }`             | none              |
+ * | `mtransfer` | master       | `{ playerId, target }`: move a player (rolling update, rolling close) | `{ ok, serverId, reason }` |
  * | `node-down` | master (all) | `{ serverId }`: players on it are kicked      | none              |
  */
 import { findNode } from '../config.js';
@@ -60,15 +61,16 @@ export class ProxyCore implements GatewayHandler {
   ) {
     node.onOp('cev', (m) => this.onClientEvent(m));
     node.onOp('ptransfer', (m) => void this.onTransfer(m));
+    node.onOp('mtransfer', (m) => void this.onTransfer(m));
     node.onOp('pkick', (m) => {
       const b = m.body as { playerId: string; reason: string };
       const s = this.byPlayerId.get(b.playerId);
       if (s && s.serverId === m.from) this.kick(s, b.reason || 'kicked', true);
     });
     node.onOp('kick', (m) => {
-      const b = m.body as { playerId: string; reason: string };
+      const b = m.body as { playerId: string; reason: string; text?: string | null };
       const s = this.byPlayerId.get(b.playerId);
-      if (s) this.kick(s, b.reason || 'kicked', false);
+      if (s) this.kick(s, b.reason || 'kicked', false, b.text ?? null);
     });
     node.onOp('node-down', (m) => {
       const id = (m.body as { serverId: number }).serverId;
@@ -206,7 +208,7 @@ export class ProxyCore implements GatewayHandler {
       if (r.ok && r.data?.ok) this.node.sendOp(masterId, 'logout', { uid, playerId: s.playerId });
       return;
     }
-    if (!r.ok || !r.data || !r.data.ok || r.data.serverId === null) return this.refuse(s, r.data?.reason ?? 'master-unavailable');
+    if (!r.ok || !r.data || !r.data.ok || r.data.serverId === null) return this.refuse(s, r.data?.reason ?? 'master-unavailable', r.data?.text ?? null);
     const serverId = r.data.serverId;
     s.serverId = serverId;
     s.serverType = r.data.serverType;
@@ -256,10 +258,12 @@ export class ProxyCore implements GatewayHandler {
   }
 
   private async onTransfer(m: OpMessage): Promise<void> {
-    const b = m.body as { playerId: string; target: number | string; param: unknown };
+    const b = m.body as { playerId: string; target: number | string; param?: unknown };
     const reply = (ok: boolean, serverId: number | null, reason: string | null) => this.node.replyOp(m, { ok, serverId, reason });
     const s = this.byPlayerId.get(b.playerId);
-    if (!s || s.serverId !== m.from) return reply(false, null, 'not-on-server');
+    // From the player's server (transferToServer), or from the master (moving players off a server).
+    const byMaster = m.op === 'mtransfer' && m.from === this.node.config.master.serverid;
+    if (!s || (!byMaster && s.serverId !== m.from)) return reply(false, null, 'not-on-server');
     if (s.state !== 'online') return reply(false, null, s.state === 'transferring' ? 'busy' : 'not-online');
     s.state = 'transferring';
     const masterId = this.node.config.master.serverid;
@@ -306,24 +310,24 @@ export class ProxyCore implements GatewayHandler {
   // ─── leaving ─────────────────────────────────────────────────────────────────────────────
 
   /** Tells the client why, then closes its connection. */
-  kick(s: Session, reason: string, tellMaster: boolean): void {
+  kick(s: Session, reason: string, tellMaster: boolean, text: string | null = null): void {
     if (s.state === 'closing' || s.state === 'closed') return;
     const wasIn = s.state === 'online' || s.state === 'transferring';
     s.state = 'closing';
     this.stats.kicked++;
     this.forget(s);
     if (wasIn) this.leave(s, reason, tellMaster);
-    this.send(s, { t: 'kick', reason });
+    this.send(s, text ? { t: 'kick', reason, text } : { t: 'kick', reason });
     this.closeSoon(s);
   }
 
-  private refuse(s: Session, reason: string): void {
+  private refuse(s: Session, reason: string, text: string | null = null): void {
     if (s.state === 'closing' || s.state === 'closed') return;
     s.state = 'closing';
     this.stats.refused++;
     this.forget(s);
     this.node.log.info({ uid: s.uid, reason }, 'login refused');
-    this.send(s, { t: 'login_fail', reason });
+    this.send(s, text ? { t: 'login_fail', reason, text } : { t: 'login_fail', reason });
     this.closeSoon(s);
   }
 

@@ -1,32 +1,32 @@
 /** The master's systems (seed 000/001: MasterSystem). */
 import type { EventData } from '../events.js';
-import { NetgameApi, ServerManager } from '../master/api.js';
-import type { ClusterNode, RpcHandler } from '../node.js';
+import { GamewireError } from '../../errors.js';
+import type { MasterHttpApi, NetgameApi, ServerManager } from '../master/api.js';
+import type { MasterCore } from '../master/core.js';
+import type { RpcHandler } from '../node.js';
 import type { RpcCallback, RpcResult } from '../rpc.js';
 import { comm, NodeSystem, nodeOf } from './node-system.js';
 
-const apis = new WeakMap<ClusterNode, { netgameApi: NetgameApi; serverManager: ServerManager }>();
-
-function apisOf(s: MasterSystem): { netgameApi: NetgameApi; serverManager: ServerManager } {
-  const node = nodeOf(s);
-  let a = apis.get(node);
-  if (!a) {
-    const core = node.masterCore!;
-    a = { netgameApi: new NetgameApi(core, node.config), serverManager: new ServerManager(core) };
-    apis.set(node, a);
-  }
-  return a;
+function coreOf(s: MasterSystem): MasterCore {
+  const core = nodeOf(s).masterCore;
+  if (!core) throw new GamewireError('ERR_SYSTEM', 'a MasterSystem runs on the master node');
+  return core;
 }
 
 export class MasterSystem extends NodeSystem {
-  /** Seed 000's `netgameApi` (config, online players, login strategy; bans come later). */
+  /** Seed 000's `netgameApi`: config queries, bans and mutes (durable), online players, the login strategy. */
   get netgameApi(): NetgameApi {
-    return apisOf(this).netgameApi;
+    return coreOf(this).api.netgameApi;
   }
 
-  /** Seed 000's `serverManager` (status and online counts; lifecycle comes later). */
+  /** Seed 000's `masterHttp`: the HTTP server on the master's configured address. */
+  get masterHttp(): MasterHttpApi {
+    return coreOf(this).api.masterHttp;
+  }
+
+  /** Seed 000's `serverManager`: statuses, online counts, stop, reset, rolling close and update. */
   get serverManager(): ServerManager {
-    return apisOf(this).serverManager;
+    return coreOf(this).api.serverManager;
   }
 
   /** Sends an event to one lobby/game. */

@@ -2,6 +2,7 @@
 import type { EventData } from '../events.js';
 import type { RpcHandler } from '../node.js';
 import type { RpcCallback, RpcResult } from '../rpc.js';
+import type { ServiceHttpHandler } from '../service-http.js';
 import { comm, NodeSystem, nodeOf } from './node-system.js';
 
 export class ServiceSystem extends NodeSystem {
@@ -60,6 +61,19 @@ export class ServiceSystem extends NodeSystem {
   /** Sends a request to one service of type `serviceType`. `callback(false, null)` on timeout (s). */
   requestToServiceMod<T = EventData>(serviceType: string, method: string, args?: EventData, callback?: RpcCallback<T> | null, timeout?: number): Promise<RpcResult<T>> {
     return comm.requestToServiceMod(this, serviceType, method, args, callback, timeout);
+  }
+
+  /**
+   * Serves `url` for the master's `masterHttp.sendHttpRequestToService(thisId, url, body)`:
+   * `handler(clientId, requestBody)`; answer with `sendHttpResponse(clientId, message)`.
+   */
+  registerServiceHttp(url: string, handler: ServiceHttpHandler): void {
+    nodeOf(this).serviceHttp!.register(url, handler);
+  }
+
+  /** Answers an HTTP request the master sent (see registerServiceHttp); false when it expired. */
+  sendHttpResponse(clientId: number, message: string | object): boolean {
+    return nodeOf(this).serviceHttp!.respond(clientId, message);
   }
 
   /** Answers a request (`serverId` and `callbackId` as the handler got them). A late answer is dropped by the caller. */

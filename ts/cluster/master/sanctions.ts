@@ -1,0 +1,129 @@
+/**
+ * Bans and mutes with seed 000's semantics, over a MasterStore:
+ *
+ * - times in seconds; `-1` is permanent; a ban of `banTime > 0` ends at `banTimestamp + banTime`
+ *   (an ended one reads as "not banned" and is removed);
+ * - info is `{ banTime, banTimestamp, reason }`, `{}` when there is none, `null` when the store
+ *   failed;
+ * - a banned player's login is refused with the seed's text (`banLoginText`).
+ */
+import type { Logger } from 'pino';
+import type { MasterStore, SanctionKind, SanctionRecord } from './store.js';
+
+/** The seed's info dict. */
+export interface SanctionInfo {
+  banTime: number;
+  banTimestamp: number;
+  reason: string;
+}
+
+/** What getBanUserInfo / getUserSilentInfo give: a dict, `{}` (none), or null (the lookup failed). */
+export type SanctionInfoResult = SanctionInfo | Record<string, never> | null;
+
+/** The clock bans are measured with (Unix seconds). Tests may replace it. */
+export const sanctionClock = { now: (): number => Math.floor(Date.now() / 1000) };
+
+/**
+ * The text a banned player sees when logging in (seed 000, BanUser notes). `combineReason` false:
+ * the reason alone. Remaining time is rounded up to the minute.
+ */
+export function banLoginText(rec: SanctionRecord, nowSeconds: number): string {
+  if (!rec.combineReason) return rec.reason;
+  if (rec.banTime === -1) {
+    return `Your account has been permanently banned, ban reason: ${rec.reason}. If you have any questions, please go to the customer service area to give feedback`;
+  }
+  const left = Math.max(0, rec.banTimestamp + rec.banTime - nowSeconds);
+  const minutes = Math.ceil(left / 60);
+  const d = Math.floor(minutes / 1440);
+  const h = Math.floor((minutes % 1440) / 60);
+  const m = minutes % 60;
+  return `Your account has been banned, the remaining ban time: ${d} days ${h} hours ${m} minutes, ban reason: ${rec.reason}. If you have any questions, please go to the customer service area for feedback`;
+}
+
+/** True if `uid` is an int/long the seed accepts (a safe integer here). */
+export function isUid(uid: unknown): uid is number {
+  return typeof uid === 'number' && Number.isSafeInteger(uid);
+}
+
+function validTime(t: unknown): t is number {
+  return typeof t === 'number' && Number.isSafeInteger(t) && (t > 0 || t === -1);
+}
+
+export class Sanctions {
+  readonly stats = { bans: 0, unbans: 0, mutes: 0, unmutes: 0, refusedLogins: 0, storeErrors: 0 };
+
+  constructor(
+    readonly store: MasterStore,
+    private readonly log: Logger,
+  ) {}
+
+  /** Stores a ban or mute. Resolves false for bad arguments or when the store failed. */
+  async set(kind: SanctionKind, uid: number, banTime: number, reason: string, combineReason: boolean): Promise<boolean> {
+    if (!isUid(uid) || !validTime(banTime) || typeof reason !== 'string') {
+      this.log.warn({ kind, uid, banTime }, `${kind}: bad arguments (uid an integer, banTime > 0 or -1, reason a string)`);
+      return false;
+    }
+    const rec: SanctionRecord = { banTime, banTimestamp: sanctionClock.now(), reason, combineReason: !!combineReason };
+    try {
+      await this.store.put(kind, uid, rec);
+    } catch (err) {
+      this.stats.storeErrors++;
+      this.log.error({ err, kind, uid }, `${kind}: the store failed`);
+      return false;
+    }
+    if (kind === 'ban') this.stats.bans++;
+    else this.stats.mutes++;
+    this.log.info({ kind, uid, banTime, reason }, kind === 'ban' ? 'user banned' : 'user muted');
+    return true;
+  }
+
+  /** Removes a ban or mute (true also when there was none). False when the store failed. */
+  async clear(kind: SanctionKind, uid: number): Promise<boolean> {
+    if (!isUid(uid)) return false;
+    try {
+      const had = await this.store.delete(kind, uid);
+      if (had) {
+        if (kind === 'ban') this.stats.unbans++;
+        else this.stats.unmutes++;
+        this.log.info({ kind, uid }, kind === 'ban' ? 'user unbanned' : 'user unmuted');
+      }
+      return true;
+    } catch (err) {
+      this.stats.storeErrors++;
+      this.log.error({ err, kind, uid }, `un${kind}: the store failed`);
+      return false;
+    }
+  }
+
+  /** The record in force for `uid`, or null (an ended one is removed). Rejects when the store fails. */
+  async active(kind: SanctionKind, uid: number): Promise<SanctionRecord | null> {
+    const rec = await this.store.get(kind, uid);
+    if (!rec) return null;
+    if (rec.banTime !== -1 && rec.banTimestamp + rec.banTime <= sanctionClock.now()) {
+      await this.store.delete(kind, uid).catch(() => false);
+      return null;
+    }
+    return rec;
+  }
+
+  /** The seed's info: a dict, `{}` (none) or null (failed). Never rejects. */
+  async info(kind: SanctionKind, uid: number): Promise<SanctionInfoResult> {
+    if (!isUid(uid)) return null;
+    try {
+      const rec = await this.active(kind, uid);
+      return rec ? { banTime: rec.banTime, banTimestamp: rec.banTimestamp, reason: rec.reason } : {};
+    } catch (err) {
+      this.stats.storeErrors++;
+      this.log.error({ err, kind, uid }, `${kind} info: the store failed`);
+      return null;
+    }
+  }
+
+  /** Every ban or mute in force. */
+  async listActive(kind: SanctionKind): Promise<Array<SanctionInfo & { uid: number }>> {
+    const now = sanctionClock.now();
+    return (await this.store.list(kind))
+      .filter((r) => r.banTime === -1 || r.banTimestamp + r.banTime > now)
+      .map((r) => ({ uid: r.uid, banTime: r.banTime, banTimestamp: r.banTimestamp, reason: r.reason }));
+  }
+}
