@@ -40,16 +40,15 @@ export function createBackend(name: BackendName, path: string, binding: Binding)
   const fieldBytes = new Uint8Array(fields.buffer);
   const raw = binding as Binding & { layout(): string };
   const layout = checkLayout(name, path, raw.layout());
-  const engines =
-    name === 'native'
-      ? nativeEngines(binding as NativeBinding, layout.stats.length)
-      : wasmEngines(binding as WasmBinding, layout.stats.length);
+  const native = name === 'native' ? nativeEngines(binding as NativeBinding, layout.stats.length) : null;
+  const engines = native ?? wasmEngines(binding as WasmBinding, layout.stats.length);
   return {
     layout,
     defaultConfig: engines.defaultConfig,
     createServer: engines.createServer,
     createClient: engines.createClient,
     keys: engines.keys,
+    createThreadedServer: native?.createThreadedServer,
     name,
     path,
     binding,

@@ -30,16 +30,38 @@ const BUILD_COMMAND: Record<BackendName, string> = {
   wasm: 'npm run build:wasm',
 };
 
-/** The `<platform>-<arch>[-<abi>]` suffix napi-rs gives the addon for this machine. */
+let triple: string | undefined;
+
+/** The `<platform>-<arch>[-<abi>]` suffix napi-rs gives the addon for this machine (computed once). */
 export function nativeTriple(): string {
+  triple ??= computeTriple();
+  return triple;
+}
+
+function computeTriple(): string {
   const { platform, arch } = process;
-  if (platform === 'linux') {
-    const report = process.report?.getReport() as { header?: { glibcVersionRuntime?: string } } | undefined;
-    const abi = report?.header?.glibcVersionRuntime ? 'gnu' : 'musl';
-    return `linux-${arch}-${abi}`;
-  }
+  if (platform === 'linux') return `linux-${arch}-${isMusl() ? 'musl' : 'gnu'}`;
   if (platform === 'win32') return `win32-${arch}-msvc`;
   return `${platform}-${arch}`;
+}
+
+/**
+ * glibc or musl. Node's report says which, but building a report walks every open handle and
+ * resolves each socket's address (blocking on DNS): network details are excluded, and the answer
+ * is computed once.
+ */
+function isMusl(): boolean {
+  // `excludeNetwork` exists since Node 20.13; @types/node 20 does not list it.
+  const report = process.report as (NodeJS.ProcessReport & { excludeNetwork?: boolean }) | undefined;
+  if (!report) return false;
+  const saved = report.excludeNetwork;
+  report.excludeNetwork = true;
+  try {
+    const r = report.getReport() as { header?: { glibcVersionRuntime?: string } };
+    return !r.header?.glibcVersionRuntime;
+  } finally {
+    report.excludeNetwork = saved;
+  }
 }
 
 /** The file each backend is loaded from (`GAMEWIRE_NATIVE_PATH` / `GAMEWIRE_WASM_PATH` override). */

@@ -2,7 +2,7 @@
  * The N-API backend's engine adapter: JavaScript owns the I/O buffers and passes them on each call
  * (napi reads them in place; nothing is copied).
  */
-import type { Binding, Engine, KeyOps } from './types.js';
+import type { Binding, Engine, KeyOps, ThreadedServer, ThreadedServerOptions } from './types.js';
 
 interface NativeEngine {
   setConfig(config: Float64Array): void;
@@ -29,6 +29,31 @@ interface NativeEngine {
   nextTimeout(): number;
 }
 
+interface NativeSocketServer {
+  localHost(): string;
+  localPort(): number;
+  now(): number;
+  events(out: Uint8Array): number;
+  pendingEventSize(): number;
+  peerHost(peer: number): string | null;
+  peerPort(peer: number): number;
+  send(peer: number, data: Uint8Array, mode: number, callback: number): number;
+  broadcast(peers: Uint32Array, data: Uint8Array, mode: number): number;
+  disconnect(peer: number): void;
+  closeAll(): void;
+  wake(): void;
+  connectionCount(): number;
+  status(peer: number): number;
+  token(peer: number): number;
+  latency(peer: number): number;
+  connectionStats(peer: number, out: Uint8Array): boolean;
+  stats(out: Uint8Array): boolean;
+  setConfig(config: Float64Array): void;
+  setBlockList(ips: string[]): void;
+  profile(): number[];
+  stop(): void;
+}
+
 /** What the N-API addon exports beyond the common `Binding`. */
 export interface NativeBinding extends Binding {
   layout(): string;
@@ -42,6 +67,9 @@ export interface NativeBinding extends Binding {
   Engine: {
     server(config: Float64Array, root: Uint8Array, seed: Uint8Array): NativeEngine;
     client(config: Float64Array, seed: Uint8Array): NativeEngine;
+  };
+  NativeSocketServer: {
+    start(host: string, port: number, config: Float64Array, root: Uint8Array, tickMs: number, onEvents: () => void): NativeSocketServer;
   };
 }
 
@@ -123,8 +151,90 @@ class NativeEngineAdapter implements Engine {
   }
 }
 
+/** `Engine` over the threaded socket server: see `ThreadedServer` in types.ts. */
+class ThreadedServerAdapter implements ThreadedServer {
+  readonly backend = 'native' as const;
+  readonly inCapacity = 0;
+  readonly localAddress: { host: string; port: number; family: 'IPv4' | 'IPv6' };
+  private evBuf = Buffer.allocUnsafe(256 * 1024);
+  private readonly statsOut: Float64Array;
+  private readonly statsBytes: Uint8Array;
+
+  constructor(private readonly s: NativeSocketServer, statsLen: number) {
+    const host = s.localHost();
+    this.localAddress = { host, port: s.localPort(), family: host.includes(':') ? 'IPv6' : 'IPv4' };
+    this.statsOut = new Float64Array(statsLen);
+    this.statsBytes = new Uint8Array(this.statsOut.buffer);
+  }
+
+  inView(): Uint8Array { return EMPTY; }
+  inMetaView(): Uint32Array { return new Uint32Array(0); }
+  inStatusView(): Uint8Array { return EMPTY; }
+  outView(): Uint8Array { return EMPTY; }
+  outMetaView(): Uint32Array { return new Uint32Array(0); }
+  eventView(): Uint8Array { return this.evBuf; }
+  handle(): number { return 0; }
+  tick(): void {}
+  transmit(): number {
+    this.s.wake();
+    return 0;
+  }
+  events(): number {
+    const n = this.s.events(this.evBuf);
+    if (n === 0) {
+      const need = this.s.pendingEventSize();
+      if (need > this.evBuf.length) {
+        this.evBuf = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(need)));
+        return this.s.events(this.evBuf);
+      }
+    }
+    return n;
+  }
+  send(_now: number, peer: number, data: Uint8Array, mode: number, callback: number): number {
+    return this.s.send(peer, data, mode, callback);
+  }
+  broadcast(_now: number, peers: Uint32Array, data: Uint8Array, mode: number): number {
+    return this.s.broadcast(peers, data, mode);
+  }
+  connect(): number { return -5; }
+  disconnect(_now: number, peer: number): void { this.s.disconnect(peer); }
+  closeAll(): void { this.s.closeAll(); }
+  abortAll(): void { this.s.stop(); }
+  status(peer: number): number { return this.s.status(peer); }
+  token(peer: number): number { return this.s.token(peer); }
+  latency(peer: number): number { return this.s.latency(peer); }
+  connectionCount(): number { return this.s.connectionCount(); }
+  connectionStats(peer: number): Float64Array | null {
+    return this.s.connectionStats(peer, this.statsBytes) ? this.statsOut.slice() : null;
+  }
+  stats(): Float64Array {
+    this.s.stats(this.statsBytes);
+    return this.statsOut.slice();
+  }
+  countBlocked(): void {}
+  nextTimeout(): number { return -1; }
+  setConfig(config: Float64Array): void { this.s.setConfig(config); }
+  rootPublicSpki(): Uint8Array { return EMPTY; }
+  dangerEstablish(): boolean { return false; }
+  peerAddress(peer: number): { host: string; port: number } | null {
+    const host = this.s.peerHost(peer);
+    return host === null ? null : { host, port: this.s.peerPort(peer) };
+  }
+  setBlockList(ips: readonly string[]): void { this.s.setBlockList([...ips]); }
+  threadProfile(): { handleMs: number; networkMs: number; idleMs: number } {
+    const [handleMs, networkMs, idleMs] = this.s.profile();
+    return { handleMs, networkMs, idleMs };
+  }
+  stop(): void { this.s.stop(); }
+}
+
 export function nativeEngines(b: NativeBinding, statsLen: number) {
   return {
+    createThreadedServer: (o: ThreadedServerOptions): ThreadedServer =>
+      new ThreadedServerAdapter(
+        b.NativeSocketServer.start(o.host, o.port, o.config, o.rootPkcs8 ?? EMPTY, o.tickMs, o.onEvents),
+        statsLen,
+      ),
     createServer: (config: Float64Array, root: Uint8Array | null, seed?: Uint8Array): Engine =>
       new NativeEngineAdapter(b.Engine.server(config, root ?? EMPTY, seed ?? EMPTY), statsLen),
     createClient: (config: Float64Array, seed?: Uint8Array): Engine =>

@@ -137,6 +137,37 @@ export interface Engine {
   dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean;
 }
 
+/**
+ * Native backend only: a server engine whose socket I/O, decryption, acks and timers run on a Rust
+ * thread (`crates/udp`). It is an `Engine` whose `handle`/`tick` do nothing (the thread receives
+ * and ticks), whose `transmit` wakes the thread to send what was queued (and returns 0), and whose
+ * `events` drains what the thread produced.
+ */
+export interface ThreadedServer extends Engine {
+  /** The bound address. */
+  readonly localAddress: { host: string; port: number; family: 'IPv4' | 'IPv6' };
+  /** The address of a peer id (null once released). */
+  peerAddress(peer: number): { host: string; port: number } | null;
+  /** Replaces the block list (the thread drops these IPs' datagrams before parsing). */
+  setBlockList(ips: readonly string[]): void;
+  /** Milliseconds the thread spent handling datagrams and timers, sending, and waiting. */
+  threadProfile(): { handleMs: number; networkMs: number; idleMs: number };
+  /** Stops the thread (close connections first to tell peers). */
+  stop(): void;
+}
+
+/** Options of `Backend.createThreadedServer`. */
+export interface ThreadedServerOptions {
+  host: string;
+  port: number;
+  config: Float64Array;
+  rootPkcs8: Uint8Array | null;
+  /** How often the thread runs the endpoint's timers, milliseconds. */
+  tickMs: number;
+  /** Called on the event loop when events wait (drain them with `events()`). */
+  onEvents: () => void;
+}
+
 /** P-256 key helpers (PEM interchangeable with mpgameserver's). */
 export interface KeyOps {
   /** A fresh root key, PKCS#8 DER. */
@@ -185,4 +216,6 @@ export interface Backend {
   createClient(config: Float64Array, seed?: Uint8Array): Engine;
   /** Key helpers. */
   readonly keys: KeyOps;
+  /** Native backend only (undefined on WASM): a server with its socket I/O on a Rust thread. */
+  readonly createThreadedServer?: (opts: ThreadedServerOptions) => ThreadedServer;
 }

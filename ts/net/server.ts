@@ -7,7 +7,7 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { isIPv6, type AddressInfo } from 'node:net';
-import { loadBackend, type BackendOptions, type Engine } from '../backend/index.js';
+import { loadBackend, type BackendOptions, type Engine, type ThreadedServer } from '../backend/index.js';
 import { ConfigError, GamewireError } from '../errors.js';
 import { ClientHandle, checkPayload, checkRetry, type HandleHost } from './client-handle.js';
 import { flatConfig } from './config.js';
@@ -23,6 +23,12 @@ import { HttpServices, listenHttp, type HttpAddress, type Router, type TlsOption
 export interface UdpServerOptions extends BackendOptions {
   /** Stop gracefully on SIGINT/SIGTERM and exit 0 (default true). */
   installSignals?: boolean;
+  /**
+   * How datagrams are received and sent. `dgram` (default): node:dgram on the event loop, with the
+   * protocol in the backend. `thread` (native backend only): a Rust thread owns the socket and runs
+   * the protocol; the event loop only gets batches of events and queues messages.
+   */
+  io?: 'dgram' | 'thread';
   /** Logger (default: gamewire's pino logger). */
   logger?: Logger;
   /** 32 bytes fixing the engine's random generator (tests only). */
@@ -58,6 +64,7 @@ export class UdpServer {
   private readonly log: Logger;
   private socket: Socket | null = null;
   private engine: Engine | null = null;
+  private threaded: ThreadedServer | null = null;
   private driver: EngineDriver | null = null;
   private readonly peers = new PeerTable();
   private readonly handles = new Map<number, ClientHandle>();
@@ -143,37 +150,56 @@ export class UdpServer {
     const backend = loadBackend(this.opts);
     this.statsNames = backend.layout.stats;
     const config = flatConfig(backend, this.ctx.netOptions(), Date.now() - clock());
-    const engine = backend.createServer(config, this.ctx.rootKey.pkcs8, this.opts.seed);
-    const socket = createSocket({ type: isIPv6(this.host) || this.host === '::' ? 'udp6' : 'udp4' });
-    await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
-      socket.bind(this.port, this.host, () => {
-        socket.off('error', reject);
-        resolve();
+    if (this.opts.io === 'thread') {
+      if (!backend.createThreadedServer) {
+        throw new ConfigError('io', `"thread" needs the native backend (this server runs on ${backend.name})`);
+      }
+      const threaded = backend.createThreadedServer({
+        host: this.host,
+        port: this.port,
+        config,
+        rootPkcs8: this.ctx.rootKey.pkcs8,
+        tickMs: this.ctx.interval * 1000,
+        onEvents: () => this.driver?.pump(),
       });
-    });
-    socket.on('error', (err) => this.log.warn({ err }, 'socket error'));
-    socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port, rinfo.family));
-    this.socket = socket;
-    this.engine = engine;
-    const route: PeerRoute = { socket, address: '', port: 0 };
-    this.driver = new EngineDriver(
-      engine,
-      (peer) => {
-        const p = this.peers.get(peer);
-        if (!p) return undefined;
-        route.address = p.host;
-        route.port = p.port;
-        return route;
-      },
-      this.sink(),
-      this.log,
-    );
+      this.threaded = threaded;
+      this.engine = threaded;
+      this.driver = new EngineDriver(threaded, () => undefined, this.sink(), this.log);
+      const a = threaded.localAddress;
+      this.addressInfo = { address: a.host, port: a.port, family: a.family };
+    } else {
+      const engine = backend.createServer(config, this.ctx.rootKey.pkcs8, this.opts.seed);
+      const socket = createSocket({ type: isIPv6(this.host) || this.host === '::' ? 'udp6' : 'udp4' });
+      await new Promise<void>((resolve, reject) => {
+        socket.once('error', reject);
+        socket.bind(this.port, this.host, () => {
+          socket.off('error', reject);
+          resolve();
+        });
+      });
+      socket.on('error', (err) => this.log.warn({ err }, 'socket error'));
+      socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port, rinfo.family));
+      this.socket = socket;
+      this.engine = engine;
+      const route: PeerRoute = { socket, address: '', port: 0 };
+      this.driver = new EngineDriver(
+        engine,
+        (peer) => {
+          const p = this.peers.get(peer);
+          if (!p) return undefined;
+          route.address = p.host;
+          route.port = p.port;
+          return route;
+        },
+        this.sink(),
+        this.log,
+      );
+      this.addressInfo = socket.address();
+    }
     this.detach = this.ctx.attach(() => this.applyContext(), () => this.stop());
     this.applyContext();
-    this.addressInfo = socket.address();
     this.state = 'listening';
-    this.log.info({ address: this.addressInfo.address, port: this.addressInfo.port, backend: engine.backend }, 'listening');
+    this.log.info({ address: this.addressInfo.address, port: this.addressInfo.port, backend: backend.name, io: this.opts.io ?? 'dgram' }, 'listening');
     return this.addressInfo;
   }
 
@@ -229,7 +255,8 @@ export class UdpServer {
     this.access?.end();
     this.access = null;
     await this.http.closeAll();
-    await new Promise<void>((resolve) => this.socket!.close(() => resolve()));
+    const socket = this.socket;
+    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
     this.state = 'stopped';
     this.log.info('stopped');
     this.resolveRun?.();
@@ -267,6 +294,7 @@ export class UdpServer {
     if (!engine) return;
     const backend = loadBackend(this.opts);
     engine.setConfig(flatConfig(backend, this.ctx.netOptions(), Date.now() - clock()));
+    this.threaded?.setBlockList([...this.ctx.blocklist]);
     if (this.ctx.accessLogPath !== this.accessPath) {
       this.access?.end();
       this.access = null;
@@ -328,7 +356,7 @@ export class UdpServer {
     const host = this.host_();
     return {
       connected: (peer, token) => {
-        const addr = this.peers.get(peer);
+        const addr = this.peers.get(peer) ?? this.threaded?.peerAddress(peer);
         if (!addr) return;
         const log = this.log.child({ client: token, addr: `${addr.host}:${addr.port}` });
         const handle = new ClientHandle(host, peer, { host: addr.host, port: addr.port }, token, log);
@@ -403,8 +431,9 @@ export class UdpServer {
     driver.pump();
     this.metrics.ticks++;
     const p = this.metrics.profile;
-    p.messageHandling = driver.profile.handleMs;
-    p.network = driver.profile.networkMs;
+    const thread = this.threaded?.threadProfile();
+    p.messageHandling = driver.profile.handleMs + (thread?.handleMs ?? 0);
+    p.network = driver.profile.networkMs + (thread?.networkMs ?? 0);
     p.idle = Math.max(0, clock() - this.runStartedAt - p.messageHandling - p.network - p.update);
     this.scheduleTick();
   }

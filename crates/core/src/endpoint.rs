@@ -522,6 +522,11 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         self.events.pop_front()
     }
 
+    /// True when `poll_event` has something.
+    pub fn has_events(&self) -> bool {
+        !self.events.is_empty()
+    }
+
     /// The bytes of a `Message` event.
     pub fn event_data(&self, range: Range<usize>) -> &[u8] {
         self.arena.get(range).unwrap_or(&[])

@@ -181,8 +181,16 @@ pub struct ConnectionStats {
 
 impl ConnectionStats {
     /// Names of the gauges that follow the counters in the flat layout.
-    pub const GAUGES: &'static [&'static str] =
-        &["messagesPending", "latency", "srtt", "minRtt", "reassemblyBytes", "packetsInFlight", "recvAck", "recvAckBits"];
+    pub const GAUGES: &'static [&'static str] = &[
+        "messagesPending",
+        "latency",
+        "srtt",
+        "minRtt",
+        "reassemblyBytes",
+        "packetsInFlight",
+        "recvAck",
+        "recvAckBits",
+    ];
 
     /// Counters then gauges, as numbers.
     pub fn to_array(&self) -> Vec<f64> {

@@ -181,7 +181,14 @@ impl Engine {
     /// Handles `count` datagrams of `buf` described by `meta` (peer, offset, len triples); one
     /// result code per datagram goes to `status`.
     #[napi]
-    pub fn handle(&mut self, now: f64, mut buf: BufferSlice, meta: &[u32], count: u32, mut status: BufferSlice) -> u32 {
+    pub fn handle(
+        &mut self,
+        now: f64,
+        mut buf: BufferSlice,
+        meta: &[u32],
+        count: u32,
+        mut status: BufferSlice,
+    ) -> u32 {
         self.inner.handle(now, &mut buf, meta, count as usize, &mut status)
     }
 
@@ -327,8 +334,18 @@ pub fn codec_encode(
     mut lengths: BufferSlice,
     capacity: u32,
 ) -> Result<()> {
-    abi::batch::encode(headers, data, rows, first, count as usize, &mut out, offsets, words(&mut lengths)?, capacity as usize)
-        .map_err(invalid)
+    abi::batch::encode(
+        headers,
+        data,
+        rows,
+        first,
+        count as usize,
+        &mut out,
+        offsets,
+        words(&mut lengths)?,
+        capacity as usize,
+    )
+    .map_err(invalid)
 }
 
 /// Decodes unprotected packets (`gamewire_core::abi::batch::decode`).
@@ -344,7 +361,16 @@ pub fn codec_decode(
     mut status: BufferSlice,
     mut msgs: BufferSlice,
 ) -> Result<u32> {
-    Ok(abi::batch::decode(src, offsets, lengths, count as usize, as_server, words(&mut headers)?, &mut status, words(&mut msgs)?))
+    Ok(abi::batch::decode(
+        src,
+        offsets,
+        lengths,
+        count as usize,
+        as_server,
+        words(&mut headers)?,
+        &mut status,
+        words(&mut msgs)?,
+    ))
 }
 
 /// AES-128-GCM over batches of datagrams (`gamewire_core::abi::batch::AeadBatch`).
@@ -393,7 +419,16 @@ impl AeadBatch {
         mut out_lengths: BufferSlice,
         mut status: BufferSlice,
     ) -> Result<u32> {
-        Ok(self.inner.open(src, offsets, lengths, count as usize, &mut out, out_offsets, words(&mut out_lengths)?, &mut status))
+        Ok(self.inner.open(
+            src,
+            offsets,
+            lengths,
+            count as usize,
+            &mut out,
+            out_offsets,
+            words(&mut out_lengths)?,
+            &mut status,
+        ))
     }
 
     /// Encodes and seals packets straight into `out` slots.
@@ -412,7 +447,207 @@ impl AeadBatch {
         capacity: u32,
     ) -> Result<()> {
         self.inner
-            .encode_seal(headers, data, rows, first, count as usize, &mut out, offsets, words(&mut lengths)?, capacity as usize)
+            .encode_seal(
+                headers,
+                data,
+                rows,
+                first,
+                count as usize,
+                &mut out,
+                offsets,
+                words(&mut lengths)?,
+                capacity as usize,
+            )
             .map_err(invalid)
+    }
+}
+
+// ---- the threaded socket driver (gamewire-udp) ---------------------------------------------------
+
+use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue};
+
+/// The JavaScript callback the driver thread calls (weakly: it does not keep Node alive) when
+/// events wait.
+type EventsReady = ThreadsafeFunction<(), UnknownReturnValue, (), Status, false, true>;
+
+/// A UDP server whose socket I/O and protocol work run on a Rust thread (`gamewire_udp`); the
+/// event loop only drains batches of events and queues messages.
+#[napi]
+pub struct NativeSocketServer {
+    inner: gamewire_udp::SocketServer,
+}
+
+#[napi]
+impl NativeSocketServer {
+    /// Binds `host:port` and starts the thread; `onEvents` is called when events wait.
+    #[napi(factory)]
+    pub fn start(
+        host: String,
+        port: u32,
+        config: &[f64],
+        root_pkcs8: &[u8],
+        tick_ms: f64,
+        on_events: EventsReady,
+    ) -> Result<Self> {
+        let ip: std::net::IpAddr = host.parse().map_err(|e| invalid(format!("host {host:?}: {e}")))?;
+        let port = u16::try_from(port).map_err(|_| invalid(format!("port out of range: {port}")))?;
+        let opts = gamewire_udp::ServerOptions {
+            bind: std::net::SocketAddr::new(ip, port),
+            config: config.to_vec(),
+            root_pkcs8: root_pkcs8.to_vec(),
+            tick: std::time::Duration::from_secs_f64((tick_ms / 1000.0).clamp(0.001, 1.0)),
+        };
+        let notify = move || {
+            on_events.call((), ThreadsafeFunctionCallMode::NonBlocking);
+        };
+        gamewire_udp::SocketServer::start(opts, notify)
+            .map(|inner| Self { inner })
+            .map_err(|e| Error::new(Status::GenericFailure, format!("bind {host}:{port}: {e}")))
+    }
+
+    /// The bound IP address.
+    #[napi]
+    pub fn local_host(&self) -> String {
+        self.inner.local_addr().ip().to_string()
+    }
+
+    /// The bound port.
+    #[napi]
+    pub fn local_port(&self) -> u32 {
+        u32::from(self.inner.local_addr().port())
+    }
+
+    /// The driver's clock, milliseconds.
+    #[napi]
+    pub fn now(&self) -> f64 {
+        self.inner.now_ms()
+    }
+
+    /// Drains events into `out` (flat records); returns the bytes written.
+    #[napi]
+    pub fn events(&self, mut out: BufferSlice) -> u32 {
+        self.inner.events(&mut out)
+    }
+
+    /// Room the next event needs when it did not fit.
+    #[napi]
+    pub fn pending_event_size(&self) -> u32 {
+        self.inner.with(|st, _| st.engine.pending_event_size())
+    }
+
+    /// A peer's IP address (null if unknown).
+    #[napi]
+    pub fn peer_host(&self, peer: u32) -> Option<String> {
+        self.inner.peer_addr(peer).map(|a| a.ip().to_string())
+    }
+
+    /// A peer's port (0 if unknown).
+    #[napi]
+    pub fn peer_port(&self, peer: u32) -> u32 {
+        self.inner.peer_addr(peer).map_or(0, |a| u32::from(a.port()))
+    }
+
+    /// Queues a message; 0 or a negative code. Call `wake()` after a batch of sends.
+    #[napi]
+    pub fn send(&self, peer: u32, data: &[u8], mode: i32, callback: u32) -> i32 {
+        self.inner.with(|st, now| st.engine.send(now, peer, data, mode, callback))
+    }
+
+    /// Queues one message to many peers; returns how many accepted it.
+    #[napi]
+    pub fn broadcast(&self, peers: &[u32], data: &[u8], mode: i32) -> u32 {
+        self.inner.with(|st, now| st.engine.broadcast(now, peers, data, mode))
+    }
+
+    /// Closes one connection gracefully.
+    #[napi]
+    pub fn disconnect(&self, peer: u32) {
+        self.inner.with(|st, now| st.engine.disconnect(now, peer));
+    }
+
+    /// Closes every connection gracefully.
+    #[napi]
+    pub fn close_all(&self) {
+        self.inner.with(|st, now| st.engine.close_all(now));
+    }
+
+    /// Asks the thread to send what was queued.
+    #[napi]
+    pub fn wake(&self) {
+        self.inner.wake();
+    }
+
+    /// Connections, handshakes included.
+    #[napi]
+    pub fn connection_count(&self) -> u32 {
+        self.inner.with(|st, _| st.engine.connection_count())
+    }
+
+    /// 0 none, 1 connecting, 2 connected, 3 disconnecting.
+    #[napi]
+    pub fn status(&self, peer: u32) -> u32 {
+        self.inner.with(|st, _| st.engine.status(peer))
+    }
+
+    /// The session token.
+    #[napi]
+    pub fn token(&self, peer: u32) -> u32 {
+        self.inner.with(|st, _| st.engine.token(peer))
+    }
+
+    /// Latency in seconds (-1 unknown).
+    #[napi]
+    pub fn latency(&self, peer: u32) -> f64 {
+        self.inner.with(|st, _| st.engine.latency(peer))
+    }
+
+    /// A connection's statistics (f64 LE) into `out`.
+    #[napi]
+    pub fn connection_stats(&self, peer: u32, mut out: BufferSlice) -> bool {
+        self.inner.with(|st, _| st.engine.connection_stats(peer, &mut out))
+    }
+
+    /// The endpoint's statistics (f64 LE) into `out`.
+    #[napi]
+    pub fn stats(&self, mut out: BufferSlice) -> bool {
+        self.inner.with(|st, _| st.engine.stats(&mut out))
+    }
+
+    /// Replaces the configuration (flat; `unixMillisAtZero` is ignored).
+    #[napi]
+    pub fn set_config(&self, config: &[f64]) -> Result<()> {
+        let mut c = config.to_vec();
+        self.inner
+            .with(|st, _| {
+                if let Some(i) = abi::CONFIG_FIELDS.iter().position(|f| *f == "unixMillisAtZero") {
+                    let current = abi::config_to_flat(st.engine.endpoint().config());
+                    c[i] = current[i];
+                }
+                st.engine.set_config(&c)
+            })
+            .map_err(invalid)
+    }
+
+    /// Replaces the block list of IP addresses.
+    #[napi]
+    pub fn set_block_list(&self, ips: Vec<String>) -> Result<()> {
+        let parsed: std::result::Result<Vec<std::net::IpAddr>, _> = ips.iter().map(|s| s.parse()).collect();
+        self.inner.set_block_list(parsed.map_err(|e| invalid(format!("block list: {e}")))?);
+        Ok(())
+    }
+
+    /// Milliseconds the thread spent handling, sending, and waiting: [handle, network, idle].
+    #[napi]
+    pub fn profile(&self) -> Vec<f64> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let p = self.inner.profile();
+        [&p.handle_ns, &p.network_ns, &p.idle_ns].iter().map(|a| a.load(Relaxed) as f64 / 1e6).collect()
+    }
+
+    /// Forgets every connection (without telling peers) and stops the thread.
+    #[napi]
+    pub fn stop(&mut self) {
+        self.inner.with(|st, _| st.engine.abort_all());
+        self.inner.stop();
     }
 }

@@ -434,7 +434,8 @@ pub fn codec_encode(
     lengths: &mut [u32],
     capacity: u32,
 ) -> Result<(), JsError> {
-    abi::batch::encode(headers, data, rows, first, count as usize, out, offsets, lengths, capacity as usize).map_err(js_err)
+    abi::batch::encode(headers, data, rows, first, count as usize, out, offsets, lengths, capacity as usize)
+        .map_err(js_err)
 }
 
 /// Decodes unprotected packets (`gamewire_core::abi::batch::decode`).

@@ -1,6 +1,8 @@
 //! [`FlatEngine`]: an `Endpoint<u32>` behind the flat, batched buffers both bindings export.
 
-use super::{code, config_from_flat, connect_code, event_kind, send_code, EVENT_HEAD, TRANSMIT_META, TRANSMIT_ROOM};
+use super::{
+    code, config_from_flat, connect_code, event_kind, send_code, EVENT_HEAD, TRANSMIT_META, TRANSMIT_ROOM,
+};
 use crate::connection::outbox::RetryMode;
 use crate::crypto::{KeyError, RootKey, RootPublicKey};
 use crate::endpoint::{Endpoint, Status};
@@ -80,7 +82,14 @@ impl FlatEngine {
     /// datagram the driver did not copy because it is too large: it is counted and dropped.
     /// Writes a result per datagram into `status` (0 accepted, else [`super::drop_code`]) as far
     /// as it reaches. Returns how many were accepted.
-    pub fn handle(&mut self, now_ms: f64, buf: &mut [u8], meta: &[u32], count: usize, status: &mut [u8]) -> u32 {
+    pub fn handle(
+        &mut self,
+        now_ms: f64,
+        buf: &mut [u8],
+        meta: &[u32],
+        count: usize,
+        status: &mut [u8],
+    ) -> u32 {
         use crate::stats::DropReason;
         let now = Instant::from_millis_f64(now_ms);
         let mut ok = 0;
@@ -150,10 +159,21 @@ impl FlatEngine {
     /// to 4). Returns the bytes written. If the next event does not fit an empty `out`,
     /// [`Self::pending_event_size`] says how large `out` must be.
     pub fn events(&mut self, out: &mut [u8]) -> u32 {
+        self.events_with(out, |_| {})
+    }
+
+    /// [`Self::events`], calling `released(peer)` for every RELEASED record written (a driver
+    /// that owns the peer ids frees them only once the caller has seen the release).
+    pub fn events_with(&mut self, out: &mut [u8], mut released: impl FnMut(u32)) -> u32 {
         let mut at = 0usize;
         if let Some(p) = self.pending.take() {
             match Self::write_record(out, at, p.head, &p.data) {
-                Some(end) => at = end,
+                Some(end) => {
+                    at = end;
+                    if p.head[0] == event_kind::RELEASED {
+                        released(p.head[1]);
+                    }
+                }
                 None => {
                     self.pending = Some(p);
                     return 0;
@@ -177,7 +197,12 @@ impl FlatEngine {
             };
             let data = range.map_or(&[][..], |r| self.ep.event_data(r));
             match Self::write_record(out, at, head, data) {
-                Some(end) => at = end,
+                Some(end) => {
+                    at = end;
+                    if head[0] == event_kind::RELEASED {
+                        released(head[1]);
+                    }
+                }
                 None => {
                     self.pending = Some(Pending { head, data: data.to_vec() });
                     break;
@@ -185,6 +210,11 @@ impl FlatEngine {
             }
         }
         at as u32
+    }
+
+    /// True when events wait to be written.
+    pub fn has_events(&self) -> bool {
+        self.pending.is_some() || self.ep.has_events()
     }
 
     /// Size of the event waiting for room (0 if none).
@@ -321,4 +351,3 @@ fn write_f64s(out: &mut [u8], vals: &[f64]) -> bool {
     }
     true
 }
-

@@ -291,4 +291,3 @@ pub fn layout_json() -> String {
         list(&stats_fields())
     )
 }
-
