@@ -18,17 +18,29 @@ import {
 
 export class ProbeMaster extends MasterSystem {}
 
-/** Lobby/game: records MasterConnectStatusEvent from construction on. */
+/**
+ * Lobby/game: records MasterConnectStatusEvent and the reset events from construction on, and
+ * answers a client's `Ping` with `Pong` (same data, plus `by`: its server id).
+ */
 export class ProbeServer extends ServerSystem {
   readonly masterStatus: boolean[] = [];
+  readonly resetEvents: Array<'begin' | 'end'> = [];
   destroyed = false;
+  /** Called from destroy() (tests look at the world at that moment). */
+  onDestroy: (() => void) | null = null;
   override destroy(): void {
     this.destroyed = true;
+    this.onDestroy?.();
   }
   constructor(ns: string, name: string) {
     super(ns, name);
     this.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.MasterConnectStatusEvent, (d: MasterConnectStatusEventData) => {
       this.masterStatus.push(d.isConnect);
+    });
+    this.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.ResetGamesBeginEvent, () => void this.resetEvents.push('begin'));
+    this.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.ResetGamesEndEvent, () => void this.resetEvents.push('end'));
+    this.listenForEvent(PROBE, 'client', 'Ping', (d: EventData & { __id__: string }) => {
+      this.notifyToClient(d.__id__, 'Pong', { ...d, by: this.serverId });
     });
   }
 }
