@@ -6,4 +6,4 @@ export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
 bash scripts/ensure-deps.sh
 node scripts/build.mjs
-exec node bin/gamewire.js info "$@"
+exec node bin/gamewire.js demo "$@"

@@ -53,7 +53,7 @@ class Bot {
   ) {
     this.client = new GameClient({ gateway, mods: PROBE });
     const sys = this.sys;
-    sys.listenForEvent(PROBE, 'server', 'Pong', (d: { by: number }) => {
+    sys.listenForEvent(PROBE, 'server', 'ProbePong', (d: { by: number }) => {
       this.pongs++;
       this.pongFrom.add(d.by);
     });
@@ -74,7 +74,7 @@ class Bot {
   }
 
   ping(): void {
-    if (this.client.online) this.sys.notifyToServer('Ping', { uid: this.uid });
+    if (this.client.online) this.sys.notifyToServer('ProbePing', { uid: this.uid });
   }
 
   async close(): Promise<void> {

@@ -87,9 +87,9 @@ describe('rolling update in the distributed mode: new nodes are child processes'
     const sys = client.getSystem<ProbeClient>(PROBE, 'client')!;
     const pongs: number[] = [];
     const moves: ClientTransferEventData[] = [];
-    sys.listenForEvent(PROBE, 'server', 'Pong', (d: { by: number }) => void pongs.push(d.by));
+    sys.listenForEvent(PROBE, 'server', 'ProbePong', (d: { by: number }) => void pongs.push(d.by));
     sys.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.ClientTransferEvent, (d: ClientTransferEventData) => void moves.push(d));
-    sys.notifyToServer('Ping', {});
+    sys.notifyToServer('ProbePing', {});
     await waitFor(() => pongs.length === 1);
 
     expect(await admin(base, '/admin/rolling-update', { serverType: 'lobby', appVersion: '2.0', ip: '127.0.0.1', addNum: 0 })).toMatchObject({ status: 202 });
@@ -109,7 +109,7 @@ describe('rolling update in the distributed mode: new nodes are child processes'
     // The player: online all along, served by the lobby in the child process.
     expect(client.online).toBe(true);
     expect(client.serverId).toBe(4001);
-    sys.notifyToServer('Ping', {});
+    sys.notifyToServer('ProbePing', {});
     await waitFor(() => pongs.length === 2);
     expect(pongs).toEqual([4000, 4001]);
     expect((await admin(base, '/admin/online')).json.players).toEqual([{ uid: 77, serverId: 4001, proxyId: 2000, protocolVersion: null }]);

@@ -17,6 +17,7 @@ commands:
   echo        run an echo server (demos, benchmarks, interop)
   cluster     run every node of a cluster config in this process
   node        run one node of a cluster config, over NATS
+  demo        run a demo cluster with bots, a live summary and the dashboard (npm start)
 
 \`gamewire <command> --help\` for a command's options.
 `;
@@ -74,6 +75,14 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       return command === 'cluster' ? c.clusterCommand(rest) : c.nodeCommand(rest);
+    }
+    case 'demo': {
+      const d = await import('../cluster/demo/demo.js');
+      if (rest.includes('--help') || rest.includes('-h')) {
+        process.stdout.write(d.DEMO_USAGE);
+        return 0;
+      }
+      return d.demoCommand(rest);
     }
     case undefined:
     case '-h':

@@ -119,7 +119,11 @@ export class GameClient implements SystemHost {
       this.onClose(`connect failed: ${(err as Error).message}`);
       throw err;
     }
-    if (this.isClosed()) throw new LoginRefusedError(this.closeReason ?? 'closed');
+    if (this.isClosed()) {
+      // close() came while connecting: the link may have finished connecting since; close it again.
+      await this.link.close().catch(() => undefined);
+      throw new LoginRefusedError(this.closeReason ?? 'closed');
+    }
     this.state = 'login';
     const info = new Promise<LoginInfo>((resolve, reject) => {
       this.loginWaiter = { resolve, reject };
@@ -227,6 +231,8 @@ export class GameClient implements SystemHost {
   private onClose(reason: string): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
+    // Closed by the other side (a kick, the proxy gone): release the link's resources (its socket) too.
+    void this.link.close().catch(() => undefined);
     this.closeReason = this.kickReason ?? reason;
     this.failLogin(new LoginRefusedError(this.closeReason, this.closeText));
     this.fire(EngineEvents.ClientDisconnectEvent, this.closeText ? { reason: this.closeReason, text: this.closeText } : { reason: this.closeReason });

@@ -19,6 +19,8 @@ export interface UdpGatewayOptions {
   /** The key clients pin (defaults to the public half of `rootKey`). */
   rootPublicKey?: PublicKey;
   backend?: BackendChoice;
+  /** Called with each proxy's UdpServer once it listens (e.g. to `enableDashboard` on it). */
+  onListen?: (server: UdpServer) => void | Promise<void>;
 }
 
 /** The UDP gateway, with the public key its links pin. */
@@ -101,6 +103,7 @@ export function createUdpGateway(opts: UdpGatewayOptions = {}): UdpGateway {
       const server = new UdpServer(ctx, addr, { installSignals: false, backend });
       const bound = await server.listen();
       const running = server.run();
+      await opts.onListen?.(server);
       return {
         address: { host: bound.address, port: bound.port },
         async close() {

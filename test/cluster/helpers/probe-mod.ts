@@ -20,7 +20,7 @@ export class ProbeMaster extends MasterSystem {}
 
 /**
  * Lobby/game: records MasterConnectStatusEvent and the reset events from construction on, and
- * answers a client's `Ping` with `Pong` (same data, plus `by`: its server id).
+ * answers a client's `ProbePing` with `ProbePong` (same data, plus `by`: its server id).
  */
 export class ProbeServer extends ServerSystem {
   readonly masterStatus: boolean[] = [];
@@ -39,8 +39,8 @@ export class ProbeServer extends ServerSystem {
     });
     this.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.ResetGamesBeginEvent, () => void this.resetEvents.push('begin'));
     this.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.ResetGamesEndEvent, () => void this.resetEvents.push('end'));
-    this.listenForEvent(PROBE, 'client', 'Ping', (d: EventData & { __id__: string }) => {
-      this.notifyToClient(d.__id__, 'Pong', { ...d, by: this.serverId });
+    this.listenForEvent(PROBE, 'client', 'ProbePing', (d: EventData & { __id__: string }) => {
+      this.notifyToClient(d.__id__, 'ProbePong', { ...d, by: this.serverId });
     });
   }
 }
