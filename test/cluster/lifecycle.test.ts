@@ -317,4 +317,16 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     expect([4002, 4003]).toContain(late.client.serverId);
     expect(await sm().rollingUpdateServers('nope', '2.0', '127.0.0.1', 0)).toMatchObject({ ok: false, reason: 'bad-type' });
   }, 60_000);
+
+  it('stopServerByServerId on a proxy: 1 kicks its players (proxy-stopping), then it stops (3); it can start again', async () => {
+    const online = bots.filter((b) => b.client.online);
+    expect(online.length).toBeGreaterThan(0);
+    expect(await sm().stopServerByServerId(2000, 1)).toBe(true);
+    for (const b of online) expect(await b.client.whenClosed()).toBe('proxy-stopping');
+    expect(sm().getOneServerStatus(2000)).toBe(ServerStatus.SHUTDOWN);
+    await waitFor(() => sm().getTotalOnlineNum() === 0, 5000, 'the proxy\'s players gone');
+    await cluster.restartNode(2000);
+    expect(sm().getOneServerStatus(2000)).toBe(ServerStatus.CONNECTED);
+    expect((await bot(500)).client.online).toBe(true);
+  });
 });

@@ -105,6 +105,8 @@ describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
     expect(api().getServerIdByUid(107)).toBe(4002);
     expect(api().getProtocolVersionByUid(107)).toBe(2);
     expect(api().getProtocolVersionByUid(100)).toBe(1);
+    expect(master().serverManager.getServerProtocolVersion(4002)).toBe(2);
+    expect(master().serverManager.getServerProtocolVersion(2000)).toBeNull();
     expect(api().getServerIdByUid(106)).toBeNull();
     expect(api().getProtocolVersionByUid(106)).toBeNull();
     // A lobby that is not valid (being stopped, reset...) gets nobody.

@@ -49,9 +49,16 @@ export type { Bus, BusConnection, BusStatus, BusSubscription } from './bus/bus.j
 export { Subjects } from './bus/bus.js';
 export { InProcessBus, InProcessConnection } from './bus/inprocess.js';
 export { NatsBus, type NatsBusOptions } from './bus/nats.js';
-export { NetgameApi, ServerManager } from './master/api.js';
+export { NetgameApi, ServerManager, MasterHttpApi, type SanctionInfoCallback, type ServiceHttpResult } from './master/api.js';
 export { ServerStatus, type ServerStatusCode, type OnlinePlayer } from './master/registry.js';
-export type { LoginStrategy } from './master/core.js';
+export type { LoginStrategy, LoginAnswer, MasterMode } from './master/core.js';
+export { banLoginText, type SanctionInfo, type SanctionInfoResult } from './master/sanctions.js';
+export { storeKind, type MasterStore, type SanctionKind, type SanctionRecord } from './master/store.js';
+export type { MasterHttpHandler, MasterHttpRequest, MasterHttpStats } from './master/http.js';
+export type { NodeLauncher, LifecycleOptions, RollingCloseOptions, RollingUpdateOptions, RollingUpdateResult } from './master/lifecycle.js';
+export { createProcessLauncher, type ProcessLauncherOptions } from './launcher.js';
+export type { ServiceHttpHandler } from './service-http.js';
+export type { ResetGamesEventData } from './events.js';
 export type { ServerPlayer } from './players.js';
 export { clusterCommand, nodeCommand, CLUSTER_USAGE, type CommandOptions } from './cli.js';
 export { ConfigError, GamewireError, TimeoutError } from '../errors.js';
