@@ -178,7 +178,8 @@ describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
     expect(await api().banUser(320, 1, 'short', true)).toBe(true);
     const text = (await refused(320)).text!;
     expect(text).toContain('the remaining ban time: 0 days 0 hours 1 minutes, ban reason: short.');
-    await sleep(1200);
+    // Whole seconds: it lasts at least 1 s and at most 2 s.
+    await sleep(2100);
     expect(await api().getBanUserInfo(320)).toEqual({});
     expect((await login(320)).online).toBe(true);
     await logoutAll();
@@ -208,7 +209,8 @@ describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
     expect(await api().unSilentByUid(340)).toBe(true);
     expect(await api().getUserSilentInfo(340)).toEqual({});
     expect(await api().silentByUid(342, 1, 'brief')).toBe(true);
-    await sleep(1200);
+    expect(await api().getUserSilentInfo(342)).toMatchObject({ banTime: 1 });
+    await sleep(2100);
     expect(await api().getUserSilentInfo(342)).toEqual({});
     expect(await api().silentByUid(343, 0, 'bad')).toBe(false);
     expect(await api().unSilentByUid(341)).toBe(true);

@@ -2,7 +2,8 @@
  * Bans and mutes with seed 000's semantics, over a MasterStore:
  *
  * - times in seconds; `-1` is permanent; a ban of `banTime > 0` ends at `banTimestamp + banTime`
- *   (an ended one reads as "not banned" and is removed);
+ *   (whole seconds: it lasts at least `banTime`, at most one second more; an ended one reads as
+ *   "not banned" and is removed);
  * - info is `{ banTime, banTimestamp, reason }`, `{}` when there is none, `null` when the store
  *   failed;
  * - a banned player's login is refused with the seed's text (`banLoginText`).
@@ -43,6 +44,15 @@ export function banLoginText(rec: SanctionRecord, nowSeconds: number): string {
 /** True if `uid` is an int/long the seed accepts (a safe integer here). */
 export function isUid(uid: unknown): uid is number {
   return typeof uid === 'number' && Number.isSafeInteger(uid);
+}
+
+/**
+ * Has a timed ban ended? Timestamps are whole seconds, so a ban that began at t0 is stamped
+ * floor(t0); it ends once the clock has passed the whole second after `banTimestamp + banTime`:
+ * it lasts at least `banTime` seconds (at most one more), never less.
+ */
+function ended(rec: SanctionRecord, nowSeconds: number): boolean {
+  return rec.banTimestamp + rec.banTime < nowSeconds;
 }
 
 function validTime(t: unknown): t is number {
@@ -99,7 +109,7 @@ export class Sanctions {
   async active(kind: SanctionKind, uid: number): Promise<SanctionRecord | null> {
     const rec = await this.store.get(kind, uid);
     if (!rec) return null;
-    if (rec.banTime !== -1 && rec.banTimestamp + rec.banTime <= sanctionClock.now()) {
+    if (rec.banTime !== -1 && ended(rec, sanctionClock.now())) {
       await this.store.delete(kind, uid).catch(() => false);
       return null;
     }
@@ -123,7 +133,7 @@ export class Sanctions {
   async listActive(kind: SanctionKind): Promise<Array<SanctionInfo & { uid: number }>> {
     const now = sanctionClock.now();
     return (await this.store.list(kind))
-      .filter((r) => r.banTime === -1 || r.banTimestamp + r.banTime > now)
+      .filter((r) => r.banTime === -1 || !ended(r, now))
       .map((r) => ({ uid: r.uid, banTime: r.banTime, banTimestamp: r.banTimestamp, reason: r.reason }));
   }
 }
