@@ -254,6 +254,7 @@ describe('banLoginText', () => {
     const rec = { banTime: 90061, banTimestamp: 1000, reason: 'r', combineReason: true };
     expect(banLoginText(rec, 1000)).toContain('remaining ban time: 1 days 1 hours 2 minutes, ban reason: r.');
     expect(banLoginText(rec, 1000 + 90061 - 59)).toContain('remaining ban time: 0 days 0 hours 1 minutes');
+    expect(banLoginText(rec, 1000 + 90061)).toContain('remaining ban time: 0 days 0 hours 1 minutes'); // its last second
     expect(banLoginText({ ...rec, combineReason: false }, 1000)).toBe('r');
     expect(banLoginText({ ...rec, banTime: -1 }, 5)).toBe(
       'Your account has been permanently banned, ban reason: r. If you have any questions, please go to the customer service area to give feedback',

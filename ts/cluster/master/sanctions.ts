@@ -26,7 +26,7 @@ export const sanctionClock = { now: (): number => Math.floor(Date.now() / 1000) 
 
 /**
  * The text a banned player sees when logging in (seed 000, BanUser notes). `combineReason` false:
- * the reason alone. Remaining time is rounded up to the minute.
+ * the reason alone. Remaining time is rounded up to the minute (at least 1).
  */
 export function banLoginText(rec: SanctionRecord, nowSeconds: number): string {
   if (!rec.combineReason) return rec.reason;
@@ -34,7 +34,8 @@ export function banLoginText(rec: SanctionRecord, nowSeconds: number): string {
     return `Your account has been permanently banned, ban reason: ${rec.reason}. If you have any questions, please go to the customer service area to give feedback`;
   }
   const left = Math.max(0, rec.banTimestamp + rec.banTime - nowSeconds);
-  const minutes = Math.ceil(left / 60);
+  // Rounded up; a player still banned never reads "0 minutes".
+  const minutes = Math.max(1, Math.ceil(left / 60));
   const d = Math.floor(minutes / 1440);
   const h = Math.floor((minutes % 1440) / 60);
   const m = minutes % 60;
