@@ -483,8 +483,16 @@ export async function demoCommand(argv: string[], opts: DemoOptions = {}): Promi
   const over = () => stopRequested || Date.now() >= deadline;
 
   const draw = () => {
-    if (tty) out.write(`\x1b[H\x1b[2J${demo.render()}\n`);
-    else out.write(`\n${demo.render()}\n`);
+    if (tty) {
+      // Redrawn in place; lines cut to the terminal's width so the picture does not scroll.
+      const cols = Math.max(40, out.columns || 100);
+      const text = demo
+        .render()
+        .split('\n')
+        .map((l) => (l.length > cols ? `${l.slice(0, cols - 1)}…` : l))
+        .join('\n');
+      out.write(`\x1b[H\x1b[2J${text}\n`);
+    } else out.write(`\n${demo.render()}\n`);
   };
   draw();
   const timer = setInterval(draw, tty ? 1000 : 2000);
