@@ -319,7 +319,10 @@ export class MasterCore {
     };
     const proxy = this.nodes.get(m.from);
     if (proxy?.entry.role !== 'proxy') return refuse('not-a-proxy');
-    if (proxy.status !== ServerStatus.CONNECTED) return refuse('proxy-closing');
+    // A proxy being stopped or updated takes no new player (its clients should try another one).
+    if (proxy.status === ServerStatus.GRACEFUL_SHUTDOWN || proxy.status === ServerStatus.ROLLING_UPDATE_BEGIN || proxy.status === ServerStatus.ROLLING_UPDATE_END) {
+      return refuse('proxy-closing');
+    }
     // A banned player is refused with the seed's text (store trouble: refused, never let through).
     if (this.sanctions) {
       try {

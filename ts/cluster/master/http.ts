@@ -141,8 +141,9 @@ export class MasterHttp {
     }
     if (url.startsWith(RESERVED)) throw new GamewireError('ERR_ARG', `registerMasterHttp: ${RESERVED}... is gamewire's admin API`);
     if (typeof handler !== 'function') throw new GamewireError('ERR_ARG', 'registerMasterHttp needs a handler function');
-    if (this.handlers.has(url)) this.opts.log.debug({ url }, 'master HTTP handler replaced');
-    this.handlers.set(normalize(url), handler);
+    const path = normalize(url);
+    if (this.handlers.has(path)) this.opts.log.debug({ url: path }, 'master HTTP handler replaced');
+    this.handlers.set(path, handler);
   }
 
   /** Adds a built-in route (admin.ts). */
