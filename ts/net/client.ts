@@ -62,6 +62,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
   private connectWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private releaseWaiter: (() => void) | null = null;
   private pumpQueued = false;
+  private rescheduleQueued = false;
 
   constructor(opts: UdpClientOptions = {}) {
     super();
@@ -136,7 +137,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
       // Only the server we connected to.
       if (rinfo.port === port && (rinfo.address === address || rinfo.address === `::ffff:${address}`)) {
         this.driver?.receive(SERVER, msg);
-        this.schedule();
+        this.scheduleAfterFlush();
       } else if (this.engine) {
         this.engine.countBlocked(msg.length);
       }
@@ -231,6 +232,20 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
     queueMicrotask(() => {
       this.pumpQueued = false;
       this.driver?.pump();
+      this.schedule();
+    });
+  }
+
+  /**
+   * Re-arms the timer once the datagrams just received have been handled: the driver handles
+   * them in a setImmediate queued before this one, and handling them moves the next deadline
+   * (e.g. the CHALLENGE_RESP that the send gate holds back after a SERVER_HELLO).
+   */
+  private scheduleAfterFlush(): void {
+    if (this.rescheduleQueued) return;
+    this.rescheduleQueued = true;
+    setImmediate(() => {
+      this.rescheduleQueued = false;
       this.schedule();
     });
   }

@@ -2,9 +2,11 @@
  * Drives an engine from node:dgram sockets: batches received datagrams into one `handle` call
  * per event-loop turn, sends what the engine produces, and dispatches its events.
  *
- * Output buffers: node:dgram may queue a send (EAGAIN) and read our bytes later, so datagrams are
- * copied from the engine in one block per batch into an arena that is not reused until the
- * sockets it was sent on have no send queued (`getSendQueueCount`).
+ * Output buffers: node:dgram reads our bytes later than `send` returns (on the next tick, after
+ * its address lookup, or later still when the send is queued on EAGAIN), so datagrams are copied
+ * from the engine in one block per batch and appended to an arena; an arena is written from its
+ * start again only once every send from it has completed (its send callbacks counted it back to
+ * zero).
  */
 import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
@@ -29,9 +31,27 @@ export interface DriverSink {
 
 const ARENA_BYTES = 256 * 1024;
 
-interface BusyArena {
-  arena: Buffer;
-  sockets: Socket[];
+/** Output memory handed to node:dgram: datagrams are appended until every send from it completed. */
+interface Arena {
+  buf: Buffer;
+  /** Bytes in use since the arena was last empty. */
+  used: number;
+  /** Sends from it whose callback has not run yet. */
+  pending: number;
+  /** The send callback: counts one completion (a failed send is a lost datagram, nothing more). */
+  done: () => void;
+}
+
+function newArena(bytes: number): Arena {
+  const a: Arena = {
+    buf: Buffer.allocUnsafe(bytes),
+    used: 0,
+    pending: 0,
+    done: () => {
+      if (--a.pending === 0) a.used = 0;
+    },
+  };
+  return a;
 }
 
 /** Time on the engine's clock, milliseconds. */
@@ -41,9 +61,9 @@ export class EngineDriver {
   private pending = 0;
   private inOffset = 0;
   private scheduled = false;
-  private arena: Buffer = Buffer.allocUnsafe(ARENA_BYTES);
-  private readonly spare: Buffer[] = [];
-  private readonly busy: BusyArena[] = [];
+  private arena: Arena = newArena(ARENA_BYTES);
+  /** Every arena, the current one included. */
+  private readonly arenas: Arena[] = [this.arena];
   private readonly callbacks = new Map<number, (acked: boolean) => void>();
   private nextCallback = 1;
   private dispatching = false;
@@ -115,30 +135,39 @@ export class EngineDriver {
     if (id) this.callbacks.delete(id);
   }
 
+  /** True while `pump` runs: whatever a handler queues now goes out in its next round. */
+  get pumping(): boolean {
+    return this.dispatching;
+  }
+
   /** Sends and dispatches until the engine is quiet. Safe to call from event handlers. */
   pump(): void {
     if (this.dispatching || this.closed) return;
     this.dispatching = true;
     try {
       for (let round = 0; round < 64; round++) {
-        const sent = this.transmit();
-        const got = this.dispatchEvents();
-        if (!sent && !got) break;
+        this.transmit();
+        // transmit() drains the engine; only a handler (run by dispatchEvents) can queue more. With
+        // no event dispatched there is nothing left to send: stop without another pair of calls
+        // into the engine.
+        if (!this.dispatchEvents()) break;
       }
     } finally {
       this.dispatching = false;
     }
   }
 
-  private takeArena(): void {
-    for (let i = this.busy.length - 1; i >= 0; i--) {
-      const b = this.busy[i];
-      if (b.sockets.every((s) => safeQueueCount(s) === 0)) {
-        this.spare.push(b.arena);
-        this.busy.splice(i, 1);
-      }
+  /** An arena with room for `bytes` more: the current one, an idle one, or a new one. */
+  private arenaFor(bytes: number): Arena {
+    const cur = this.arena;
+    if (cur.used + bytes <= cur.buf.length) return cur;
+    let a = this.arenas.find((x) => x.pending === 0 && x.buf.length >= bytes);
+    if (!a) {
+      a = newArena(Math.max(ARENA_BYTES, bytes));
+      this.arenas.push(a);
     }
-    this.arena = this.spare.pop() ?? Buffer.allocUnsafe(ARENA_BYTES);
+    this.arena = a;
+    return a;
   }
 
   /** Sends what the engine has; returns true if anything went out. */
@@ -153,29 +182,26 @@ export class EngineDriver {
       const meta = e.outMetaView();
       const last = (n - 1) * 3;
       const used = meta[last + 1] + meta[last + 2];
-      const out = e.outView();
-      const arena = this.arena;
-      arena.set(out.subarray(0, used), 0);
-      const sockets: Socket[] = [];
+      const a = this.arenaFor(used);
+      const base = a.used;
+      a.buf.set(e.outView().subarray(0, used), base);
+      a.used += used;
       for (let i = 0; i < n; i++) {
         const peer = meta[i * 3];
         const off = meta[i * 3 + 1];
         const len = meta[i * 3 + 2];
         const r = this.routes(peer);
         if (!r) continue;
+        a.pending++;
         try {
-          r.socket.send(arena, off, len, r.port, r.address, onSendError);
+          r.socket.send(a.buf, base + off, len, r.port, r.address, a.done);
         } catch (err) {
           // The socket was closed under us (teardown): the datagram is lost, as on any network.
+          a.pending--;
           this.log.debug({ err, peer }, 'send on a closed socket');
-          continue;
         }
-        if (!sockets.includes(r.socket)) sockets.push(r.socket);
       }
-      if (sockets.some((s) => safeQueueCount(s) > 0)) {
-        this.busy.push({ arena, sockets });
-        this.takeArena();
-      }
+      if (a.pending === 0) a.used = 0;
       if (n < e.outMetaView().length / 3) break;
     }
     this.profile.networkMs += clock() - t0;
@@ -200,11 +226,10 @@ export class EngineDriver {
       let view = e.eventView();
       let at = 0;
       while (at < bytes) {
-        const dv = new DataView(view.buffer, view.byteOffset + at, 16);
-        const kind = dv.getUint32(0, true);
-        const peer = dv.getUint32(4, true);
-        const a = dv.getUint32(8, true);
-        const len = dv.getUint32(12, true);
+        const kind = u32le(view, at);
+        const peer = u32le(view, at + 4);
+        const a = u32le(view, at + 8);
+        const len = u32le(view, at + 12);
         const dataAt = at + 16;
         at = dataAt + ((len + 3) & ~3);
         try {
@@ -213,7 +238,9 @@ export class EngineDriver {
               this.sink.connected(peer, a);
               break;
             case EV.MESSAGE:
-              this.sink.message(peer, a, view.slice(dataAt, dataAt + len));
+              // A copy the handler may keep: on native the event buffer is a Buffer, whose own
+              // slice() is a view that the next events() call would overwrite.
+              this.sink.message(peer, a, Uint8Array.prototype.slice.call(view, dataAt, dataAt + len));
               break;
             case EV.ACKED:
             case EV.FAILED: {
@@ -248,15 +275,7 @@ export class EngineDriver {
   }
 }
 
-function safeQueueCount(s: Socket): number {
-  try {
-    return s.getSendQueueCount();
-  } catch {
-    return 0;
-  }
-}
-
-function onSendError(err: Error | null): void {
-  // A failed send is a lost datagram, which the protocol recovers from; nothing to do.
-  void err;
+/** The little-endian u32 at `i` (no DataView per event record: this runs once per message). */
+function u32le(v: Uint8Array, i: number): number {
+  return (v[i] | (v[i + 1] << 8) | (v[i + 2] << 16)) + v[i + 3] * 0x1000000;
 }
