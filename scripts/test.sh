@@ -6,6 +6,7 @@
 #   tsc --noEmit                                             (the TypeScript, strict)
 #   vitest                                                   (every backend-facing suite on native and wasm)
 #   bench --quick                                            (a smoke run of the benchmarks; asserts nothing about speed)
+#   bench:load --quick                                       (a smoke run of the end-to-end load benchmarks, ~30 s; same)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -21,5 +22,8 @@ step tsc;          npx tsc -p tsconfig.json --noEmit
 step vitest;       npx vitest run
 if [ -f bench/run.ts ]; then
   step "bench --quick"; node scripts/run-ts.mjs bench/run.ts --quick
+fi
+if [ -f bench/load/run.ts ]; then
+  step "bench:load --quick"; node scripts/run-ts.mjs bench/load/run.ts --quick
 fi
 printf '\n\033[1;32mall checks passed\033[0m\n' >&2

@@ -7,6 +7,8 @@ import { IMPL_NAMES, type ImplName } from './impl.js';
 import { opensslNs } from './openssl.js';
 import type { BenchResults, CaseResult, SuiteResult } from './results.js';
 import { evaluateTargets, type TargetResult } from './targets.js';
+import { loadMarkdownSection } from '../load/lib/report.js';
+import { readLoadResults, type LoadResults } from '../load/lib/results.js';
 
 /** `docs/benchmarks.md`. */
 export const DOCS_PATH = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'benchmarks.md');
@@ -93,8 +95,8 @@ function targetValue(t: TargetResult): string {
   return t.kind === 'speedup' ? `${t.value.toFixed(2)}×` : `${t.value.toFixed(2)}× OpenSSL's time`;
 }
 
-/** The whole `docs/benchmarks.md`. */
-export function markdownReport(results: BenchResults, source = 'bench/results/latest.json'): string {
+/** The whole `docs/benchmarks.md`; with `load` (null: none yet), the load section at the end. */
+export function markdownReport(results: BenchResults, source = 'bench/results/latest.json', load?: LoadResults | null): string {
   const m = results.machine;
   const s = results.settings;
   const targets = evaluateTargets(results.suites, results.openssl);
@@ -205,11 +207,12 @@ export function markdownReport(results: BenchResults, source = 'bench/results/la
       'per size; it encrypts with a 13-byte AAD where a datagram has a 20-byte one.',
     '',
   );
+  if (load !== undefined) out.push(loadMarkdownSection(load));
   return out.join('\n');
 }
 
 /** Rewrites `docs/benchmarks.md` from `results`. */
 export function writeDocs(results: BenchResults, path = DOCS_PATH, source?: string): string {
-  writeFileSync(path, markdownReport(results, source));
+  writeFileSync(path, markdownReport(results, source, readLoadResults()));
   return path;
 }

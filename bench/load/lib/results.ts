@@ -1,0 +1,211 @@
+/**
+ * The JSON results of a load run: `bench/results/load-<timestamp>.json` + `load-latest.json`
+ * (full runs, committed), `load-quick-latest.json` / `load-partial-latest.json` (ignored).
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MachineInfo } from '../../lib/machine.js';
+import { RESULTS_DIR } from '../../lib/results.js';
+
+/** Bumped when the layout changes incompatibly. */
+export const LOAD_SCHEMA = 1;
+
+/** The server under test. */
+export type ServerImpl = 'gamewire-native' | 'gamewire-wasm' | 'gamewire-thread' | 'mpgameserver' | 'node-dgram-echo';
+/**
+ * What generates the load: gamewire's pooled bots, mpgameserver's own `UdpClient`s, or bare
+ * node:dgram sockets (for the node:dgram echo floor).
+ */
+export type GeneratorImpl = 'gamewire-bots' | 'mpgameserver-clients' | 'raw-sockets';
+
+export const SERVER_LABEL: Record<ServerImpl, string> = {
+  'gamewire-native': 'gamewire (native)',
+  'gamewire-wasm': 'gamewire (WASM)',
+  'gamewire-thread': "gamewire (native, io: 'thread')",
+  mpgameserver: 'mpgameserver 0.2.4',
+  'node-dgram-echo': 'node:dgram echo, no protocol (floor)',
+};
+
+/** One game-tick run: N clients × rate messages/s each way for a measured window. */
+export interface TickRun {
+  server: ServerImpl;
+  generator: GeneratorImpl;
+  clients: number;
+  rateHz: number;
+  /** Clients connected when the window opened. */
+  connected: number;
+  /** Seconds measured (the server's own clock). */
+  windowSeconds: number;
+  /** Server process CPU over the window, in cores (1 = one core busy). */
+  serverCpuCores: number;
+  /** Server CPU µs per datagram handled (received + sent). */
+  serverCpuUsPerDatagram: number | null;
+  /** Server CPU µs per message delivered to it (each is echoed once). */
+  serverCpuUsPerMessage: number | null;
+  datagramsInPerSec: number;
+  datagramsOutPerSec: number;
+  /** Messages the clients offered per second (N × rate). */
+  offeredPerSec: number;
+  /** Messages delivered to the server's handler per second. */
+  messagesToServerPerSec: number;
+  /** Echoes delivered back to the clients per second (of messages sent in the window). */
+  echoesPerSec: number;
+  /** Both directions: messagesToServerPerSec + echoesPerSec. */
+  deliveredPerSec: number;
+  /** Round trip of the echoed in-window messages, ms. */
+  rttP50Ms: number | null;
+  rttP99Ms: number | null;
+  rttMeanMs: number | null;
+  /** Messages sent in the window, and the echoes of them that came back before the report. */
+  sent: number;
+  echoed: number;
+  /** 1 − echoed/sent. */
+  loss: number;
+  generatorStats: GeneratorStats;
+  /** Fraction of all the machine's CPUs busy during the window (every process, not only ours). */
+  machineBusy: number | null;
+  /** UDP datagrams the kernel dropped because a socket's receive buffer was full, machine-wide, over the window. */
+  udpRcvbufErrors: number | null;
+  /** Of those, drops at the server's own socket (`/proc/net/udp`). */
+  serverSocketDrops: number | null;
+  /** Why the numbers may not show the server alone (generator behind, drops, saturation). */
+  notes: string[];
+}
+
+export interface GeneratorStats {
+  processes: number;
+  /** CPU of all generator processes over the window, in cores. */
+  cpuCores: number;
+  /** Sends skipped because a generator ran more than a period behind its schedule. */
+  skipped: number;
+  /** Connections lost during the run. */
+  dropped: number;
+  /** Datagrams the generator's engines dropped as unauthentic or malformed (gamewire bots). */
+  corrupt: number;
+}
+
+/** The raw node:dgram reference: one sender process, one receiver process. */
+export interface RawRun {
+  datagramBytes: number;
+  windowSeconds: number;
+  sentPerSec: number;
+  receivedPerSec: number;
+  loss: number;
+  senderCpuCores: number;
+  receiverCpuCores: number;
+}
+
+/** One flood: a gamewire client blasting at a gamewire server, pacing lifted. */
+export interface FloodRun {
+  mode: 'coalesce' | 'single';
+  backend: 'native' | 'wasm';
+  messageBytes: number;
+  windowSeconds: number;
+  /** Datagrams the server handled per second. */
+  datagramsPerSec: number;
+  /** Messages delivered to the server's handler per second. */
+  messagesPerSec: number;
+  /** Datagrams the client sent per second. */
+  senderDatagramsPerSec: number;
+  /** Messages per datagram (received). */
+  messagesPerDatagram: number;
+  /** 1 − server datagrams / client datagrams. */
+  datagramLoss: number;
+  senderCpuCores: number;
+  receiverCpuCores: number;
+  /** Times the sender found the engine's queue full and backed off. */
+  queueFullEvents: number;
+  /** True when the sender ran at the per-connection nonce budget (65535 packets/s). */
+  nonceBound: boolean;
+}
+
+/** One probe of a capacity search. */
+export interface CapacityProbe {
+  clients: number;
+  pass: boolean;
+  /** Why it failed (or 'ok'). */
+  reason: string;
+  rttP99Ms: number | null;
+  loss: number;
+  serverCpuCores: number;
+  generatorSkipped: number;
+  /** Failed only because the generator fell behind (said nothing about the server). */
+  inconclusive: boolean;
+}
+
+export interface CapacityResult {
+  server: ServerImpl;
+  generator: GeneratorImpl;
+  rateHz: number;
+  /** p99 round trip must be below this, ms. */
+  maxP99Ms: number;
+  /** The largest N that passed (null: none did). */
+  capacity: number | null;
+  /** The smallest N that failed (null: none did, up to the search's cap). */
+  firstFailing: number | null;
+  probes: CapacityProbe[];
+  notes: string[];
+}
+
+/** A target of the issue, evaluated from one run. */
+export interface LoadTargetResult {
+  id: string;
+  description: string;
+  value: number | null;
+  /** How `value` reads (e.g. "12.3× less CPU"). */
+  valueText: string;
+  status: 'achieved' | 'missed' | 'not measured';
+  detail: string;
+}
+
+export interface LoadSettings {
+  clients: number[];
+  rateHz: number;
+  windowSeconds: number;
+  warmupSeconds: number;
+  drainSeconds: number;
+  botsPerProcess: number;
+  pythonBotsPerProcess: number;
+  /** Largest N run with mpgameserver's own clients (beyond it: not measured). */
+  mpgameserverMaxClients: number;
+  floodSeconds: number;
+  capacityWindowSeconds: number;
+}
+
+export interface LoadResults {
+  schema: number;
+  mode: 'full' | 'quick' | 'partial';
+  startedAt: string;
+  finishedAt: string;
+  durationSeconds: number;
+  machine: MachineInfo;
+  settings: LoadSettings;
+  /** What ran (or why not): backends, the mpgameserver interpreter. */
+  implementations: { name: string; available: boolean; detail: string }[];
+  raw: RawRun | null;
+  flood: FloodRun[];
+  tick: TickRun[];
+  capacity: CapacityResult[];
+  targets: LoadTargetResult[];
+  /** Scenario errors; a run with any exits 1. */
+  failures: string[];
+}
+
+/** Writes the results; returns the paths. */
+export function writeLoadResults(r: LoadResults, dir = RESULTS_DIR): string[] {
+  mkdirSync(dir, { recursive: true });
+  const json = `${JSON.stringify(r, null, 2)}\n`;
+  const names = r.mode === 'full'
+    ? [`load-${r.startedAt.replace(/\.\d+Z$/, 'Z').replace(/:/g, '-')}.json`, 'load-latest.json']
+    : [`load-${r.mode}-latest.json`];
+  const paths = names.map((n) => join(dir, n));
+  for (const p of paths) writeFileSync(p, json);
+  return paths;
+}
+
+/** The latest full load run, or null if there is none (or it has another schema). */
+export function readLoadResults(path = join(RESULTS_DIR, 'load-latest.json')): LoadResults | null {
+  if (!existsSync(path)) return null;
+  const r = JSON.parse(readFileSync(path, 'utf8')) as LoadResults;
+  return r.schema === LOAD_SCHEMA ? r : null;
+}

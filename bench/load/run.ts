@@ -1,0 +1,249 @@
+/**
+ * `npm run bench:load`: the end-to-end load benchmarks over real loopback UDP, with mpgameserver
+ * 0.2.4's own server and clients run in the same run. Prints progress and a table with ratios,
+ * writes `bench/results/load-<timestamp>.json` + `load-latest.json` and regenerates
+ * `docs/benchmarks.md` (full runs). See `bench/load/README.md`.
+ *
+ *   --quick              CI smoke run (well under a minute); writes load-quick-latest.json, leaves the docs alone
+ *   --only a,b           scenarios: raw, flood, tick, capacity (a partial run)
+ *   --clients 100,500    game-tick client counts (default 100,500,1000,2000)
+ *   --window S           game-tick window, seconds (default 10)
+ *   --no-python          skip mpgameserver
+ *   --no-wasm            skip the WASM server
+ *   --no-thread          skip the native server with io: 'thread' (its socket on a Rust thread)
+ *   --no-floor           skip the node:dgram echo floor (bare sockets, no protocol) in the game tick
+ *   --mpgs-max N         largest N run with mpgameserver's own clients (default 500)
+ *   --profile DIR        write `--cpu-prof` profiles of the gamewire servers to DIR
+ *   --perf               with --profile: `perf record` each server during its window instead
+ *   --no-docs, --no-write
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadBackend, probeBackends } from '../../ts/backend/index.js';
+import { describeMachine, finishMachineInfo, machineInfo } from '../lib/machine.js';
+import { writeDocs } from '../lib/report.js';
+import { readResults } from '../lib/results.js';
+import type { Child } from './lib/proc.js';
+import { bundleProcs } from './lib/build.js';
+import { loadConsoleReport } from './lib/report.js';
+import { LOAD_SCHEMA, writeLoadResults, type CapacityResult, type FloodRun, type LoadResults, type LoadSettings, type RawRun, type ServerImpl, type TickRun } from './lib/results.js';
+import { evaluateLoadTargets } from './lib/targets.js';
+import { runCapacity, runFlood, runRaw, runTick, type Env } from './scenarios.js';
+
+const SCENARIOS = ['raw', 'flood', 'tick', 'capacity'] as const;
+type Scenario = (typeof SCENARIOS)[number];
+
+function list(v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  const ns = v.split(',').map((s) => Number(s.trim()));
+  if (ns.some((n) => !Number.isInteger(n) || n < 1)) throw new Error(`--clients needs positive integers, got ${v}`);
+  return ns;
+}
+
+function mpgameserverPython(): { python: string | null; detail: string } {
+  const cache = process.env.GAMEWIRE_CACHE || join(process.env.HOME ?? '', '.cache', 'gamewire');
+  const py = join(cache, 'mpgs-venv', 'bin', 'python');
+  if (!existsSync(py)) return { python: null, detail: `not installed (${py} missing: run scripts/setup.sh)` };
+  try {
+    const v = execFileSync(py, ['-c', 'import importlib.metadata as m, sys; print(m.version("mpgameserver"), sys.version.split()[0])'], { encoding: 'utf8', timeout: 30_000 }).trim().split(' ');
+    return { python: py, detail: `mpgameserver ${v[0]} on Python ${v[1]} (${py})` };
+  } catch (err) {
+    return { python: null, detail: `cannot import mpgameserver with ${py}: ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      clients: { type: 'string' },
+      window: { type: 'string' },
+      'no-python': { type: 'boolean', default: false },
+      'no-wasm': { type: 'boolean', default: false },
+      'no-thread': { type: 'boolean', default: false },
+      'no-floor': { type: 'boolean', default: false },
+      'mpgs-max': { type: 'string' },
+      profile: { type: 'string' },
+      perf: { type: 'boolean', default: false },
+      'no-docs': { type: 'boolean', default: false },
+      'no-write': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  const quick = values.quick;
+  const only = values.only?.split(',').map((s) => s.trim()) as Scenario[] | undefined;
+  const bad = only?.filter((s) => !SCENARIOS.includes(s));
+  if (bad?.length) throw new Error(`--only: unknown ${bad.join(', ')} (known: ${SCENARIOS.join(', ')})`);
+  const want = (s: Scenario): boolean => !only || only.includes(s);
+  const clientsArg = list(values.clients);
+  const settings: LoadSettings = quick
+    ? { clients: clientsArg ?? [20], rateHz: 60, windowSeconds: Number(values.window ?? 1.5), warmupSeconds: 0.5, drainSeconds: 0.5, botsPerProcess: 250, pythonBotsPerProcess: 50, mpgameserverMaxClients: Number(values['mpgs-max'] ?? 20), floodSeconds: 1.5, capacityWindowSeconds: 1.5 }
+    : { clients: clientsArg ?? [100, 500, 1000, 2000], rateHz: 60, windowSeconds: Number(values.window ?? 10), warmupSeconds: 2, drainSeconds: 1.5, botsPerProcess: 250, pythonBotsPerProcess: 50, mpgameserverMaxClients: Number(values['mpgs-max'] ?? 500), floodSeconds: 5, capacityWindowSeconds: 8 };
+  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || values.window ? 'partial' : 'full';
+
+  const t0 = Date.now();
+  const startedAt = new Date(t0).toISOString();
+  const machine = machineInfo();
+  const log = (l: string): void => console.log(l);
+  log(`gamewire load benchmarks, ${mode} mode`);
+  log(`machine: ${describeMachine(machine)}`);
+  log(`load average (1 min) at the start: ${machine.loadAverage.start.toFixed(2)}`);
+
+  const backends = probeBackends();
+  const threadIo = backends.native.available && loadBackend({ backend: 'native' }).createThreadedServer
+    ? { available: true, detail: 'UdpServer({ io: "thread" }): the socket and protocol on a Rust thread' }
+    : { available: false, detail: 'this native build has no threaded socket driver' };
+  const py = values['no-python'] ? { python: null, detail: 'skipped (--no-python)' } : mpgameserverPython();
+  const implementations = [
+    { name: 'gamewire native', available: backends.native.available, detail: backends.native.available ? backends.native.path : backends.native.error ?? '' },
+    { name: 'gamewire wasm', available: backends.wasm.available && !values['no-wasm'], detail: values['no-wasm'] ? 'skipped (--no-wasm)' : backends.wasm.available ? backends.wasm.path : backends.wasm.error ?? '' },
+    { name: "gamewire native, io: 'thread'", available: threadIo.available && !values['no-thread'], detail: values['no-thread'] ? 'skipped (--no-thread)' : threadIo.detail },
+    { name: 'mpgameserver', available: py.python !== null, detail: py.detail },
+  ];
+  for (const i of implementations) log(`  ${i.name}: ${i.available ? '' : 'not available: '}${i.detail}`);
+  if (!backends.native.available) {
+    console.error('the native backend does not load; the load generator needs it (npm run build:native)');
+    return 1;
+  }
+
+  const dir = mkdtempSync(join(tmpdir(), 'gamewire-load-'));
+  const profileDir = values.profile ? resolve(values.profile) : null;
+  if (profileDir) mkdirSync(profileDir, { recursive: true });
+  const children = new Set<Child>();
+  const built = await bundleProcs();
+  if ('error' in built) log(`  child processes run under tsx (${built.error}); tsx's keepNames adds a V8 runtime call per closure created`);
+  const env: Env = { python: py.python, dir, log, profileDir, perf: values.perf && profileDir !== null, children, bundles: 'files' in built ? built.files : null };
+  const cleanup = (): void => {
+    for (const c of children) c.kill();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  process.once('SIGINT', () => {
+    cleanup();
+    process.exit(130);
+  });
+
+  const failures: string[] = [];
+  const attempt = async <T>(what: string, f: () => Promise<T>): Promise<T | null> => {
+    try {
+      return await f();
+    } catch (err) {
+      const msg = `${what}: ${(err as Error).message}`;
+      failures.push(msg);
+      log(`  FAILED ${msg}`);
+      return null;
+    }
+  };
+
+  let raw: RawRun | null = null;
+  const flood: FloodRun[] = [];
+  const tick: TickRun[] = [];
+  const capacity: CapacityResult[] = [];
+  const servers: ServerImpl[] = [
+    'gamewire-native',
+    ...(implementations[1].available ? (['gamewire-wasm'] as const) : []),
+    ...(implementations[2].available ? (['gamewire-thread'] as const) : []),
+    ...(py.python ? (['mpgameserver'] as const) : []),
+    ...(values['no-floor'] ? [] : (['node-dgram-echo'] as const)),
+  ];
+
+  try {
+    if (want('raw')) {
+      log(`\n[raw] node:dgram, 32-byte datagrams, ${settings.floodSeconds} s`);
+      raw = await attempt('raw node:dgram', () => runRaw(env, settings.floodSeconds));
+      if (raw) log(`  sent ${Math.round(raw.sentPerSec).toLocaleString('en-US')}/s, received ${Math.round(raw.receivedPerSec).toLocaleString('en-US')}/s (${(raw.loss * 100).toFixed(0)}% lost), sender ${(raw.senderCpuCores * 100).toFixed(0)}% CPU, receiver ${(raw.receiverCpuCores * 100).toFixed(0)}%`);
+    }
+    if (want('flood')) {
+      for (const m of ['coalesce', 'single'] as const) {
+        log(`\n[flood] gamewire ↔ gamewire (native), ${m}, ${settings.floodSeconds} s`);
+        const f = await attempt(`flood ${m}`, () => runFlood(env, m, 'native', settings.floodSeconds));
+        if (f) {
+          flood.push(f);
+          log(`  ${Math.round(f.datagramsPerSec).toLocaleString('en-US')} datagrams/s, ${Math.round(f.messagesPerSec).toLocaleString('en-US')} messages/s received; sender ${Math.round(f.senderDatagramsPerSec).toLocaleString('en-US')} datagrams/s${f.nonceBound ? ' (nonce budget)' : ''}; CPU sender ${(f.senderCpuCores * 100).toFixed(0)}%, receiver ${(f.receiverCpuCores * 100).toFixed(0)}%`);
+        }
+      }
+    }
+    if (want('tick')) {
+      for (const n of settings.clients) {
+        log(`\n[tick] N=${n} clients × ${settings.rateHz} Hz`);
+        for (const server of servers) {
+          if (server === 'mpgameserver' && n > settings.mpgameserverMaxClients) {
+            log(`  mpgameserver: not run at N=${n} (its clients run up to ${settings.mpgameserverMaxClients}; --mpgs-max)`);
+            continue;
+          }
+          const generator = server === 'mpgameserver' ? 'mpgameserver-clients' : server === 'node-dgram-echo' ? 'raw-sockets' : 'gamewire-bots';
+          const t = await attempt(`tick ${server} N=${n}`, () => runTick(env, { server, generator, clients: n, rateHz: settings.rateHz, windowSeconds: settings.windowSeconds, warmupSeconds: settings.warmupSeconds, drainSeconds: settings.drainSeconds, botsPerProcess: settings.botsPerProcess, pythonBotsPerProcess: settings.pythonBotsPerProcess }));
+          if (!t) continue;
+          tick.push(t);
+          log(`  ${server}: server ${(t.serverCpuCores * 100).toFixed(0)}% CPU, ${t.serverCpuUsPerDatagram?.toFixed(1) ?? '—'} µs/datagram, ${Math.round(t.deliveredPerSec).toLocaleString('en-US')} msg/s delivered, RTT p50 ${t.rttP50Ms?.toFixed(1) ?? '—'} ms p99 ${t.rttP99Ms?.toFixed(1) ?? '—'} ms, loss ${(t.loss * 100).toFixed(3)}%${t.notes.length ? ` [${t.notes.join('; ')}]` : ''}`);
+        }
+      }
+    }
+    if (want('capacity')) {
+      const tickBase = { windowSeconds: settings.capacityWindowSeconds, warmupSeconds: settings.warmupSeconds, drainSeconds: settings.drainSeconds, botsPerProcess: settings.botsPerProcess, pythonBotsPerProcess: settings.pythonBotsPerProcess };
+      log('\n[capacity] gamewire (native) with gamewire bots: p99 < 50 ms, no loss, 60 Hz');
+      const c = await attempt('capacity gamewire-native', () => runCapacity(env, { server: 'gamewire-native', generator: 'gamewire-bots', rateHz: settings.rateHz, maxP99Ms: 50, maxProbes: quick ? 1 : 5, resolution: 0.1, maxClients: 4000, tick: tickBase }, tick));
+      if (c) {
+        capacity.push(c);
+        log(`  capacity ${c.capacity ?? 'none'} (first failing ${c.firstFailing ?? '—'})`);
+      }
+      if (py.python && !quick) {
+        // mpgameserver's own round trip is above 50 ms even unloaded (it sends every other tick on both
+        // sides): its search uses 100 ms, and the table says so.
+        log('\n[capacity] mpgameserver with its own clients: p99 < 100 ms, no loss, 60 Hz');
+        const p = await attempt('capacity mpgameserver', () => runCapacity(env, { server: 'mpgameserver', generator: 'mpgameserver-clients', rateHz: settings.rateHz, maxP99Ms: 100, maxProbes: 4, resolution: 0.15, maxClients: settings.mpgameserverMaxClients, tick: tickBase }, tick));
+        if (p) {
+          const strict = tick.filter((t) => t.server === 'mpgameserver' && t.generator === 'mpgameserver-clients').sort((a, b) => a.clients - b.clients)[0];
+          if (strict && (strict.rttP99Ms ?? 0) >= 50) p.notes.push(`with the 50 ms bound it holds no N: its p99 was already ${strict.rttP99Ms?.toFixed(0)} ms at N=${strict.clients}`);
+          capacity.push(p);
+          log(`  capacity ${p.capacity ?? 'none'} (first failing ${p.firstFailing ?? '—'})`);
+        }
+      }
+    }
+  } finally {
+    cleanup();
+  }
+
+  finishMachineInfo(machine);
+  const results: LoadResults = {
+    schema: LOAD_SCHEMA,
+    mode,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    durationSeconds: (Date.now() - t0) / 1000,
+    machine,
+    settings,
+    implementations,
+    raw,
+    flood,
+    tick,
+    capacity,
+    targets: quick
+      ? evaluateLoadTargets({ tick, flood, raw, capacity }).map((t) => ({ ...t, status: 'not measured' as const, detail: `quick (CI smoke) run, not a measurement: ${t.detail}` }))
+      : evaluateLoadTargets({ tick, flood, raw, capacity }),
+    failures,
+  };
+  log(loadConsoleReport(results));
+  log(`\nload average (1 min) at the end: ${machine.loadAverage.end.toFixed(2)}`);
+  if (!values['no-write']) for (const p of writeLoadResults(results)) log(`wrote ${p}`);
+  if (mode === 'full' && !values['no-write'] && !values['no-docs']) {
+    try {
+      log(`wrote ${writeDocs(readResults(), undefined, 'bench/results/latest.json')}`);
+    } catch (err) {
+      log(`docs not regenerated: ${(err as Error).message}`);
+    }
+  }
+  log(`done in ${results.durationSeconds.toFixed(1)} s`);
+  return failures.length ? 1 : 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(2);
+  },
+);
