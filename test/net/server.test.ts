@@ -281,6 +281,31 @@ describe.each(BACKENDS)('UdpServer and UdpClient (%s)', (backend) => {
     expect([ctx.interval, ctx.connectionTimeout, ctx.keepAliveInterval, ctx.messageTimeout, ctx.tempConnectionTimeout]).toEqual([1 / 60, 5, 0.1, 1, 2]);
   });
 
+  it('client: disconnect() during connect() aborts it; a closed connection frees its socket', async () => {
+    const h = new EchoHandler();
+    const s = await startServer(backend, h);
+    try {
+      const c = s.client();
+      const connecting = c.connect('127.0.0.1', s.port);
+      await c.disconnect();
+      await expect(connecting).rejects.toThrow(/disconnect|connect failed/);
+      expect(c.status).toBe(ConnectionStatus.DISCONNECTED);
+      expect(c.localAddress).toBeNull();
+      // Closed by the server: the client is told and its socket is released by itself.
+      const k = s.client();
+      await k.connect('127.0.0.1', s.port);
+      await until(() => h.connected.size === 1);
+      h.connected.get(k.token)!.disconnect();
+      await until(() => k.status === ConnectionStatus.DISCONNECTING, 3000, 'told');
+      await until(() => k.localAddress === null, 3000, 'socket released');
+      await k.connect('127.0.0.1', s.port);
+      expect(k.status).toBe(ConnectionStatus.CONNECTED);
+      await k.disconnect();
+    } finally {
+      await s.server.stop();
+    }
+  });
+
   it('client: connect timeout, latency and stats, reconnect with a new token after a drop', async () => {
     // Nothing listens on this port: the connect times out at the given timeout.
     const probe = createSocket('udp4');

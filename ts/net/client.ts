@@ -62,6 +62,8 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
   private connectWaiter: { resolve: () => void; reject: (e: Error) => void } | null = null;
   private releaseWaiter: (() => void) | null = null;
   private pumpQueued = false;
+  /** Bumped by `disconnect()`: a `connect()` still setting up sees it and gives up. */
+  private generation = 0;
   private rescheduleQueued = false;
 
   constructor(opts: UdpClientOptions = {}) {
@@ -117,8 +119,14 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
       throw new GamewireError('ERR_ALREADY_CONNECTED', 'already connected: disconnect() first');
     }
     if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new ConfigError('port', `must be 1..65535, got ${port}`);
+    const gen = ++this.generation;
+    const aborted = () => {
+      if (gen === this.generation) return false;
+      return true;
+    };
     await this.teardown();
     const address = isIP(host) ? host : (await lookup(host)).address;
+    if (aborted()) throw new GamewireError('ERR_CONNECT', 'disconnect() was called while connecting');
     const backend = loadBackend(this.opts);
     this.statsNames = backend.layout.stats;
     const net: NetOptions = { ...this.opts.net };
@@ -132,6 +140,10 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
         resolve();
       });
     });
+    if (aborted()) {
+      await new Promise<void>((resolve) => socket.close(() => resolve()));
+      throw new GamewireError('ERR_CONNECT', 'disconnect() was called while connecting');
+    }
     socket.on('error', (err) => this.log.warn({ err }, 'socket error'));
     socket.on('message', (msg, rinfo) => {
       // Only the server we connected to.
@@ -161,6 +173,13 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
       released: () => {
         this.releaseWaiter?.();
         this.releaseWaiter = null;
+        // The connection is over (closed by either side, or dropped): free the socket.
+        const myGen = this.generation;
+        if (this.statusValue !== ConnectionStatus.CONNECTED && this.statusValue !== ConnectionStatus.CONNECTING) {
+          setImmediate(() => {
+            if (myGen === this.generation) void this.teardown();
+          });
+        }
       },
     }, this.log);
     const rc = engine.connect(clock(), SERVER, this.pinned?.spki ?? null, this.opts.insecureAcceptAnyServerKey === true);
@@ -214,6 +233,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
 
   /** Closes gracefully: DISCONNECT, wait for its ack (at most about a second), close the socket. */
   async disconnect(): Promise<void> {
+    this.generation++;
     const engine = this.engine;
     if (!engine) return;
     if (engine.connectionCount() > 0) {
