@@ -69,7 +69,7 @@ export interface NativeBinding extends Binding {
     client(config: Float64Array, seed: Uint8Array): NativeEngine;
   };
   NativeSocketServer: {
-    start(host: string, port: number, config: Float64Array, root: Uint8Array, tickMs: number, onEvents: () => void): NativeSocketServer;
+    start(host: string, port: number, config: Float64Array, root: Uint8Array, tickMs: number, recvBuffer: number, onEvents: () => void): NativeSocketServer;
   };
 }
 
@@ -232,7 +232,7 @@ export function nativeEngines(b: NativeBinding, statsLen: number) {
   return {
     createThreadedServer: (o: ThreadedServerOptions): ThreadedServer =>
       new ThreadedServerAdapter(
-        b.NativeSocketServer.start(o.host, o.port, o.config, o.rootPkcs8 ?? EMPTY, o.tickMs, o.onEvents),
+        b.NativeSocketServer.start(o.host, o.port, o.config, o.rootPkcs8 ?? EMPTY, o.tickMs, o.recvBufferSize ?? 0, o.onEvents),
         statsLen,
       ),
     createServer: (config: Float64Array, root: Uint8Array | null, seed?: Uint8Array): Engine =>

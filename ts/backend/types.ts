@@ -164,6 +164,8 @@ export interface ThreadedServerOptions {
   rootPkcs8: Uint8Array | null;
   /** How often the thread runs the endpoint's timers, milliseconds. */
   tickMs: number;
+  /** The socket's receive buffer, bytes (0 or absent: the OS default). */
+  recvBufferSize?: number;
   /** Called on the event loop when events wait (drain them with `events()`). */
   onEvents: () => void;
 }

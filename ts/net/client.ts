@@ -305,9 +305,20 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
     const socket = this.socket;
     this.socket = null;
     this.driver = null;
-    if (socket) await new Promise<void>((resolve) => socket.close(() => resolve()));
+    if (socket) await closeQuietly(socket);
     if (this.statusValue === ConnectionStatus.CONNECTING || this.statusValue === ConnectionStatus.CONNECTED) {
       this.statusValue = ConnectionStatus.DISCONNECTED;
     }
   }
+}
+
+/** Closes a socket; one already closed (by an error, or by its owner) counts as closed. */
+function closeQuietly(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    try {
+      socket.close(() => resolve());
+    } catch {
+      resolve();
+    }
+  });
 }

@@ -24,13 +24,15 @@ export interface UdpServerOptions extends BackendOptions {
   /** Stop gracefully on SIGINT/SIGTERM and exit 0 (default true). */
   installSignals?: boolean;
   /**
-   * How datagrams are received and sent. `dgram` (default): node:dgram on the event loop, with the
-   * protocol in the backend. `thread` (native backend only): a Rust thread owns the socket and runs
-   * the protocol; the event loop only gets batches of events and queues messages.
+   * How datagrams are received and sent. `thread` (native backend only; its default): a Rust
+   * thread owns the socket and runs the protocol, and the event loop only gets batches of events
+   * and queues messages; it costs about half the CPU per datagram of `dgram` (docs/benchmarks.md).
+   * `dgram` (the WebAssembly backend's default): node:dgram on the event loop, the protocol in the
+   * backend.
    */
   io?: 'dgram' | 'thread';
   /**
-   * `io: 'dgram'`: the socket's receive buffer, bytes (default 4 MiB; Linux caps it at
+   * The socket's receive buffer, bytes (default 4 MiB; Linux caps it at
    * `net.core.rmem_max`). The OS default (about 208 KiB, some 170 small datagrams) overflows
    * whenever the event loop pauses a few milliseconds under load.
    */
@@ -64,7 +66,7 @@ type State = 'idle' | 'listening' | 'running' | 'stopping' | 'stopped';
 
 const DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
 /**
- * `io: 'dgram'`: between two ticks the engine's timers and sends also run this often (ms), so a
+ * Between two ticks the engine's timers and sends also run this often (ms), so a
  * reply held back by the per-connection send gate leaves soon after the gate opens instead of on
  * the next tick. With the tick and the gate both 1/60 s, timer jitter otherwise holds a reply a
  * whole extra tick whenever a tick comes a fraction of a millisecond before the gate opens
@@ -168,7 +170,8 @@ export class UdpServer {
     const backend = loadBackend(this.opts);
     this.statsNames = backend.layout.stats;
     const config = flatConfig(backend, this.ctx.netOptions(), Date.now() - clock());
-    if (this.opts.io === 'thread') {
+    const io = this.opts.io ?? (backend.createThreadedServer ? 'thread' : 'dgram');
+    if (io === 'thread') {
       if (!backend.createThreadedServer) {
         throw new ConfigError('io', `"thread" needs the native backend (this server runs on ${backend.name})`);
       }
@@ -177,7 +180,10 @@ export class UdpServer {
         port: this.port,
         config,
         rootPkcs8: this.ctx.rootKey.pkcs8,
-        tickMs: this.ctx.interval * 1000,
+        // The thread runs the engine's timers this often; like the dgram path's network step, so a
+        // reply held by the send gate leaves soon after the gate opens.
+        tickMs: Math.min(this.ctx.interval * 1000, NET_STEP_MS),
+        recvBufferSize: this.opts.recvBufferSize ?? DEFAULT_RECV_BUFFER,
         onEvents: () => this.driver?.pump(),
       });
       this.threaded = threaded;
@@ -222,7 +228,7 @@ export class UdpServer {
     this.detach = this.ctx.attach(() => this.applyContext(), () => this.stop());
     this.applyContext();
     this.state = 'listening';
-    this.log.info({ address: this.addressInfo.address, port: this.addressInfo.port, backend: backend.name, io: this.opts.io ?? 'dgram' }, 'listening');
+    this.log.info({ address: this.addressInfo.address, port: this.addressInfo.port, backend: backend.name, io }, 'listening');
     return this.addressInfo;
   }
 

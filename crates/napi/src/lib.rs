@@ -479,7 +479,8 @@ pub struct NativeSocketServer {
 
 #[napi]
 impl NativeSocketServer {
-    /// Binds `host:port` and starts the thread; `onEvents` is called when events wait.
+    /// Binds `host:port` (receive buffer `recvBuffer` bytes, 0 = the OS default) and starts the
+    /// thread; `onEvents` is called when events wait.
     #[napi(factory)]
     pub fn start(
         host: String,
@@ -487,6 +488,7 @@ impl NativeSocketServer {
         config: &[f64],
         root_pkcs8: &[u8],
         tick_ms: f64,
+        recv_buffer: u32,
         on_events: EventsReady,
     ) -> Result<Self> {
         let ip: std::net::IpAddr = host.parse().map_err(|e| invalid(format!("host {host:?}: {e}")))?;
@@ -496,6 +498,7 @@ impl NativeSocketServer {
             config: config.to_vec(),
             root_pkcs8: root_pkcs8.to_vec(),
             tick: std::time::Duration::from_secs_f64((tick_ms / 1000.0).clamp(0.001, 1.0)),
+            recv_buffer: recv_buffer as usize,
         };
         let notify = move || {
             on_events.call((), ThreadsafeFunctionCallMode::NonBlocking);

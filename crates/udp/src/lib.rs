@@ -110,6 +110,24 @@ pub struct ServerOptions {
     pub root_pkcs8: Vec<u8>,
     /// How often the endpoint's timers run.
     pub tick: Duration,
+    /// The socket's receive buffer in bytes (the OS caps it); 0 keeps the OS default.
+    pub recv_buffer: usize,
+}
+
+/// Binds a UDP socket with the receive buffer asked for.
+fn bind(addr: SocketAddr, recv_buffer: usize) -> io::Result<UdpSocket> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
+    if addr.is_ipv6() {
+        // Dual-stack where the address allows it, as node:dgram's udp6 sockets are.
+        let _ = s.set_only_v6(false);
+    }
+    if recv_buffer > 0 {
+        // Best effort: the kernel caps it at net.core.rmem_max.
+        let _ = s.set_recv_buffer_size(recv_buffer);
+    }
+    s.bind(&addr.into())?;
+    Ok(s.into())
 }
 
 /// A UDP server endpoint whose socket I/O and protocol work run on a thread of their own.
@@ -151,7 +169,7 @@ impl SocketServer {
         }
         let engine = FlatEngine::server(&config, &opts.root_pkcs8, &[])
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let socket = UdpSocket::bind(opts.bind)?;
+        let socket = bind(opts.bind, opts.recv_buffer)?;
         let local = socket.local_addr()?;
         let waker_bind: SocketAddr = if local.is_ipv6() { "[::1]:0".parse() } else { "127.0.0.1:0".parse() }
             .map_err(|e: std::net::AddrParseError| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -335,6 +353,7 @@ mod tests {
                 config: abi::config_to_flat(&Config::default()),
                 root_pkcs8: root.to_pkcs8_der(),
                 tick: Duration::from_millis(5),
+                recv_buffer: 1 << 20,
             },
             move || {
                 let _ = tx.send(());
