@@ -8,12 +8,13 @@
  *   so the adapter passes only the part of each arena the batch uses.
  * - pipeline: the real engine (`Engine`, what UdpServer/UdpClient run), with connections that
  *   share the benchmark's key (`dangerEstablish`, no handshake) and pacing lifted, so that its
- *   datagrams can be compared byte for byte with plain's.
+ *   datagrams can be compared byte for byte with plain's. Sends go through `SendBatcher`, as
+ *   UdpServer's do: one call into the engine per batch of messages.
  *
  * Every part is checked against `plain` before it is timed (`npx vitest run test/bench` runs the
  * same checks without timing).
  */
-import type { Backend, Engine } from '../../ts/backend/index.js';
+import { SendBatcher, type Backend, type Engine } from '../../ts/backend/index.js';
 import {
   IN_MSG_FIELDS,
   OUT_MSG_FIELDS,
@@ -123,6 +124,9 @@ class EngineEndpoints implements Endpoints {
     cfg[names.indexOf('unixMillisAtZero')] = 0; // ctime = floor(now / 1000), as plain computes it
     this.engine = isServer ? backend.createServer(cfg, null, new Uint8Array(32).fill(1)) : backend.createClient(cfg, new Uint8Array(32).fill(2));
     for (let i = 0; i < count; i++) this.engine.dangerEstablish(0, i, key, 0x4000_0000 + i);
+    this.engine = new SendBatcher(this.engine, (peer, code) => {
+      throw new Error(`engine refused a message on connection ${peer} (code ${code})`);
+    });
     this.msgSeq = new Uint16Array(count);
     this.slotOf = new Int32Array(count).fill(-1);
     this.stats_ = backend.layout.stats;

@@ -265,6 +265,46 @@ describe.each(BACKENDS)('UdpServer and UdpClient (%s)', (backend) => {
     expect(byMethod.get('handleMessage')!.seq).toBeTypeOf('number');
   });
 
+  it('a send the engine refuses (queue full) gets callback(false), is counted and logged, and the rest go through', async () => {
+    const { logger, records } = captureLogs();
+    const results: boolean[] = [];
+    class Burst extends EventHandler {
+      override handleMessage(c: ClientHandle) {
+        // 10 guaranteed sends in one handler: the batch reaches the engine after the handler,
+        // which takes 4 (maxQueuedMessages) and refuses 6.
+        for (let i = 0; i < 10; i++) c.send(Buffer.from(`burst ${i}`), RetryMode.RETRY_ON_TIMEOUT, (ok) => results.push(ok));
+      }
+    }
+    const key = PrivateKey.generate({ backend });
+    const ctx = new ServerContext(new Burst(), key, { backend, net: { maxQueuedMessages: 4 } });
+    const server = new UdpServer(ctx, { host: '127.0.0.1', port: 0 }, { installSignals: false, backend, logger });
+    const running = server.run();
+    await until(() => (server as unknown as { state: string }).state === 'running', 5000, 'server running');
+    const c = new UdpClient({ backend, rootPublicKey: key.publicKey({ backend }) });
+    const got: string[] = [];
+    c.on('message', (_s, m) => got.push(Buffer.from(m).toString()));
+    try {
+      await c.connect('127.0.0.1', server.address.port);
+      c.send(Buffer.from('go'), RetryMode.RETRY_ON_TIMEOUT);
+      await until(() => results.length === 10 && got.length === 4, 5000, 'ten results, four messages');
+      expect(got).toEqual(['burst 0', 'burst 1', 'burst 2', 'burst 3']);
+      expect(results.filter((r) => r === false)).toHaveLength(6);
+      expect(server.metrics.messagesRefused).toBe(6);
+      const warn = records.find((r) => String(r.msg).includes('refused'));
+      expect(warn?.code).toBe('QUEUE_FULL');
+      expect(warn?.token).toBe(c.token);
+      // The server goes on: the next burst is accepted once the first four are acked.
+      results.length = 0;
+      c.send(Buffer.from('again'), RetryMode.RETRY_ON_TIMEOUT);
+      await until(() => got.length === 8, 5000, 'a second burst');
+      expect(got.slice(4)).toEqual(['burst 0', 'burst 1', 'burst 2', 'burst 3']);
+    } finally {
+      await c.disconnect();
+      await server.stop();
+      await running;
+    }
+  });
+
   it('refuses bad configuration with a message naming the field', () => {
     const ctx = new ServerContext(new EchoHandler(), PrivateKey.generate({ backend }), { backend });
     expect(() => ctx.setConnectionTimeout(-1)).toThrow(ConfigError);

@@ -1,3 +1,4 @@
 export { loadBackend, probeBackends, resolveBackendChoice, backendPath, nativeTriple, packageRoot } from './loader.js';
 export type { BackendOptions, BackendAvailability } from './loader.js';
 export type { Backend, BackendChoice, BackendName, Binding, Engine, EngineLayout, KeyOps, SeqOps, ThreadedServer, ThreadedServerOptions, WireHeader } from './types.js';
+export { SendBatcher, type SendRefused } from './batch.js';

@@ -14,6 +14,7 @@ interface NativeEngine {
   events(out: Uint8Array): number;
   pendingEventSize(): number;
   send(now: number, peer: number, data: Uint8Array, mode: number, callback: number): number;
+  sendBatch(now: number, cmds: Uint8Array, count: number, results: Uint8Array): number;
   broadcast(now: number, peers: Uint32Array, data: Uint8Array, mode: number): number;
   connect(now: number, peer: number, pinned: Uint8Array, insecure: boolean): number;
   disconnect(now: number, peer: number): void;
@@ -38,6 +39,7 @@ interface NativeSocketServer {
   peerHost(peer: number): string | null;
   peerPort(peer: number): number;
   send(peer: number, data: Uint8Array, mode: number, callback: number): number;
+  sendBatch(cmds: Uint8Array, count: number, results: Uint8Array): number;
   broadcast(peers: Uint32Array, data: Uint8Array, mode: number): number;
   disconnect(peer: number): void;
   closeAll(): void;
@@ -76,6 +78,8 @@ export interface NativeBinding extends Binding {
 const IN_DATAGRAMS = 256;
 const OUT_DATAGRAMS = 128;
 const ROOM = 2048;
+/** The command buffer for batched sends (`sendBatch`). */
+const CMD_BYTES = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 
 class NativeEngineAdapter implements Engine {
@@ -88,6 +92,9 @@ class NativeEngineAdapter implements Engine {
   private readonly outMeta = new Uint32Array(OUT_DATAGRAMS * 3);
   private readonly outMetaBytes = new Uint8Array(this.outMeta.buffer);
   private evBuf = Buffer.allocUnsafe(256 * 1024);
+  private readonly cmd = new Uint8Array(CMD_BYTES);
+  private readonly cmdResults = new Int8Array(CMD_BYTES / 16);
+  private readonly cmdResultBytes = new Uint8Array(this.cmdResults.buffer);
   private readonly statsOut: Float64Array;
   private readonly statsBytes: Uint8Array;
 
@@ -102,6 +109,11 @@ class NativeEngineAdapter implements Engine {
   outView(): Uint8Array { return this.outBuf; }
   outMetaView(): Uint32Array { return this.outMeta; }
   eventView(): Uint8Array { return this.evBuf; }
+  cmdView(): Uint8Array { return this.cmd; }
+  cmdResultView(): Int8Array { return this.cmdResults; }
+  sendBatch(now: number, count: number): number {
+    return this.e.sendBatch(now, this.cmd, count, this.cmdResultBytes);
+  }
 
   handle(now: number, count: number): number {
     return this.e.handle(now, this.inBuf, this.inMeta, count, this.inStatus);
@@ -157,6 +169,9 @@ class ThreadedServerAdapter implements ThreadedServer {
   readonly inCapacity = 0;
   readonly localAddress: { host: string; port: number; family: 'IPv4' | 'IPv6' };
   private evBuf = Buffer.allocUnsafe(256 * 1024);
+  private readonly cmd = new Uint8Array(CMD_BYTES);
+  private readonly cmdResults = new Int8Array(CMD_BYTES / 16);
+  private readonly cmdResultBytes = new Uint8Array(this.cmdResults.buffer);
   private readonly statsOut: Float64Array;
   private readonly statsBytes: Uint8Array;
 
@@ -173,6 +188,12 @@ class ThreadedServerAdapter implements ThreadedServer {
   outView(): Uint8Array { return EMPTY; }
   outMetaView(): Uint32Array { return new Uint32Array(0); }
   eventView(): Uint8Array { return this.evBuf; }
+  cmdView(): Uint8Array { return this.cmd; }
+  cmdResultView(): Int8Array { return this.cmdResults; }
+  /** Under one lock of the thread's state; the caller's `transmit` wakes the thread. */
+  sendBatch(_now: number, count: number): number {
+    return this.s.sendBatch(this.cmd, count, this.cmdResultBytes);
+  }
   handle(): number { return 0; }
   tick(): void {}
   transmit(): number {

@@ -104,6 +104,16 @@ export interface Engine {
   eventView(): Uint8Array;
   /** Queues a message (0, or a negative code). */
   send(now: number, peer: number, data: Uint8Array, mode: number, callback: number): number;
+  /**
+   * The command buffer for `sendBatch`: records of (peer u32, mode i32, callback u32, length u32,
+   * then the message padded to 4 bytes), little-endian, back to back. Fetch it again after any
+   * other call (the WebAssembly memory may have moved); `ts/backend/batch.ts` does this.
+   */
+  cmdView(): Uint8Array;
+  /** After `sendBatch`: one result per record, 0 queued or a negative code (as `send`). */
+  cmdResultView(): Int8Array;
+  /** Queues the first `count` records of `cmdView()` in one call; returns how many it read. */
+  sendBatch(now: number, count: number): number;
   /** Queues one message to many peers, without callbacks; returns how many accepted it. */
   broadcast(now: number, peers: Uint32Array, data: Uint8Array, mode: number): number;
   /** Client: starts connecting to `peer` (0, or a negative code). */

@@ -12,6 +12,8 @@ interface WasmEngine {
   dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean;
   outBufPtr(): number; outBufLen(): number; outMetaPtr(): number; outMetaLen(): number;
   evBufPtr(): number; evBufLen(): number; statsPtr(): number;
+  cmdBufPtr(): number; cmdBufLen(): number; resultsPtr(): number;
+  sendBatch(now: number, count: number): number;
   handle(now: number, count: number): number;
   tick(now: number): void;
   transmit(now: number): number;
@@ -67,6 +69,8 @@ class WasmEngineAdapter implements Engine {
   private vOutMeta!: Uint32Array;
   private vEv!: Uint8Array;
   private vStats!: Float64Array;
+  private vCmd!: Uint8Array;
+  private vCmdResults!: Int8Array;
   private evPtr = -1;
 
   constructor(private readonly e: WasmEngine, private readonly memory: WasmMemory, private readonly statsLen: number) {
@@ -88,6 +92,9 @@ class WasmEngineAdapter implements Engine {
     this.vOutMeta = new Uint32Array(buf, this.e.outMetaPtr(), this.e.outMetaLen() / 4);
     this.vEv = new Uint8Array(buf, evPtr, this.e.evBufLen());
     this.vStats = new Float64Array(buf, this.e.statsPtr(), this.statsLen);
+    const cmdLen = this.e.cmdBufLen();
+    this.vCmd = new Uint8Array(buf, this.e.cmdBufPtr(), cmdLen);
+    this.vCmdResults = new Int8Array(buf, this.e.resultsPtr(), cmdLen / 16);
   }
 
   inView(): Uint8Array { this.refresh(); return this.vIn; }
@@ -96,6 +103,9 @@ class WasmEngineAdapter implements Engine {
   outView(): Uint8Array { this.refresh(); return this.vOut; }
   outMetaView(): Uint32Array { this.refresh(); return this.vOutMeta; }
   eventView(): Uint8Array { this.refresh(); return this.vEv; }
+  cmdView(): Uint8Array { this.refresh(); return this.vCmd; }
+  cmdResultView(): Int8Array { this.refresh(); return this.vCmdResults; }
+  sendBatch(now: number, count: number): number { return this.e.sendBatch(now, count); }
 
   handle(now: number, count: number): number { return this.e.handle(now, count); }
   tick(now: number): void { this.e.tick(now); }

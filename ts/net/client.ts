@@ -219,7 +219,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
     const id = driver.callbackId(callback);
     const rc = engine.send(clock(), SERVER, payload, retry, id);
     if (rc !== CODE.OK) {
-      driver.forgetCallback(id);
+      driver.takeCallback(id);
       if (rc === CODE.QUEUE_FULL) throw new GamewireError('ERR_QUEUE_FULL', 'too many messages queued');
       throw new GamewireError('ERR_NOT_CONNECTED', `not connected (code ${rc})`);
     }

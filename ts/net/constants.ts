@@ -53,6 +53,12 @@ export const CODE = {
   BAD_KEY: -10,
 } as const;
 
+/** The name of an engine result code (`QUEUE_FULL`…), for logs. */
+export function codeName(code: number): string {
+  for (const [name, value] of Object.entries(CODE)) if (value === code) return name;
+  return `code ${code}`;
+}
+
 /** Largest message `send` accepts (mpgameserver's limit: 1024 × 8192 bytes). */
 export const MAX_MESSAGE_SIZE = 1024 * 8192;
 /** Bytes one received datagram may occupy in the engine's input buffer. */

@@ -130,9 +130,12 @@ export class EngineDriver {
     return id;
   }
 
-  /** Drops a callback registered for a message the engine refused. */
-  forgetCallback(id: number): void {
-    if (id) this.callbacks.delete(id);
+  /** Takes back the callback of a message the engine refused (undefined if none). */
+  takeCallback(id: number): ((acked: boolean) => void) | undefined {
+    if (!id) return undefined;
+    const cb = this.callbacks.get(id);
+    this.callbacks.delete(id);
+    return cb;
   }
 
   /** True while `pump` runs: whatever a handler queues now goes out in its next round. */

@@ -7,11 +7,11 @@
 import { createSocket, type Socket } from 'node:dgram';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { isIPv6, type AddressInfo } from 'node:net';
-import { loadBackend, type BackendOptions, type Engine, type ThreadedServer } from '../backend/index.js';
+import { loadBackend, SendBatcher, type BackendOptions, type Engine, type ThreadedServer } from '../backend/index.js';
 import { ConfigError, GamewireError } from '../errors.js';
 import { ClientHandle, checkPayload, checkRetry, type HandleHost } from './client-handle.js';
 import { flatConfig } from './config.js';
-import { ConnectionStatus, RetryMode, finalStatus, type CloseReason } from './constants.js';
+import { ConnectionStatus, RetryMode, codeName, finalStatus, type CloseReason } from './constants.js';
 import type { ServerContext } from './context.js';
 import { clock, EngineDriver, type DriverSink, type PeerRoute } from './driver.js';
 import { rootLogger, type Logger } from './log.js';
@@ -60,6 +60,11 @@ export interface ServerMetrics {
   ticks: number;
   startedAt: number;
   profile: TimeProfile;
+  /** Messages handed to the engine, and the batches they crossed in (see `ts/backend/batch.ts`). */
+  messagesSent: number;
+  sendBatches: number;
+  /** Queued messages the engine refused (send queue full, connection gone); their callbacks got false. */
+  messagesRefused: number;
 }
 
 type State = 'idle' | 'listening' | 'running' | 'stopping' | 'stopped';
@@ -84,6 +89,8 @@ export class UdpServer {
   private socket: Socket | null = null;
   private engine: Engine | null = null;
   private threaded: ThreadedServer | null = null;
+  private batcher: SendBatcher | null = null;
+  private lastRefusalLog = -Infinity;
   private driver: EngineDriver | null = null;
   private readonly peers = new PeerTable();
   private readonly handles = new Map<number, ClientHandle>();
@@ -107,6 +114,9 @@ export class UdpServer {
     ticks: 0,
     startedAt: 0,
     profile: { messageHandling: 0, update: 0, network: 0, idle: 0 },
+    messagesSent: 0,
+    sendBatches: 0,
+    messagesRefused: 0,
   };
 
   constructor(ctx: ServerContext, addr: { host: string; port: number }, opts: UdpServerOptions = {}) {
@@ -187,8 +197,8 @@ export class UdpServer {
         onEvents: () => this.driver?.pump(),
       });
       this.threaded = threaded;
-      this.engine = threaded;
-      this.driver = new EngineDriver(threaded, () => undefined, this.sink(), this.log);
+      this.engine = this.batched(threaded);
+      this.driver = new EngineDriver(this.engine, () => undefined, this.sink(), this.log);
       const a = threaded.localAddress;
       this.addressInfo = { address: a.host, port: a.port, family: a.family };
     } else {
@@ -209,10 +219,10 @@ export class UdpServer {
       socket.on('error', (err) => this.log.warn({ err }, 'socket error'));
       socket.on('message', (msg, rinfo) => this.onDatagram(msg, rinfo.address, rinfo.port, rinfo.family));
       this.socket = socket;
-      this.engine = engine;
+      this.engine = this.batched(engine);
       const route: PeerRoute = { socket, address: '', port: 0 };
       this.driver = new EngineDriver(
-        engine,
+        this.engine,
         (peer) => {
           const p = this.peers.get(peer);
           if (!p) return undefined;
@@ -349,6 +359,26 @@ export class UdpServer {
     driver.receive(this.peers.idOf(address, port, family), msg);
   }
 
+  /** Wraps the engine so that sends cross into it in batches; refusals come back here. */
+  private batched(engine: Engine): SendBatcher {
+    const b = new SendBatcher(engine, (peer, code, callbackId) => {
+      this.metrics.messagesRefused++;
+      const cb = this.driver?.takeCallback(callbackId);
+      const now = clock();
+      if (now - this.lastRefusalLog >= 1000) {
+        this.lastRefusalLog = now;
+        const client = this.handles.get(peer);
+        this.log.warn(
+          { token: client?.token, code: codeName(code), refused: this.metrics.messagesRefused },
+          'a message was refused by the engine (its callback gets false); more within a second are counted, not logged',
+        );
+      }
+      if (cb) queueMicrotask(() => cb(false));
+    });
+    this.batcher = b;
+    return b;
+  }
+
   private host_(): HandleHost {
     return {
       send: (peer, payload, retry, cb) => {
@@ -356,7 +386,7 @@ export class UdpServer {
         const id = driver.callbackId(cb);
         const rc = this.engine!.send(clock(), peer, payload, retry, id);
         if (rc !== 0) {
-          driver.forgetCallback(id);
+          driver.takeCallback(id);
           if (cb) queueMicrotask(() => cb(false));
         } else {
           this.queuePump();
@@ -476,6 +506,10 @@ export class UdpServer {
     this.metrics.profile.update += clock() - t1;
     driver.pump();
     this.metrics.ticks++;
+    if (this.batcher) {
+      this.metrics.messagesSent = this.batcher.sent;
+      this.metrics.sendBatches = this.batcher.batches;
+    }
     const p = this.metrics.profile;
     const thread = this.threaded?.threadProfile();
     p.messageHandling = driver.profile.handleMs + (thread?.handleMs ?? 0);

@@ -556,6 +556,13 @@ impl NativeSocketServer {
         self.inner.with(|st, now| st.engine.send(now, peer, data, mode, callback))
     }
 
+    /// Queues a batch of message records (the core's `send_batch` layout) under one lock; one
+    /// result code per record into `results`. Call `wake()` after.
+    #[napi]
+    pub fn send_batch(&self, cmds: &[u8], count: u32, mut results: BufferSlice) -> u32 {
+        self.inner.with(|st, now| st.engine.send_batch(now, cmds, count as usize, &mut results))
+    }
+
     /// Queues one message to many peers; returns how many accepted it.
     #[napi]
     pub fn broadcast(&self, peers: &[u32], data: &[u8], mode: i32) -> u32 {

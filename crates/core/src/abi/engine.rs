@@ -351,3 +351,50 @@ fn write_f64s(out: &mut [u8], vals: &[f64]) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::abi::config_to_flat;
+    use crate::Config;
+
+    fn record(out: &mut Vec<u8>, peer: u32, mode: i32, cb: u32, data: &[u8]) {
+        out.extend_from_slice(&peer.to_le_bytes());
+        out.extend_from_slice(&mode.to_le_bytes());
+        out.extend_from_slice(&cb.to_le_bytes());
+        out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        out.extend_from_slice(data);
+        out.resize((out.len() + 3) & !3, 0);
+    }
+
+    /// One result per record, in order; a record cut short ends the batch without a panic.
+    #[test]
+    fn send_batch_results_and_truncation() {
+        let cfg = Config { send_interval: crate::abi::Duration::ZERO, ..Config::default() };
+        let mut e = FlatEngine::server(&config_to_flat(&cfg), &[], &[7; 32]).unwrap();
+        assert!(e.danger_establish(0.0, 1, &[3; 16], 11));
+        let mut cmds = Vec::new();
+        record(&mut cmds, 1, 0, 0, b"hello");
+        record(&mut cmds, 9, 0, 0, b"nobody");
+        record(&mut cmds, 1, 5, 0, b"bad mode");
+        record(&mut cmds, 1, -1, 42, b"guaranteed");
+        let whole = cmds.len();
+        record(&mut cmds, 1, 0, 0, b"cut short");
+        let mut results = [0x55u8; 8];
+        // All five fit.
+        assert_eq!(e.send_batch(0.0, &cmds, 5, &mut results), 5);
+        let codes: Vec<i32> = results[..5].iter().map(|&r| i32::from(r as i8)).collect();
+        assert_eq!(codes, [0, code::UNKNOWN_CONNECTION, code::BAD_RETRY_MODE, 0, 0]);
+        // The last record's data cut off: four read, the fifth left alone.
+        let mut results = [0x55u8; 8];
+        assert_eq!(e.send_batch(0.0, &cmds[..whole + 18], 5, &mut results), 4);
+        assert_eq!(results[4], 0x55);
+        // A count larger than the records present stops at the end of the buffer.
+        assert_eq!(e.send_batch(0.0, &cmds[..whole], 100, &mut results), 4);
+        // Fewer result slots than records: the records are still queued.
+        assert_eq!(e.send_batch(0.0, &cmds[..whole], 4, &mut []), 4);
+        let mut out = vec![0u8; 64 * TRANSMIT_ROOM];
+        let mut meta = vec![0u8; 64 * TRANSMIT_META];
+        assert!(e.transmit(1.0, &mut out, &mut meta) >= 1);
+    }
+}
