@@ -6,7 +6,6 @@
 import { loadBackend, probeBackends, resolveBackendChoice } from '../backend/index.js';
 import { GamewireError } from '../errors.js';
 import { VERSION } from '../version.js';
-import { echo, ECHO_USAGE, keygen, KEYGEN_USAGE } from './net.js';
 
 const USAGE = `usage: gamewire <command> [options]
 
@@ -22,14 +21,20 @@ commands:
 \`gamewire <command> --help\` for a command's options.
 `;
 
-const HELP: Record<string, string> = { keygen: KEYGEN_USAGE, echo: ECHO_USAGE };
+/** The network commands, loaded on demand: `info` must work with nothing but the package itself. */
+const netCommands = () => import('./net.js');
+
+async function usage(command: string): Promise<string> {
+  const n = await netCommands();
+  return command === 'keygen' ? n.KEYGEN_USAGE : command === 'echo' ? n.ECHO_USAGE : '';
+}
 
 async function guarded(command: string, f: () => Promise<number>): Promise<number> {
   try {
     return await f();
   } catch (err) {
     if (err instanceof GamewireError || (err as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-      process.stderr.write(`gamewire ${command}: ${(err as Error).message}\n${HELP[command] ?? ''}`);
+      process.stderr.write(`gamewire ${command}: ${(err as Error).message}\n${await usage(command)}`);
       return 2;
     }
     throw err;
@@ -55,17 +60,17 @@ async function info(): Promise<number> {
 /** Runs the CLI with `argv` (without `node` and the script) and resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (command && HELP[command] && (rest.includes('--help') || rest.includes('-h'))) {
-    process.stdout.write(HELP[command]);
+  if ((command === 'keygen' || command === 'echo') && (rest.includes('--help') || rest.includes('-h'))) {
+    process.stdout.write(await usage(command));
     return 0;
   }
   switch (command) {
     case 'info':
       return info();
     case 'keygen':
-      return guarded('keygen', () => keygen(rest));
+      return guarded('keygen', async () => (await netCommands()).keygen(rest));
     case 'echo':
-      return guarded('echo', () => echo(rest));
+      return guarded('echo', async () => (await netCommands()).echo(rest));
     case 'cluster':
     case 'node': {
       // Loaded on demand: the cluster layer sits above the network layer.
