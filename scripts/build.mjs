@@ -98,7 +98,8 @@ function buildWasm() {
     // Exactly the features rustc and wasm-bindgen emit (externref tables, multi-value returns,
     // bulk memory, ...), all of which Node 20 runs; `--all-features` would let wasm-opt use
     // newer ones that Node 20's V8 cannot load.
-    const features = ['bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals', 'reference-types', 'multivalue'];
+    // `simd`: .cargo/config.toml builds wasm32 with +simd128.
+    const features = ['bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals', 'reference-types', 'multivalue', 'simd'];
     run(bin('wasm-opt'), ['-O3', ...features.map((f) => `--enable-${f}`), wasmFile, '-o', wasmFile]);
   }
 }
