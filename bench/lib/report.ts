@@ -154,6 +154,8 @@ export function markdownReport(results: BenchResults, source = 'bench/results/la
       ['l', 'r', 'l', 'l'],
     ),
     '',
+    'What limits the missed ones and what was fixed: [`bench/README.md`](../bench/README.md#findings).',
+    '',
     '## OpenSSL reference',
     '',
   ];

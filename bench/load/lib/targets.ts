@@ -1,6 +1,7 @@
 /**
  * The load targets of the benchmark issue, each a ratio (or count) from ONE run's results.
  */
+import { judge } from '../scenarios.js';
 import type { CapacityResult, FloodRun, LoadTargetResult, RawRun, ServerImpl, TickRun } from './results.js';
 
 /** The tick run the targets compare at N = 100: each server with its natural clients. */
@@ -29,11 +30,30 @@ function cpuTarget(tick: readonly TickRun[], server: ServerImpl, factor: number,
   };
 }
 
+/**
+ * ≥ 1000 clients at 60 Hz on `io: 'thread'`: the largest N among the game-tick runs of that server
+ * that meets the capacity criterion (p99 < 50 ms, no loss, the generator on schedule).
+ */
+function threadClientsTarget(tick: readonly TickRun[]): LoadTargetResult {
+  const id = 'clients-thread';
+  const description = "game tick at 60 Hz with p99 round trip < 50 ms and no loss: ≥ 1000 clients, native, io: 'thread'";
+  const runs = tick.filter((t) => t.server === 'gamewire-thread' && t.generator === 'gamewire-bots').sort((a, b) => a.clients - b.clients);
+  if (runs.length === 0) return { id, description, value: null, valueText: '—', status: 'not measured', detail: "no game-tick run of io: 'thread'" };
+  const judged = runs.map((t) => ({ t, p: judge(t, 50) }));
+  const passing = judged.filter((j) => j.p.pass);
+  const best = passing.length ? passing[passing.length - 1] : undefined;
+  const value = best?.t.clients ?? 0;
+  const detail = judged.map((j) => `${j.t.clients}: ${j.p.pass ? `pass (p99 ${f1(j.p.rttP99Ms ?? 0)} ms)` : `fail (${j.p.reason})`}`).join('; ');
+  return { id, description, value, valueText: `${value} clients`, status: value >= 1000 ? 'achieved' : 'missed', detail };
+}
+
 /** Evaluates every load target. */
 export function evaluateLoadTargets(r: { tick: readonly TickRun[]; flood: readonly FloodRun[]; raw: RawRun | null; capacity: readonly CapacityResult[] }): LoadTargetResult[] {
   const out: LoadTargetResult[] = [
     cpuTarget(r.tick, 'gamewire-native', 10, 'tick-cpu-native', 'native over node:dgram'),
     cpuTarget(r.tick, 'gamewire-wasm', 5, 'tick-cpu-wasm', 'WASM over node:dgram'),
+    cpuTarget(r.tick, 'gamewire-thread', 20, 'tick-cpu-thread', "native, io: 'thread' (Rust socket thread)"),
+    threadClientsTarget(r.tick),
   ];
 
   const capDesc = 'capacity of one server process at 60 Hz (p99 round trip < 50 ms, no loss): ≥ 500 clients, native over node:dgram';
