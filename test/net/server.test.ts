@@ -290,6 +290,9 @@ describe.each(BACKENDS)('UdpServer and UdpClient (%s)', (backend) => {
       expect(got).toEqual(['burst 0', 'burst 1', 'burst 2', 'burst 3']);
       expect(results.filter((r) => r === false)).toHaveLength(6);
       expect(server.metrics.messagesRefused).toBe(6);
+      const dash = await server.enableDashboard({ host: '127.0.0.1', port: 0 });
+      const prom = await (await fetch(`http://127.0.0.1:${dash.port}/metrics`)).text();
+      expect(prom).toMatch(/^gamewire_messages_refused_total 6$/m);
       const warn = records.find((r) => String(r.msg).includes('refused'));
       expect(warn?.code).toBe('QUEUE_FULL');
       expect(warn?.token).toBe(c.token);

@@ -446,6 +446,11 @@ export class Dashboard {
       gauge('gamewire_uptime_seconds', 'Seconds since the server started running.', info.uptime),
       gauge('gamewire_tick_interval_seconds', 'Configured seconds per tick (ServerContext.interval).', info.tickInterval),
       counter('gamewire_ticks_total', 'Server ticks run.', m.ticks),
+      counter(
+        'gamewire_messages_refused_total',
+        'Messages the engine refused after a batched send (queue full, connection gone); each callback got false.',
+        m.messagesRefused,
+      ),
       {
         name: 'gamewire_time_spent_seconds_total',
         help: 'Where the server spent its time since it started running (the time profile).',
