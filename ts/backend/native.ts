@@ -44,6 +44,7 @@ interface NativeSocketServer {
   disconnect(peer: number): void;
   closeAll(): void;
   wake(): void;
+  transmitNow(): void;
   connectionCount(): number;
   status(peer: number): number;
   token(peer: number): number;
@@ -190,14 +191,20 @@ class ThreadedServerAdapter implements ThreadedServer {
   eventView(): Uint8Array { return this.evBuf; }
   cmdView(): Uint8Array { return this.cmd; }
   cmdResultView(): Int8Array { return this.cmdResults; }
-  /** Under one lock of the thread's state; the caller's `transmit` wakes the thread. */
+  /** Under one lock of the thread's state; the caller's `transmit` sends what is due. */
   sendBatch(_now: number, count: number): number {
     return this.s.sendBatch(this.cmd, count, this.cmdResultBytes);
   }
   handle(): number { return 0; }
   tick(): void {}
+  /**
+   * Sends what is due from this thread (one `sendto` per datagram, which the socket thread would
+   * make too), instead of waking the socket thread with a datagram to do it (a wake datagram, two
+   * more syscalls and a thread wakeup): about 15% less server CPU per datagram at 100 clients in
+   * the load benchmark's game tick, ~5% at 500 (three runs each, noisy).
+   */
   transmit(): number {
-    this.s.wake();
+    this.s.transmitNow();
     return 0;
   }
   events(): number {

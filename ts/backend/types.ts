@@ -150,7 +150,7 @@ export interface Engine {
 /**
  * Native backend only: a server engine whose socket I/O, decryption, acks and timers run on a Rust
  * thread (`crates/udp`). It is an `Engine` whose `handle`/`tick` do nothing (the thread receives
- * and ticks), whose `transmit` wakes the thread to send what was queued (and returns 0), and whose
+ * and ticks), whose `transmit` sends what was queued and is due (from the caller's thread; returns 0), and whose
  * `events` drains what the thread produced.
  */
 export interface ThreadedServer extends Engine {

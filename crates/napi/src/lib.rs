@@ -587,6 +587,12 @@ impl NativeSocketServer {
         self.inner.wake();
     }
 
+    /// Sends what is due now from the calling (JS) thread: no wake datagram, no thread wakeup.
+    #[napi]
+    pub fn transmit_now(&self) {
+        self.inner.transmit_now();
+    }
+
     /// Connections, handshakes included.
     #[napi]
     pub fn connection_count(&self) -> u32 {

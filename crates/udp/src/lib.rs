@@ -136,6 +136,10 @@ pub struct SocketServer {
     thread: Option<JoinHandle<()>>,
     local: SocketAddr,
     waker: UdpSocket,
+    /// The server socket (a second handle), for sends from the host's thread.
+    tx: UdpSocket,
+    /// The host's send arena, kept between calls.
+    host_tx: Mutex<TxArena>,
 }
 
 impl std::fmt::Debug for SocketServer {
@@ -170,6 +174,7 @@ impl SocketServer {
         let engine = FlatEngine::server(&config, &opts.root_pkcs8, &[])
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
         let socket = bind(opts.bind, opts.recv_buffer)?;
+        let tx = socket.try_clone()?;
         let local = socket.local_addr()?;
         let waker_bind: SocketAddr = if local.is_ipv6() { "[::1]:0".parse() } else { "127.0.0.1:0".parse() }
             .map_err(|e: std::net::AddrParseError| io::Error::new(io::ErrorKind::InvalidInput, e))?;
@@ -191,7 +196,7 @@ impl SocketServer {
         let thread = std::thread::Builder::new()
             .name("gamewire-udp".into())
             .spawn(move || run(s2, socket, waker_addr, tick, notify))?;
-        Ok(Self { shared, thread: Some(thread), local, waker })
+        Ok(Self { shared, thread: Some(thread), local, waker, tx, host_tx: Mutex::new(TxArena::new()) })
     }
 
     /// The bound address.
@@ -238,6 +243,22 @@ impl SocketServer {
         }
     }
 
+    /// Sends what is due now from the caller's thread (after messages were queued): the same
+    /// work the thread does after each datagram, without the wake datagram and the thread's
+    /// wakeup that [`wake`](Self::wake) costs. What the send gate holds back goes out with the
+    /// thread's next timer step.
+    pub fn transmit_now(&self) {
+        let t0 = StdInstant::now();
+        let mut tx = self.host_tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        {
+            let now = self.now_ms();
+            let mut st = lock(&self.shared);
+            tx.collect(&mut st, now);
+        }
+        tx.send_all(&self.tx);
+        self.shared.profile.network_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+
     /// Time spent by the thread.
     pub fn profile(&self) -> &Profile {
         &self.shared.profile
@@ -266,10 +287,48 @@ struct Out {
     len: usize,
 }
 
+/// Datagrams collected under the state's lock and sent after it is released.
+struct TxArena {
+    bytes: Vec<u8>,
+    outs: Vec<Out>,
+}
+
+impl TxArena {
+    fn new() -> Self {
+        Self { bytes: vec![0u8; 64 * abi::TRANSMIT_ROOM], outs: Vec::with_capacity(64) }
+    }
+
+    /// Takes what the endpoint has due at `now`, up to the arena's room (the rest stays queued
+    /// for the next call).
+    fn collect(&mut self, st: &mut State, now: f64) {
+        let State { engine, peers, .. } = st;
+        let ep = engine.endpoint();
+        let mut at = 0usize;
+        self.outs.clear();
+        while at + abi::TRANSMIT_ROOM <= self.bytes.len() {
+            let Some(t) =
+                ep.poll_transmit(gamewire_core::Instant::from_millis_f64(now), &mut self.bytes[at..])
+            else {
+                break;
+            };
+            if let Some(to) = peers.addr(t.to) {
+                self.outs.push(Out { to, start: at, len: t.len });
+                at += t.len;
+            }
+        }
+    }
+
+    fn send_all(&self, socket: &UdpSocket) {
+        for o in &self.outs {
+            // A failed send is a lost datagram; the protocol recovers.
+            let _ = socket.send_to(&self.bytes[o.start..o.start + o.len], o.to);
+        }
+    }
+}
+
 fn run(shared: Arc<Shared>, socket: UdpSocket, waker: SocketAddr, tick: Duration, notify: impl Fn()) {
     let mut buf = vec![0u8; RECV_BUF];
-    let mut arena = vec![0u8; 64 * abi::TRANSMIT_ROOM];
-    let mut outs: Vec<Out> = Vec::with_capacity(64);
+    let mut tx = TxArena::new();
     let mut next_tick = StdInstant::now();
     while shared.running.load(Ordering::Acquire) {
         let wait = next_tick.saturating_duration_since(StdInstant::now()).max(Duration::from_micros(500));
@@ -308,26 +367,10 @@ fn run(shared: Arc<Shared>, socket: UdpSocket, waker: SocketAddr, tick: Duration
         let t2 = StdInstant::now();
         shared.profile.handle_ns.fetch_add((t2 - t1).as_nanos() as u64, Ordering::Relaxed);
         // Collect what is due under the lock; send after releasing it.
-        let State { engine, peers, .. } = &mut *st;
-        let ep = engine.endpoint();
-        let mut at = 0usize;
-        outs.clear();
-        while at + abi::TRANSMIT_ROOM <= arena.len() {
-            let Some(t) = ep.poll_transmit(gamewire_core::Instant::from_millis_f64(now), &mut arena[at..])
-            else {
-                break;
-            };
-            if let Some(to) = peers.addr(t.to) {
-                outs.push(Out { to, start: at, len: t.len });
-                at += t.len;
-            }
-        }
-        let events = engine.has_events();
+        tx.collect(&mut st, now);
+        let events = st.engine.has_events();
         drop(st);
-        for o in &outs {
-            // A failed send is a lost datagram; the protocol recovers.
-            let _ = socket.send_to(&arena[o.start..o.start + o.len], o.to);
-        }
+        tx.send_all(&socket);
         shared.profile.network_ns.fetch_add(t2.elapsed().as_nanos() as u64, Ordering::Relaxed);
         if events && !shared.notified.swap(true, Ordering::AcqRel) {
             notify();
@@ -342,17 +385,19 @@ mod tests {
     use gamewire_core::{Config, Endpoint, Event, Instant, RetryMode};
     use std::sync::mpsc;
 
-    /// A core client endpoint over a plain socket talks to the threaded server: connect, echo.
-    #[test]
-    fn echo_through_the_thread() {
-        let root = RootKey::from_scalar(&[0x22; 32]).unwrap();
+    fn root() -> RootKey {
+        RootKey::from_scalar(&[0x22; 32]).unwrap()
+    }
+
+    /// A threaded server on loopback whose `notify` feeds the returned channel.
+    fn start(config: &Config, tick: Duration) -> (SocketServer, mpsc::Receiver<()>) {
         let (tx, rx) = mpsc::channel();
         let server = SocketServer::start(
             ServerOptions {
                 bind: "127.0.0.1:0".parse().unwrap(),
-                config: abi::config_to_flat(&Config::default()),
-                root_pkcs8: root.to_pkcs8_der(),
-                tick: Duration::from_millis(5),
+                config: abi::config_to_flat(config),
+                root_pkcs8: root().to_pkcs8_der(),
+                tick,
                 recv_buffer: 1 << 20,
             },
             move || {
@@ -360,51 +405,127 @@ mod tests {
             },
         )
         .unwrap();
-        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-        sock.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
-        let mut client: Endpoint<u8> = Endpoint::client(Config::default(), Some([9; 32]));
-        let start = StdInstant::now();
-        let now = || Instant::from_micros(start.elapsed().as_micros() as u64);
-        client.connect(now(), 0, Some(root.public()), false).unwrap();
-        let mut buf = [0u8; 2048];
-        let mut ev = vec![0u8; 65536];
-        let mut echoed = false;
-        let mut sent = false;
-        while start.elapsed() < Duration::from_secs(5) && !echoed {
-            while let Some(t) = client.poll_transmit(now(), &mut buf) {
-                sock.send_to(&buf[..t.len], server.local_addr()).unwrap();
+        (server, rx)
+    }
+
+    /// A core client endpoint over a plain socket.
+    struct Client {
+        ep: Endpoint<u8>,
+        sock: UdpSocket,
+        start: StdInstant,
+        buf: [u8; 2048],
+    }
+
+    impl Client {
+        fn new() -> Self {
+            let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+            sock.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
+            Self {
+                ep: Endpoint::client(Config::default(), Some([9; 32])),
+                sock,
+                start: StdInstant::now(),
+                buf: [0; 2048],
             }
-            if let Ok((n, _)) = sock.recv_from(&mut buf) {
-                let _ = client.handle_datagram(now(), 0, &mut buf[..n]);
+        }
+        fn now(&self) -> Instant {
+            Instant::from_micros(self.start.elapsed().as_micros() as u64)
+        }
+        /// Sends what is due, reads one datagram (5 ms timeout), runs timers; returns the events.
+        fn step(&mut self, to: SocketAddr, send: bool) -> Vec<(bool, Vec<u8>)> {
+            let now = self.now();
+            if send {
+                while let Some(t) = self.ep.poll_transmit(now, &mut self.buf) {
+                    self.sock.send_to(&self.buf[..t.len], to).unwrap();
+                }
             }
-            client.handle_timeout(now());
-            while let Some(e) = client.poll_event() {
+            if let Ok((n, _)) = self.sock.recv_from(&mut self.buf) {
+                let _ = self.ep.handle_datagram(self.now(), 0, &mut self.buf[..n]);
+            }
+            self.ep.handle_timeout(self.now());
+            let mut out = Vec::new();
+            while let Some(e) = self.ep.poll_event() {
                 match e {
-                    Event::Connected { .. } if !sent => {
-                        client.send(now(), &0, b"ping", RetryMode::RetryOnTimeout, 0).unwrap();
-                        sent = true;
-                    }
-                    Event::Message { data, .. } => echoed = client.event_data(data) == b"ping",
+                    Event::Connected { .. } => out.push((true, Vec::new())),
+                    Event::Message { data, .. } => out.push((false, self.ep.event_data(data).to_vec())),
                     _ => {}
                 }
             }
-            // The host side: drain events, echo messages back.
+            out
+        }
+    }
+
+    /// Drains the server's events; the payloads of its MESSAGE events, with their peers.
+    fn messages(server: &SocketServer) -> Vec<(u32, Vec<u8>)> {
+        let mut ev = vec![0u8; 65536];
+        let n = server.events(&mut ev) as usize;
+        let mut at = 0;
+        let mut out = Vec::new();
+        while at < n {
+            let w = |i: usize| u32::from_le_bytes(ev[at + i..at + i + 4].try_into().unwrap());
+            let (kind, peer, len) = (w(0), w(4), w(12) as usize);
+            if kind == abi::event_kind::MESSAGE {
+                out.push((peer, ev[at + 16..at + 16 + len].to_vec()));
+            }
+            at += 16 + ((len + 3) & !3);
+        }
+        out
+    }
+
+    /// Connect, echo: the thread sends the echo after `wake`.
+    #[test]
+    fn echo_through_the_thread() {
+        let (server, rx) = start(&Config::default(), Duration::from_millis(5));
+        let mut client = Client::new();
+        client.ep.connect(client.now(), 0, Some(root().public()), false).unwrap();
+        let mut echoed = false;
+        while client.start.elapsed() < Duration::from_secs(5) && !echoed {
+            for (connected, data) in client.step(server.local_addr(), true) {
+                if connected {
+                    client.ep.send(client.now(), &0, b"ping", RetryMode::RetryOnTimeout, 0).unwrap();
+                } else {
+                    echoed = data == b"ping";
+                }
+            }
             if rx.try_recv().is_ok() {
-                let n = server.events(&mut ev) as usize;
-                let mut at = 0;
-                while at < n {
-                    let w = |i: usize| u32::from_le_bytes(ev[at + i..at + i + 4].try_into().unwrap());
-                    let (kind, peer, len) = (w(0), w(4), w(12) as usize);
-                    if kind == abi::event_kind::MESSAGE {
-                        let data = ev[at + 16..at + 16 + len].to_vec();
-                        server.with(|st, now| st.engine.send(now, peer, &data, -1, 0));
-                        server.wake();
-                    }
-                    at += 16 + ((len + 3) & !3);
+                for (peer, data) in messages(&server) {
+                    server.with(|st, now| st.engine.send(now, peer, &data, -1, 0));
+                    server.wake();
                 }
             }
         }
         assert!(echoed, "the server thread echoed the message");
         assert!(server.profile().idle_ns.load(Ordering::Relaxed) > 0);
+    }
+
+    /// `transmit_now` sends from the caller's thread: with the thread's timers 60 s apart and the
+    /// client silent after its message, nothing else would send the reply.
+    #[test]
+    fn transmit_now_sends_without_the_thread() {
+        let config = Config { send_interval: Duration::ZERO, ..Config::default() };
+        let (server, rx) = start(&config, Duration::from_secs(60));
+        let mut client = Client::new();
+        client.ep.connect(client.now(), 0, Some(root().public()), false).unwrap();
+        let mut got = None;
+        while client.start.elapsed() < Duration::from_secs(5) && got.is_none() {
+            for (connected, _) in client.step(server.local_addr(), true) {
+                if connected {
+                    client.ep.send(client.now(), &0, b"ping", RetryMode::None, 0).unwrap();
+                }
+            }
+            if rx.try_recv().is_ok() {
+                got = messages(&server).into_iter().next();
+            }
+        }
+        let (peer, data) = got.expect("the server got the message");
+        assert_eq!(data, b"ping");
+        server.with(|st, now| st.engine.send(now, peer, b"pong", -1, 0));
+        server.transmit_now();
+        // The client only listens now: no datagram of its own wakes the server thread.
+        let mut reply = None;
+        let until = StdInstant::now() + Duration::from_millis(500);
+        while StdInstant::now() < until && reply.is_none() {
+            reply = client.step(server.local_addr(), false).into_iter().find(|(c, _)| !c).map(|(_, d)| d);
+        }
+        assert_eq!(reply.as_deref(), Some(&b"pong"[..]), "transmit_now sent the reply");
     }
 }
