@@ -308,6 +308,28 @@ describe.each(BACKENDS)('UdpServer and UdpClient (%s)', (backend) => {
     }
   });
 
+  it('a message larger than the 256 KiB event buffer arrives whole, and its echo too', async () => {
+    const h = new EchoHandler(RetryMode.RETRY_ON_TIMEOUT);
+    const fast = { sendInterval: 0 };
+    const s = await startServer(backend, h, (ctx) => Object.assign(ctx.net, fast));
+    const c = s.client({ net: fast });
+    try {
+      await c.connect('127.0.0.1', s.port);
+      const big = Buffer.alloc(300 * 1024);
+      for (let i = 0; i < big.length; i++) big[i] = (i * 31 + (i >> 10)) & 0xff;
+      const back: Buffer[] = [];
+      c.on('message', (_seq, m) => back.push(Buffer.from(m)));
+      c.sendGuaranteed(big);
+      await until(() => back.length === 1, 20_000, 'the echo');
+      expect(h.messages).toHaveLength(1);
+      expect(h.messages[0].data.equals(big)).toBe(true);
+      expect(back[0].equals(Buffer.concat([Buffer.from('re:'), big]))).toBe(true);
+    } finally {
+      await c.disconnect();
+      await s.server.stop();
+    }
+  }, 30_000);
+
   it('refuses bad configuration with a message naming the field', () => {
     const ctx = new ServerContext(new EchoHandler(), PrivateKey.generate({ backend }), { backend });
     expect(() => ctx.setConnectionTimeout(-1)).toThrow(ConfigError);

@@ -83,6 +83,25 @@ const ROOM = 2048;
 const CMD_BYTES = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 
+/** Where a native engine's events come from (an engine, or the socket thread's server). */
+interface EventSource {
+  events(out: Uint8Array): number;
+  pendingEventSize(): number;
+}
+
+/**
+ * `src.events` into `holder.evBuf`; when nothing fit, once more into a buffer grown to the next
+ * record's size (a power of two), which `holder` keeps.
+ */
+function drainEvents(src: EventSource, holder: { evBuf: Buffer }): number {
+  const n = src.events(holder.evBuf);
+  if (n !== 0) return n;
+  const need = src.pendingEventSize();
+  if (need <= holder.evBuf.length) return 0;
+  holder.evBuf = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(need)));
+  return src.events(holder.evBuf);
+}
+
 class NativeEngineAdapter implements Engine {
   readonly backend = 'native' as const;
   readonly inCapacity = IN_DATAGRAMS;
@@ -92,7 +111,8 @@ class NativeEngineAdapter implements Engine {
   private readonly outBuf = Buffer.allocUnsafe(OUT_DATAGRAMS * ROOM);
   private readonly outMeta = new Uint32Array(OUT_DATAGRAMS * 3);
   private readonly outMetaBytes = new Uint8Array(this.outMeta.buffer);
-  private evBuf = Buffer.allocUnsafe(256 * 1024);
+  /** The event buffer (grown by `drainEvents`). */
+  evBuf: Buffer = Buffer.allocUnsafe(256 * 1024);
   private readonly cmd = new Uint8Array(CMD_BYTES);
   private readonly cmdResults = new Int8Array(CMD_BYTES / 16);
   private readonly cmdResultBytes = new Uint8Array(this.cmdResults.buffer);
@@ -122,15 +142,7 @@ class NativeEngineAdapter implements Engine {
   tick(now: number): void { this.e.tick(now); }
   transmit(now: number): number { return this.e.transmit(now, this.outBuf, this.outMetaBytes); }
   events(): number {
-    const n = this.e.events(this.evBuf);
-    if (n === 0) {
-      const need = this.e.pendingEventSize();
-      if (need > this.evBuf.length) {
-        this.evBuf = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(need)));
-        return this.e.events(this.evBuf);
-      }
-    }
-    return n;
+    return drainEvents(this.e, this);
   }
   send(now: number, peer: number, data: Uint8Array, mode: number, callback: number): number {
     return this.e.send(now, peer, data, mode, callback);
@@ -169,7 +181,8 @@ class ThreadedServerAdapter implements ThreadedServer {
   readonly backend = 'native' as const;
   readonly inCapacity = 0;
   readonly localAddress: { host: string; port: number; family: 'IPv4' | 'IPv6' };
-  private evBuf = Buffer.allocUnsafe(256 * 1024);
+  /** The event buffer (grown by `drainEvents`). */
+  evBuf: Buffer = Buffer.allocUnsafe(256 * 1024);
   private readonly cmd = new Uint8Array(CMD_BYTES);
   private readonly cmdResults = new Int8Array(CMD_BYTES / 16);
   private readonly cmdResultBytes = new Uint8Array(this.cmdResults.buffer);
@@ -208,15 +221,7 @@ class ThreadedServerAdapter implements ThreadedServer {
     return 0;
   }
   events(): number {
-    const n = this.s.events(this.evBuf);
-    if (n === 0) {
-      const need = this.s.pendingEventSize();
-      if (need > this.evBuf.length) {
-        this.evBuf = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(need)));
-        return this.s.events(this.evBuf);
-      }
-    }
-    return n;
+    return drainEvents(this.s, this);
   }
   send(_now: number, peer: number, data: Uint8Array, mode: number, callback: number): number {
     return this.s.send(peer, data, mode, callback);
