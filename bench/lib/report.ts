@@ -3,6 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { formatNs } from './harness.js';
+import { mdTable } from './markdown.js';
 import { IMPL_NAMES, type ImplName } from './impl.js';
 import { opensslNs } from './openssl.js';
 import type { BenchResults, CaseResult, SuiteResult } from './results.js';
@@ -58,15 +59,6 @@ export function consoleReport(results: BenchResults): string {
   lines.push('', 'Targets:');
   for (const t of results.targets) lines.push(`  [${t.status}] ${t.description}: ${t.detail}`);
   return lines.join('\n');
-}
-
-function mdTable(header: string[], body: string[][], align: ('l' | 'r')[]): string {
-  const esc = (c: string): string => c.replace(/\|/g, '\\|');
-  return [
-    `| ${header.map(esc).join(' | ')} |`,
-    `|${align.map((a) => (a === 'r' ? '---:' : '---')).join('|')}|`,
-    ...body.map((r) => `| ${r.map(esc).join(' | ')} |`),
-  ].join('\n');
 }
 
 function suiteSection(s: SuiteResult): string {

@@ -1,5 +1,6 @@
 /** The load results as console tables and as the load section of `docs/benchmarks.md`. */
 import { describeMachine } from '../../lib/machine.js';
+import { mdTable } from '../../lib/markdown.js';
 import type { CapacityResult, FloodRun, LoadResults, LoadTargetResult, TickRun } from './results.js';
 import { SERVER_LABEL } from './results.js';
 
@@ -119,15 +120,6 @@ export function loadConsoleReport(r: LoadResults): string {
   for (const t of r.targets) lines.push(`  [${t.status}] ${t.description}: ${t.valueText} (${t.detail})`);
   if (r.failures.length) lines.push('', 'Failures:', ...r.failures.map((f) => `  ${f}`));
   return lines.join('\n');
-}
-
-function mdTable(header: string[], body: string[][], align: ('l' | 'r')[]): string {
-  const esc = (c: string): string => c.replace(/\|/g, '\\|');
-  return [
-    `| ${header.map(esc).join(' | ')} |`,
-    `|${align.map((a) => (a === 'r' ? '---:' : '---')).join('|')}|`,
-    ...body.map((row) => `| ${row.map(esc).join(' | ')} |`),
-  ].join('\n');
 }
 
 const MARK: Record<LoadTargetResult['status'], string> = { achieved: '✅ achieved', missed: '❌ missed', 'not measured': '— not measured' };

@@ -26,24 +26,9 @@ def bucket_of(us):
     return 0 if us < 1 else int(math.floor(math.log(us) / _LOG_GROWTH))
 
 
-def venv_python():
-    cache = os.environ.get("GAMEWIRE_CACHE") or os.path.join(os.path.expanduser("~"), ".cache", "gamewire")
-    return os.path.join(cache, "mpgs-venv", "bin", "python")
-
-
-def ensure_mpgameserver():
-    """Re-exec into the mpgameserver virtualenv (scripts/setup.sh) if mpgameserver is missing."""
-    try:
-        import mpgameserver  # noqa: F401
-        return
-    except ImportError:
-        pass
-    py = venv_python()
-    if os.environ.get("_GAMEWIRE_MPGS_REEXEC") or not os.path.exists(py):
-        sys.stderr.write("mpgameserver is not importable and %s does not exist; run scripts/setup.sh\n" % py)
-        sys.exit(4)
-    os.environ["_GAMEWIRE_MPGS_REEXEC"] = "1"
-    os.execv(py, [py] + sys.argv)
+# The mpgameserver virtualenv and the re-exec into it are the interop peers' (one copy).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "test", "interop", "peers"))
+from mpgs_common import ensure_mpgameserver, venv_python  # noqa: E402,F401
 
 
 class Channel(object):
