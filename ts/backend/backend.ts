@@ -1,4 +1,4 @@
-import { BackendLoadError, DecodeError } from '../errors.js';
+import { BackendLoadError, DecodeError, type ErrorCode } from '../errors.js';
 import { nativeEngines, type NativeBinding } from './native.js';
 import type { Backend, BackendName, Binding, EngineLayout, WireHeader } from './types.js';
 import { wasmEngines, type WasmBinding } from './wasm.js';
@@ -27,7 +27,7 @@ function checkLayout(name: BackendName, path: string, json: string): EngineLayou
   return layout;
 }
 
-const HEADER_ERRORS: Record<number, [code: string, message: string]> = {
+const HEADER_ERRORS: Record<number, [code: ErrorCode, message: string]> = {
   1: ['ERR_HEADER_TOO_SHORT', 'datagram shorter than the 20-byte header'],
   2: ['ERR_HEADER_UNKNOWN_TYPE', 'unknown packet type'],
   3: ['ERR_HEADER_BAD_MAGIC', 'invalid magic number'],
@@ -77,7 +77,7 @@ export function createBackend(name: BackendName, path: string, binding: Binding)
     decodeHeader(datagram: Uint8Array, side: 'server' | 'client'): WireHeader {
       const rc = binding.decodeHeader(datagram, side === 'server', fieldBytes);
       if (rc !== 0) {
-        const [code, message] = HEADER_ERRORS[rc] ?? ['ERR_HEADER', `header error ${rc}`];
+        const [code, message] = HEADER_ERRORS[rc] ?? ['ERR_HEADER_BAD_MAGIC', `header error ${rc}`];
         throw new DecodeError(code, message);
       }
       return {

@@ -73,7 +73,7 @@ export class GameClient implements SystemHost {
 
   constructor(opts: GameClientOptions) {
     const link = opts.link ?? opts.gateway?.createLink();
-    if (!link) throw new GamewireError('ERR_ARG', 'GameClient needs a gateway or a link');
+    if (!link) throw new GamewireError('ERR_INVALID_ARG', 'GameClient needs a gateway or a link');
     this.link = link;
     this.pv = opts.protocolVersion ?? null;
     this.log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn' });

@@ -321,10 +321,10 @@ export class ClusterNode implements SystemHost {
     try {
       bytes = encodeWire(full);
     } catch (err) {
-      throw new GamewireError('ERR_ARG', `event data must be JSON-serializable: ${(err as Error).message}`, { cause: err });
+      throw new GamewireError('ERR_INVALID_ARG', `event data must be JSON-serializable: ${(err as Error).message}`, { cause: err });
     }
     if (bytes.length > this.connection.maxPayload) {
-      throw new GamewireError('ERR_PAYLOAD_TOO_LARGE', `a message of ${bytes.length} bytes exceeds the bus limit of ${this.connection.maxPayload} bytes`);
+      throw new GamewireError('ERR_MESSAGE_TOO_LARGE', `a message of ${bytes.length} bytes exceeds the bus limit of ${this.connection.maxPayload} bytes`);
     }
     this.connection.publish(subject, bytes);
   }
@@ -386,7 +386,7 @@ export class ClusterNode implements SystemHost {
    */
   request<T>(route: { module: string } | { serviceType: string }, ev: string, data: unknown, callback: RpcCallback<T> | undefined, timeout: number | undefined): Promise<RpcResult<T>> {
     const ttl = checkTimeout(timeout);
-    if (callback !== undefined && callback !== null && typeof callback !== 'function') throw new GamewireError('ERR_ARG', 'callback must be a function');
+    if (callback !== undefined && callback !== null && typeof callback !== 'function') throw new GamewireError('ERR_INVALID_ARG', 'callback must be a function');
     const subject = 'module' in route ? this.subjects.module(route.module) : this.subjects.serviceType(route.serviceType);
     const { callbackId, promise } = this.rpc.open<T>(ttl, callback ?? undefined, { ...route, event: ev });
     const m: Unstamped<ReqMessage> = { k: 'req', cb: callbackId, ev, data: data ?? null, mod: 'module' in route ? route.module : null, ttl };
@@ -401,7 +401,7 @@ export class ClusterNode implements SystemHost {
 
   /** Answers request `callbackId` of node `serverId` (responseToServer). */
   respond(serverId: number, callbackId: number, data: unknown): void {
-    if (!Number.isInteger(serverId) || !Number.isInteger(callbackId)) throw new GamewireError('ERR_ARG', 'responseToServer(serverId, callbackId, data): ids are integers');
+    if (!Number.isInteger(serverId) || !Number.isInteger(callbackId)) throw new GamewireError('ERR_INVALID_ARG', 'responseToServer(serverId, callbackId, data): ids are integers');
     this.publish(this.subjects.node(serverId), { k: 'res', cb: callbackId, data: data ?? null });
   }
 
@@ -411,8 +411,8 @@ export class ClusterNode implements SystemHost {
    * a moment later (a round trip to the server; `busConnection.flush()` waits for it).
    */
   registerModuleHandler(module: string, event: string, fn: RpcHandler<never>, owner: string): void {
-    if (typeof module !== 'string' || !/^[A-Za-z0-9_-]+$/.test(module)) throw new GamewireError('ERR_ARG', `module ${JSON.stringify(module)} may hold only letters, digits, '_' and '-'`);
-    if (typeof fn !== 'function') throw new GamewireError('ERR_ARG', 'registerRpcMethod needs a function');
+    if (typeof module !== 'string' || !/^[A-Za-z0-9_-]+$/.test(module)) throw new GamewireError('ERR_INVALID_ARG', `module ${JSON.stringify(module)} may hold only letters, digits, '_' and '-'`);
+    if (typeof fn !== 'function') throw new GamewireError('ERR_INVALID_ARG', 'registerRpcMethod needs a function');
     let events = this.moduleHandlers.get(module);
     if (!events) this.moduleHandlers.set(module, (events = new Map()));
     if (events.has(event)) this.log.debug({ module, event }, 'rpc method replaced');
@@ -428,7 +428,7 @@ export class ClusterNode implements SystemHost {
 
   /** Registers the handler of `event` for requests by this service's type (one per event). */
   registerTypeHandler(event: string, fn: RpcHandler<never>, owner: string): void {
-    if (typeof fn !== 'function') throw new GamewireError('ERR_ARG', 'registerRpcMethodForMod needs a function');
+    if (typeof fn !== 'function') throw new GamewireError('ERR_INVALID_ARG', 'registerRpcMethodForMod needs a function');
     if (this.typeHandlers.has(event)) this.log.debug({ event }, 'rpc method replaced');
     this.typeHandlers.set(event, { fn, owner });
   }
@@ -524,7 +524,7 @@ export class ClusterNode implements SystemHost {
 
 function checkData(data: EventData | undefined): EventData {
   if (data === undefined || data === null) return {};
-  if (typeof data !== 'object' || Array.isArray(data)) throw new GamewireError('ERR_ARG', 'event data is an object (a dict)');
+  if (typeof data !== 'object' || Array.isArray(data)) throw new GamewireError('ERR_INVALID_ARG', 'event data is an object (a dict)');
   return data;
 }
 

@@ -48,7 +48,7 @@ interface Pending {
 export function checkTimeout(timeout: number | undefined): number {
   const t = timeout ?? DEFAULT_RPC_TIMEOUT;
   if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) {
-    throw new GamewireError('ERR_ARG', `timeout is a positive number of seconds (got ${String(timeout)})`);
+    throw new GamewireError('ERR_INVALID_ARG', `timeout is a positive number of seconds (got ${String(timeout)})`);
   }
   return t;
 }

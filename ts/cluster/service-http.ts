@@ -26,8 +26,8 @@ export class ServiceHttp {
   }
 
   register(url: string, handler: ServiceHttpHandler): void {
-    if (typeof url !== 'string' || !url.startsWith('/')) throw new GamewireError('ERR_ARG', `registerServiceHttp: the url is a path such as "/test-request" (got ${JSON.stringify(url)})`);
-    if (typeof handler !== 'function') throw new GamewireError('ERR_ARG', 'registerServiceHttp needs a handler function');
+    if (typeof url !== 'string' || !url.startsWith('/')) throw new GamewireError('ERR_INVALID_ARG', `registerServiceHttp: the url is a path such as "/test-request" (got ${JSON.stringify(url)})`);
+    if (typeof handler !== 'function') throw new GamewireError('ERR_INVALID_ARG', 'registerServiceHttp needs a handler function');
     this.handlers.set(url, handler);
   }
 

@@ -532,11 +532,11 @@ export class HttpServices {
 
   /** Starts a service and keeps it for {@link closeAll}; if the owner stopped meanwhile, closes it and throws. */
   async add<T extends { close(): Promise<void> }>(start: () => Promise<T>): Promise<T> {
-    if (this.closed()) throw new GamewireError('ERR_SERVER_STATE', 'cannot serve HTTP: the server is stopping or stopped');
+    if (this.closed()) throw new GamewireError('ERR_STATE', 'cannot serve HTTP: the server is stopping or stopped');
     const service = await start();
     if (this.closed()) {
       await service.close();
-      throw new GamewireError('ERR_SERVER_STATE', 'cannot serve HTTP: the server stopped while it was starting');
+      throw new GamewireError('ERR_STATE', 'cannot serve HTTP: the server stopped while it was starting');
     }
     this.open.add(service);
     return service;

@@ -134,7 +134,7 @@ export class UdpServer {
 
   /** The bound address (after `listen`). */
   get address(): AddressInfo {
-    if (!this.addressInfo) throw new GamewireError('ERR_NOT_LISTENING', 'the server is not listening yet: call listen() or run()');
+    if (!this.addressInfo) throw new GamewireError('ERR_STATE', 'the server is not listening yet: call listen() or run()');
     return this.addressInfo;
   }
 
@@ -176,7 +176,7 @@ export class UdpServer {
   private listening: Promise<AddressInfo> | null = null;
 
   private async doListen(): Promise<AddressInfo> {
-    if (this.state !== 'idle') throw new GamewireError('ERR_SERVER_STATE', `cannot listen: the server is ${this.state}`);
+    if (this.state !== 'idle') throw new GamewireError('ERR_STATE', `cannot listen: the server is ${this.state}`);
     const backend = loadBackend(this.opts);
     this.statsNames = backend.layout.stats;
     const config = flatConfig(backend, this.ctx.netOptions(), Date.now() - clock());

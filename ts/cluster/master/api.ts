@@ -205,7 +205,7 @@ export class MasterHttpApi {
    * master.http_timeout).
    */
   async sendHttpRequestToService(serverId: number, requestUrl: string, body: string | object, callback?: (result: ServiceHttpResult) => void, timeout?: number): Promise<ServiceHttpResult> {
-    if (typeof requestUrl !== 'string' || !requestUrl.startsWith('/')) throw new GamewireError('ERR_ARG', 'sendHttpRequestToService: the url is a path such as "/test-request"');
+    if (typeof requestUrl !== 'string' || !requestUrl.startsWith('/')) throw new GamewireError('ERR_INVALID_ARG', 'sendHttpRequestToService: the url is a path such as "/test-request"');
     const text = typeof body === 'string' ? body : JSON.stringify(body ?? null);
     let result: ServiceHttpResult;
     if (findNode(this.node.config, serverId)?.role !== 'service') {

@@ -137,10 +137,10 @@ export class MasterHttp {
   /** Registers `handler` for `url` (GET and POST). A later registration replaces the earlier. */
   register(url: string, handler: MasterHttpHandler): void {
     if (typeof url !== 'string' || !url.startsWith('/') || url.includes('?') || url.includes('#')) {
-      throw new GamewireError('ERR_ARG', `registerMasterHttp: the url is a path such as "/kick-user" (got ${JSON.stringify(url)})`);
+      throw new GamewireError('ERR_INVALID_ARG', `registerMasterHttp: the url is a path such as "/kick-user" (got ${JSON.stringify(url)})`);
     }
-    if (url.startsWith(RESERVED)) throw new GamewireError('ERR_ARG', `registerMasterHttp: ${RESERVED}... is gamewire's admin API`);
-    if (typeof handler !== 'function') throw new GamewireError('ERR_ARG', 'registerMasterHttp needs a handler function');
+    if (url.startsWith(RESERVED)) throw new GamewireError('ERR_INVALID_ARG', `registerMasterHttp: ${RESERVED}... is gamewire's admin API`);
+    if (typeof handler !== 'function') throw new GamewireError('ERR_INVALID_ARG', 'registerMasterHttp needs a handler function');
     const path = normalize(url);
     if (this.handlers.has(path)) this.opts.log.debug({ url: path }, 'master HTTP handler replaced');
     this.handlers.set(path, handler);

@@ -82,7 +82,7 @@ export class Lifecycle {
 
   /** Stops a proxy, lobby/game or service: 1 kicks its players first, 2 waits until they left. */
   async stopServer(serverId: number, actType: 1 | 2, opts: LifecycleOptions = {}): Promise<boolean> {
-    if (actType !== 1 && actType !== 2) throw new GamewireError('ERR_ARG', 'stopServerByServerId: actType is 1 (kick all, then stop) or 2 (wait until empty, then stop)');
+    if (actType !== 1 && actType !== 2) throw new GamewireError('ERR_INVALID_ARG', 'stopServerByServerId: actType is 1 (kick all, then stop) or 2 (wait until empty, then stop)');
     const rec = this.rec(serverId);
     if (!rec || rec.entry.role === 'master' || !isLinkUp(rec.status) || this.busy.has(serverId)) return false;
     this.busy.add(serverId);
@@ -100,7 +100,7 @@ export class Lifecycle {
 
   /** Rolling close: no new players on any of them, then each one stops once empty. */
   async rollingClose(serverIds: readonly number[], opts: RollingCloseOptions = {}): Promise<boolean> {
-    if (!Array.isArray(serverIds)) throw new GamewireError('ERR_ARG', 'rollingCloseServers takes a list of server ids');
+    if (!Array.isArray(serverIds)) throw new GamewireError('ERR_INVALID_ARG', 'rollingCloseServers takes a list of server ids');
     const recs = serverIds.map((id) => this.rec(id)).filter((r): r is NodeRecord => !!r && r.entry.role !== 'master' && isLinkUp(r.status) && !this.busy.has(r.entry.serverid));
     for (const r of recs) {
       this.busy.add(r.entry.serverid);
@@ -150,8 +150,8 @@ export class Lifecycle {
       this.node.log.warn({ serverType, appVersion, reason }, 'rollingUpdateServers failed');
       return { ok: false, reason, started, retired };
     };
-    if (typeof appVersion !== 'string' || appVersion === '') throw new GamewireError('ERR_ARG', 'rollingUpdateServers: appVersion is a non-empty string');
-    if (!Number.isInteger(addNum)) throw new GamewireError('ERR_ARG', 'rollingUpdateServers: addNum is an integer');
+    if (typeof appVersion !== 'string' || appVersion === '') throw new GamewireError('ERR_INVALID_ARG', 'rollingUpdateServers: appVersion is a non-empty string');
+    if (!Number.isInteger(addNum)) throw new GamewireError('ERR_INVALID_ARG', 'rollingUpdateServers: addNum is an integer');
     const ofType = this.core.nodes.all().filter((r) => r.entry.type === serverType && (r.entry.role === 'server' || r.entry.role === 'proxy'));
     if (ofType.length === 0) return fail('bad-type');
     if (!this.launcher) return fail('no-launcher');

@@ -43,6 +43,6 @@ export class ClientSystem extends System {
 
 function checkData(data: EventData | undefined): EventData {
   if (data === undefined || data === null) return {};
-  if (typeof data !== 'object' || Array.isArray(data)) throw new GamewireError('ERR_ARG', 'event data is an object (a dict)');
+  if (typeof data !== 'object' || Array.isArray(data)) throw new GamewireError('ERR_INVALID_ARG', 'event data is an object (a dict)');
   return data;
 }

@@ -54,16 +54,16 @@ export const comm = {
   },
   broadcastToServerByType(s: NodeSystem, serverType: string, event: string, data: EventData | undefined): void {
     const n = nodeOf(s);
-    if (typeof serverType !== 'string' || !/^[A-Za-z0-9_-]+$/.test(serverType)) throw new GamewireError('ERR_ARG', `server type ${JSON.stringify(serverType)} is not a valid type`);
+    if (typeof serverType !== 'string' || !/^[A-Za-z0-9_-]+$/.test(serverType)) throw new GamewireError('ERR_INVALID_ARG', `server type ${JSON.stringify(serverType)} is not a valid type`);
     if (n.serversOfType(serverType).length === 0) n.log.debug({ serverType, event }, 'no lobby/game of this type in the config');
     n.sendEvent(n.subjects.serverType(serverType), s.namespace, s.systemName, event, data);
   },
   requestToService<T>(s: NodeSystem, module: string, event: string, data: EventData | undefined, callback: RpcCallback<T> | null | undefined, timeout: number | undefined): Promise<RpcResult<T>> {
-    if (typeof module !== 'string' || !/^[A-Za-z0-9_-]+$/.test(module)) throw new GamewireError('ERR_ARG', `module ${JSON.stringify(module)} is not a valid module name`);
+    if (typeof module !== 'string' || !/^[A-Za-z0-9_-]+$/.test(module)) throw new GamewireError('ERR_INVALID_ARG', `module ${JSON.stringify(module)} is not a valid module name`);
     return nodeOf(s).request<T>({ module }, event, data ?? {}, callback ?? undefined, timeout);
   },
   requestToServiceMod<T>(s: NodeSystem, serviceType: string, method: string, args: EventData | undefined, callback: RpcCallback<T> | null | undefined, timeout: number | undefined): Promise<RpcResult<T>> {
-    if (typeof serviceType !== 'string' || !/^[A-Za-z0-9_-]+$/.test(serviceType)) throw new GamewireError('ERR_ARG', `service type ${JSON.stringify(serviceType)} is not a valid type`);
+    if (typeof serviceType !== 'string' || !/^[A-Za-z0-9_-]+$/.test(serviceType)) throw new GamewireError('ERR_INVALID_ARG', `service type ${JSON.stringify(serviceType)} is not a valid type`);
     return nodeOf(s).request<T>({ serviceType }, method, args ?? {}, callback ?? undefined, timeout);
   },
   responseToServer(s: NodeSystem, serverId: number, callbackId: number, data: unknown): void {

@@ -72,7 +72,7 @@ export class ServerSystem extends NodeSystem {
     const n = nodeOf(this);
     const p = n.players?.get(playerId);
     if (!p) return { ok: false, serverId: null, reason: 'not-on-server' };
-    if (typeof serverIdOrType !== 'number' && typeof serverIdOrType !== 'string') throw new GamewireError('ERR_ARG', 'transferToServer: the target is a server id or a server type');
+    if (typeof serverIdOrType !== 'number' && typeof serverIdOrType !== 'string') throw new GamewireError('ERR_INVALID_ARG', 'transferToServer: the target is a server id or a server type');
     const r = await n.requestOp<TransferResult>(p.proxyId, 'ptransfer', { playerId, target: serverIdOrType, param: transferParam ?? null }, { timeout: n.timing.opTimeout * 2 });
     if (!r.ok || !r.data) return { ok: false, serverId: null, reason: 'timeout' };
     return { ok: !!r.data.ok, serverId: r.data.serverId ?? null, reason: r.data.reason ?? null };

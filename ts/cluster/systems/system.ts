@@ -78,5 +78,5 @@ export abstract class System {
 function listenerArgs(a: object, b: EventListener<never> | undefined): [EventListener<never>, object | null] {
   if (typeof b === 'function') return [b, a];
   if (typeof a === 'function') return [a as EventListener<never>, null];
-  throw new GamewireError('ERR_ARG', 'listenForEvent needs a handler function (or an instance and a method)');
+  throw new GamewireError('ERR_INVALID_ARG', 'listenForEvent needs a handler function (or an instance and a method)');
 }
