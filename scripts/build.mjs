@@ -4,6 +4,8 @@
 //   native  the N-API addon, release, with @napi-rs/cli   -> dist/native/gamewire.<triple>.node
 //   wasm    the WebAssembly module for Node                -> dist/wasm/gamewire_wasm{.js,_bg.wasm}
 //   ts      the TypeScript, with declarations              -> dist/**/*.js, *.d.ts
+//   testing both backends again with the cargo feature `testing` (entry points for tests and the
+//           micro-benchmarks that the shipped builds leave out) -> target/testing/{native,wasm}/
 //
 // WASM toolchain: rustup's wasm32-unknown-unknown target when installed (wasm-pack, or cargo +
 // wasm-bindgen if wasm-pack is missing or refuses); otherwise Debian's rustc-web linked as the
@@ -30,13 +32,15 @@ function capture(cmd, args) {
   return r.status === 0 ? r.stdout : null;
 }
 
-function buildNative() {
+/** The N-API addon; `features` add cargo features (the testing build). */
+function buildNative({ outDir = 'dist/native', features = [] } = {}) {
   run(bin('napi'), [
     'build', '--platform', '--release',
     '--manifest-path', 'crates/napi/Cargo.toml',
     '--package-json-path', 'package.json',
-    '--output-dir', 'dist/native',
+    '--output-dir', outDir,
     '--no-js', '--dts', 'binding.d.ts', '--no-dts-header',
+    ...(features.length ? ['--features', features.join(',')] : []),
   ]);
 }
 
@@ -61,8 +65,9 @@ function wasmBindgen(wasmFile, outDir) {
   run('wasm-bindgen', ['--target', 'nodejs', '--out-dir', outDir, '--out-name', 'gamewire_wasm', wasmFile]);
 }
 
-function buildWasm() {
-  const outDir = join(root, 'dist', 'wasm');
+/** The WebAssembly module for Node; `features` add cargo features (the testing build). */
+function buildWasm({ outDir = join(root, 'dist', 'wasm'), features = [] } = {}) {
+  const featureArgs = features.length ? ['--features', features.join(',')] : [];
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const route = wasmRoute();
@@ -70,7 +75,7 @@ function buildWasm() {
   if (route === 'rustup') {
     const hasWasmPack = capture('wasm-pack', ['--version']) !== null;
     let packed = false;
-    if (hasWasmPack) {
+    if (hasWasmPack && features.length === 0) {
       try {
         run('wasm-pack', ['build', 'crates/wasm', '--release', '--target', 'nodejs', '--no-pack',
           '--out-dir', outDir, '--out-name', 'gamewire_wasm'], { env: { WASM_PACK_CACHE: join(root, '.cache', 'wasm-pack') } });
@@ -80,13 +85,13 @@ function buildWasm() {
       }
     }
     if (!packed) {
-      run('cargo', ['build', '--release', '-p', 'gamewire-wasm', '--target', 'wasm32-unknown-unknown']);
+      run('cargo', ['build', '--release', '-p', 'gamewire-wasm', '--target', 'wasm32-unknown-unknown', ...featureArgs]);
       wasmBindgen(join(root, 'target', 'wasm32-unknown-unknown', 'release', 'gamewire_wasm.wasm'), outDir);
     }
   } else if (route === 'debweb') {
     const targetDir = join(root, 'target', 'debweb');
     run('cargo', ['+debweb', 'build', '--release', '-p', 'gamewire-wasm', '--target', 'wasm32-unknown-unknown',
-      '-Zbuild-std=std,panic_abort', '--target-dir', targetDir], { env: { RUSTC_BOOTSTRAP: '1' } });
+      '-Zbuild-std=std,panic_abort', '--target-dir', targetDir, ...featureArgs], { env: { RUSTC_BOOTSTRAP: '1' } });
     wasmBindgen(join(targetDir, 'wasm32-unknown-unknown', 'release', 'gamewire_wasm.wasm'), outDir);
   } else {
     throw new Error(`GAMEWIRE_WASM_ROUTE must be rustup or debweb, got ${route}`);
@@ -108,12 +113,18 @@ function buildTs() {
   run(bin('tsc'), ['-p', 'tsconfig.build.json']);
 }
 
-const steps = { native: buildNative, wasm: buildWasm, ts: buildTs };
+/** Both backends with the `testing` feature, beside the shipped ones (never packed). */
+function buildTesting() {
+  buildNative({ outDir: 'target/testing/native', features: ['testing'] });
+  buildWasm({ outDir: join(root, 'target', 'testing', 'wasm'), features: ['testing'] });
+}
+
+const steps = { native: () => buildNative(), wasm: () => buildWasm(), ts: buildTs, testing: buildTesting };
 const wanted = process.argv.slice(2);
-for (const name of wanted.length ? wanted : ['native', 'wasm', 'ts']) {
+for (const name of wanted.length ? wanted : ['native', 'wasm', 'ts', 'testing']) {
   const step = steps[name];
   if (!step) {
-    process.stderr.write(`build: unknown step ${name} (native, wasm, ts)\n`);
+    process.stderr.write(`build: unknown step ${name} (native, wasm, ts, testing)\n`);
     process.exit(2);
   }
   try {

@@ -31,6 +31,7 @@ export const ERROR_CODES = [
   'EACCES',
   'ERR_SOCKET',
   'ERR_MISSING_DEPENDENCY',
+  'ERR_ENTROPY',
   'ERR_USAGE',
   // cluster layer
   'ERR_MOD',

@@ -1,8 +1,67 @@
 /**
  * gamewire: the network layer. `import { UdpServer, UdpClient, ... } from 'gamewire'`.
- * The cluster layer is `gamewire/cluster`.
+ * The cluster layer is `gamewire/cluster`. This is the whole public API: an explicit list.
  */
-export * from './backend/index.js';
-export * from './errors.js';
+export { loadBackend, probeBackends, resolveBackendChoice, type BackendOptions, type BackendAvailability } from './backend/loader.js';
+export type { Backend, BackendChoice, BackendName, Engine, EngineLayout, KeyOps, SeqOps, WireHeader } from './backend/types.js';
+export {
+  ERROR_CODES,
+  GamewireError,
+  ArgumentError,
+  BackendLoadError,
+  ConfigError,
+  DecodeError,
+  MissingDependencyError,
+  NetworkError,
+  StateError,
+  TimeoutError,
+  type ErrorCode,
+} from './errors.js';
+export { componentLogger, createLogger, defaultLogger, envLogLevel, LOG_LEVELS, type CreateLoggerOptions, type LogFn, type Logger, type LogLevel } from './log.js';
 export { VERSION } from './version.js';
-export * from './net/index.js';
+export {
+  RetryMode,
+  ConnectionStatus,
+  type CloseReason,
+  EventHandler,
+  ServerContext,
+  CONTEXT_DEFAULTS,
+  type ServerContextOptions,
+  ClientHandle,
+  UdpServer,
+  type UdpServerOptions,
+  type ServerMetrics,
+  type TimeProfile,
+  UdpClient,
+  type UdpClientOptions,
+  type ConnectOptions,
+  type UdpClientEvents,
+  PrivateKey,
+  PublicKey,
+  type NetOptions,
+  type ConnectionStats,
+  Router,
+  HttpRequest,
+  HttpResponse,
+  HttpError,
+  listenHttp,
+  type RouteHandler,
+  type RouterOptions,
+  type HttpMethod,
+  type HttpAddress,
+  type TlsOptions,
+  type ListenHttpOptions,
+  type HttpListener,
+  Dashboard,
+  formatPrometheus,
+  PROMETHEUS_CONTENT_TYPE,
+  type DashboardOptions,
+  type EnableDashboardOptions,
+  type DashboardSample,
+  type DashboardTotals,
+  type DashboardInfo,
+  type DashboardSnapshot,
+  type DashboardUpdate,
+  type MetricFamily,
+  type MetricSample,
+} from './net/index.js';

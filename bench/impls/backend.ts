@@ -1,8 +1,9 @@
 /**
  * The `native` and `wasm` implementations: adapters from `bench/lib/impl.ts` onto the Rust core's
- * bindings, loaded through `ts/backend` exactly as users load them.
+ * bindings, in their testing builds (the shipped ones, plus the entry points below; release
+ * profile, same sources), loaded through `ts/backend` as users load theirs.
  *
- * - codec and crypto: the core's batch calls (`gamewire_core::abi::batch`): one call per batch.
+ * - codec and crypto: the core's batch calls (`gamewire_abi::testing::batch`): one call per batch.
  *   The N-API binding reads and writes the caller's buffers in place; the WebAssembly binding
  *   copies the slices it is given in and out of the module's memory (wasm-bindgen's `&[u8]`),
  *   so the adapter passes only the part of each arena the batch uses.
@@ -15,6 +16,10 @@
  * same checks without timing).
  */
 import { SendBatcher, type Backend, type Engine } from '../../ts/backend/index.js';
+import { LAYOUT } from '../../ts/backend/abi.generated.js';
+import { dangerEstablish, loadTestingBackend } from '../lib/testing-backend.js';
+
+const IN_META = LAYOUT.inMetaFields;
 import {
   IN_MSG_FIELDS,
   OUT_MSG_FIELDS,
@@ -123,7 +128,7 @@ class EngineEndpoints implements Endpoints {
     cfg[names.indexOf('sendInterval')] = 0; // the suite, not pacing, decides when packets go
     cfg[names.indexOf('unixMillisAtZero')] = 0; // ctime = floor(now / 1000), as plain computes it
     this.engine = isServer ? backend.createServer(cfg, null, new Uint8Array(32).fill(1)) : backend.createClient(cfg, new Uint8Array(32).fill(2));
-    for (let i = 0; i < count; i++) this.engine.dangerEstablish(0, i, key, 0x4000_0000 + i);
+    for (let i = 0; i < count; i++) dangerEstablish(this.engine, 0, i, key, 0x4000_0000 + i);
     this.engine = new SendBatcher(this.engine, (peer, code) => {
       throw new Error(`engine refused a message on connection ${peer} (code ${code})`);
     });
@@ -179,9 +184,10 @@ class EngineEndpoints implements Endpoints {
         const i = done + j;
         const len = src.lengths[i];
         inBuf.set(src.buf.subarray(src.offsets[i], src.offsets[i] + len), at);
-        meta[j * 3] = conns[i];
-        meta[j * 3 + 1] = at;
-        meta[j * 3 + 2] = len;
+        meta[j * IN_META] = conns[i];
+        meta[j * IN_META + 1] = at;
+        meta[j * IN_META + 2] = len;
+        meta[j * IN_META + 3] = 0;
         this.slotOf[conns[i]] = i;
         plain.lengths[i] = 0;
         at += len;
@@ -261,8 +267,8 @@ function adapt(backend: Backend): Parts {
 export async function backendImplementation(name: 'native' | 'wasm'): Promise<Implementation | UnavailableImplementation> {
   let backend: Backend;
   try {
-    const { loadBackend } = await import('../../ts/backend/index.js');
-    backend = loadBackend({ backend: name });
+    // The testing build: the same core, plus the batch and no-handshake entry points the suites drive.
+    backend = loadTestingBackend(name);
   } catch (err) {
     return { name, reason: (err as Error).message };
   }

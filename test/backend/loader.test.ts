@@ -3,7 +3,8 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BackendLoadError, ConfigError, loadBackend, packageRoot, resolveBackendChoice } from '../../ts/index.js';
+import { BackendLoadError, ConfigError, loadBackend, resolveBackendChoice } from '../../ts/index.js';
+import { packageRoot } from '../../ts/backend/loader.js';
 import { BACKENDS } from '../helpers/backends.js';
 
 const cli = join(packageRoot, 'bin', 'gamewire.js');

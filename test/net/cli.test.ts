@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConnectionStatus, PrivateKey, PublicKey, RetryMode, UdpClient, packageRoot } from '../../ts/index.js';
+import { ConnectionStatus, PrivateKey, PublicKey, RetryMode, UdpClient } from '../../ts/index.js';
+import { packageRoot } from '../../ts/backend/loader.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { until } from '../helpers/net.js';
 

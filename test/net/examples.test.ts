@@ -2,7 +2,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { packageRoot } from '../../ts/index.js';
+import { packageRoot } from '../../ts/backend/loader.js';
 import { until } from '../helpers/net.js';
 
 const procs: ChildProcess[] = [];

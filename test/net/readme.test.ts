@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { packageRoot } from '../../ts/index.js';
+import { packageRoot } from '../../ts/backend/loader.js';
 
 it('the README example echoes "hello"', async () => {
   const readme = readFileSync(join(packageRoot, 'README.md'), 'utf8');

@@ -1,45 +1,35 @@
 import { BackendLoadError, DecodeError, type ErrorCode } from '../errors.js';
+import { ABI_JSON, CONFIG_FIELDS, HEADER_ERRORS, STATS_FIELDS } from './abi.generated.js';
 import { nativeEngines, type NativeBinding } from './native.js';
 import type { Backend, BackendName, Binding, EngineLayout, WireHeader } from './types.js';
 import { wasmEngines, type WasmBinding } from './wasm.js';
 
-/** The layouts this TypeScript was written against; a binding built from other sources is refused. */
-const EXPECTED_EVENT_HEAD = 16;
-const EXPECTED_TRANSMIT_META = 12;
-const EXPECTED_CONFIG = [
-  'sendInterval', 'keepAliveInterval', 'messageTimeout', 'connectionTimeout', 'tempConnectionTimeout',
-  'handshakeRetransmit', 'connectTimeout', 'maxDatagram', 'maxConnections', 'maxPendingHandshakes',
-  'handshakesPerSecond', 'messageWindow', 'packetWindow', 'maxCtimeAge', 'maxMessageSize',
-  'maxReassemblyBytesPerConnection', 'maxReassemblyBytesTotal', 'maxQueuedMessages', 'unixMillisAtZero',
-];
-
+/**
+ * Refuses a binding built from other tables than this TypeScript: every number that crosses the
+ * boundary is defined once in Rust (`crates/abi/src/tables.rs`), generated into
+ * `abi.generated.ts`, and reported by the binding's `layout()`; the two must be identical.
+ */
 function checkLayout(name: BackendName, path: string, json: string): EngineLayout {
-  const layout = JSON.parse(json) as EngineLayout;
-  const same =
-    layout.eventHead === EXPECTED_EVENT_HEAD &&
-    layout.transmitMeta === EXPECTED_TRANSMIT_META &&
-    JSON.stringify(layout.config) === JSON.stringify(EXPECTED_CONFIG);
+  let same = false;
+  try {
+    same = JSON.stringify(JSON.parse(json)) === JSON.stringify(JSON.parse(ABI_JSON));
+  } catch {
+    same = false;
+  }
   if (!same) {
     throw new BackendLoadError(
-      `the ${name} backend at ${path} was built from other sources than this TypeScript (flat layouts differ): rebuild it with \`npm run build:${name}\``,
+      `the ${name} backend at ${path} was built from other sources than this TypeScript (its tables of codes and layouts differ): rebuild it`,
     );
   }
-  return layout;
+  return { config: CONFIG_FIELDS, stats: STATS_FIELDS };
 }
-
-const HEADER_ERRORS: Record<number, [code: ErrorCode, message: string]> = {
-  1: ['ERR_HEADER_TOO_SHORT', 'datagram shorter than the 20-byte header'],
-  2: ['ERR_HEADER_UNKNOWN_TYPE', 'unknown packet type'],
-  3: ['ERR_HEADER_BAD_MAGIC', 'invalid magic number'],
-  4: ['ERR_HEADER_WRONG_DIRECTION', 'direction error'],
-};
 
 /** Wraps the raw exports of either binding into the `Backend` API. */
 export function createBackend(name: BackendName, path: string, binding: Binding): Backend {
   const fields = new Uint32Array(8);
-  const fieldBytes = new Uint8Array(fields.buffer);
   const raw = binding as Binding & { layout(): string };
   const layout = checkLayout(name, path, raw.layout());
+  const fieldBytes = new Uint8Array(fields.buffer);
   const native = name === 'native' ? nativeEngines(binding as NativeBinding, layout.stats.length) : null;
   const engines = native ?? wasmEngines(binding as WasmBinding, layout.stats.length);
   return {
@@ -78,7 +68,7 @@ export function createBackend(name: BackendName, path: string, binding: Binding)
       const rc = binding.decodeHeader(datagram, side === 'server', fieldBytes);
       if (rc !== 0) {
         const [code, message] = HEADER_ERRORS[rc] ?? ['ERR_HEADER_BAD_MAGIC', `header error ${rc}`];
-        throw new DecodeError(code, message);
+        throw new DecodeError(code as ErrorCode, message);
       }
       return {
         toServer: fields[0] === 1,

@@ -9,12 +9,13 @@
  * the engine refuses when the batch is flushed (queue full, connection gone) is reported to
  * `onRefused` with its callback id; `send` itself returns 0 for a queued message.
  */
+import { LAYOUT } from './abi.generated.js';
 import type { BackendName, Engine } from './types.js';
 
 /** A queued message the engine refused at flush time: its peer, the code, its callback id. */
 export type SendRefused = (peer: number, code: number, callback: number) => void;
 
-const HEAD = 16;
+const HEAD = LAYOUT.sendHead;
 const EMPTY = new Uint8Array(0);
 
 export class SendBatcher implements Engine {
@@ -113,6 +114,8 @@ export class SendBatcher implements Engine {
   inView(): Uint8Array { this.flush(); return this.inner.inView(); }
   inMetaView(): Uint32Array { return this.inner.inMetaView(); }
   handle(now: number, count: number): number { this.flush(now); return this.inner.handle(now, count); }
+  processHandshakes(now: number, max: number): number { this.flush(now); return this.inner.processHandshakes(now, max); }
+  queuedHandshakes(): number { return this.inner.queuedHandshakes(); }
   inStatusView(): Uint8Array { return this.inner.inStatusView(); }
   tick(now: number): void { this.flush(now); this.inner.tick(now); }
   transmit(now: number): number { this.flush(now); return this.inner.transmit(now); }
@@ -144,8 +147,4 @@ export class SendBatcher implements Engine {
   nextTimeout(): number { this.flush(); return this.inner.nextTimeout(); }
   setConfig(config: Float64Array): void { this.flush(); this.inner.setConfig(config); }
   rootPublicSpki(): Uint8Array { return this.inner.rootPublicSpki(); }
-  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean {
-    this.flush(now);
-    return this.inner.dangerEstablish(now, peer, key, token);
-  }
 }

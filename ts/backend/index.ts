@@ -1,4 +1,5 @@
-export { loadBackend, probeBackends, resolveBackendChoice, backendPath, nativeTriple, packageRoot } from './loader.js';
+export { loadBackend, loadBackendFile, probeBackends, resolveBackendChoice, backendPath, nativeTriple, packageRoot } from './loader.js';
 export type { BackendOptions, BackendAvailability } from './loader.js';
+export { bindingError, viaBinding } from './errors.js';
 export type { Backend, BackendChoice, BackendName, Binding, Engine, EngineLayout, KeyOps, SeqOps, ThreadedServer, ThreadedServerOptions, WireHeader } from './types.js';
 export { SendBatcher, type SendRefused } from './batch.js';

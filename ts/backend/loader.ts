@@ -87,7 +87,15 @@ export function resolveBackendChoice(choice?: string): BackendChoice {
 const loaded = new Map<string, Backend>();
 
 function loadByName(name: BackendName): Backend {
-  const path = backendPath(name);
+  return loadBackendFile(name, backendPath(name));
+}
+
+/**
+ * Loads the `name` backend from the binding file at `path` (cached per path). `loadBackend` uses
+ * it with the product's files; the test suite and the micro-benchmarks use it with the testing
+ * builds (`target/testing/`), which carry entry points the shipped builds leave out.
+ */
+export function loadBackendFile(name: BackendName, path: string): Backend {
   const cached = loaded.get(path);
   if (cached) return cached;
   if (!existsSync(path)) {

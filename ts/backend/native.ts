@@ -2,13 +2,16 @@
  * The N-API backend's engine adapter: JavaScript owns the I/O buffers and passes them on each call
  * (napi reads them in place; nothing is copied).
  */
+import { LAYOUT } from './abi.generated.js';
+import { keyOps, viaBinding } from './errors.js';
 import type { Binding, Engine, KeyOps, ThreadedServer, ThreadedServerOptions } from './types.js';
 
 interface NativeEngine {
   setConfig(config: Float64Array): void;
   rootPublicSpki(): Uint8Array;
   handle(now: number, buf: Uint8Array, meta: Uint32Array, count: number, status: Uint8Array): number;
-  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean;
+  processHandshakes(now: number, max: number): number;
+  queuedHandshakes(): number;
   tick(now: number): void;
   transmit(now: number, out: Uint8Array, meta: Uint8Array): number;
   events(out: Uint8Array): number;
@@ -78,7 +81,7 @@ export interface NativeBinding extends Binding {
 
 const IN_DATAGRAMS = 256;
 const OUT_DATAGRAMS = 128;
-const ROOM = 2048;
+const ROOM = LAYOUT.datagramRoom;
 /** The command buffer for batched sends (`sendBatch`). */
 const CMD_BYTES = 64 * 1024;
 const EMPTY = new Uint8Array(0);
@@ -106,7 +109,7 @@ class NativeEngineAdapter implements Engine {
   readonly backend = 'native' as const;
   readonly inCapacity = IN_DATAGRAMS;
   private readonly inBuf = Buffer.allocUnsafe(IN_DATAGRAMS * ROOM);
-  private readonly inMeta = new Uint32Array(IN_DATAGRAMS * 3);
+  private readonly inMeta = new Uint32Array(IN_DATAGRAMS * LAYOUT.inMetaFields);
   private readonly inStatus = new Uint8Array(IN_DATAGRAMS);
   private readonly outBuf = Buffer.allocUnsafe(OUT_DATAGRAMS * ROOM);
   private readonly outMeta = new Uint32Array(OUT_DATAGRAMS * 3);
@@ -114,12 +117,15 @@ class NativeEngineAdapter implements Engine {
   /** The event buffer (grown by `drainEvents`). */
   evBuf: Buffer = Buffer.allocUnsafe(256 * 1024);
   private readonly cmd = new Uint8Array(CMD_BYTES);
-  private readonly cmdResults = new Int8Array(CMD_BYTES / 16);
+  private readonly cmdResults = new Int8Array(CMD_BYTES / LAYOUT.sendHead);
   private readonly cmdResultBytes = new Uint8Array(this.cmdResults.buffer);
   private readonly statsOut: Float64Array;
   private readonly statsBytes: Uint8Array;
+  private readonly e: NativeEngine;
 
-  constructor(private readonly e: NativeEngine, statsLen: number) {
+  /** @param raw the binding's engine object (tests reach testing-build entry points through it) */
+  constructor(readonly raw: NativeEngine, statsLen: number) {
+    this.e = raw;
     this.statsOut = new Float64Array(statsLen);
     this.statsBytes = new Uint8Array(this.statsOut.buffer);
   }
@@ -139,6 +145,8 @@ class NativeEngineAdapter implements Engine {
   handle(now: number, count: number): number {
     return this.e.handle(now, this.inBuf, this.inMeta, count, this.inStatus);
   }
+  processHandshakes(now: number, max: number): number { return this.e.processHandshakes(now, max); }
+  queuedHandshakes(): number { return this.e.queuedHandshakes(); }
   tick(now: number): void { this.e.tick(now); }
   transmit(now: number): number { return this.e.transmit(now, this.outBuf, this.outMetaBytes); }
   events(): number {
@@ -169,11 +177,8 @@ class NativeEngineAdapter implements Engine {
   }
   countBlocked(bytes: number): void { this.e.countBlocked(bytes); }
   nextTimeout(): number { return this.e.nextTimeout(); }
-  setConfig(config: Float64Array): void { this.e.setConfig(config); }
+  setConfig(config: Float64Array): void { viaBinding(() => this.e.setConfig(config)); }
   rootPublicSpki(): Uint8Array { return this.e.rootPublicSpki(); }
-  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean {
-    return this.e.dangerEstablish(now, peer, key, token);
-  }
 }
 
 /** `Engine` over the threaded socket server: see `ThreadedServer` in types.ts. */
@@ -184,7 +189,7 @@ class ThreadedServerAdapter implements ThreadedServer {
   /** The event buffer (grown by `drainEvents`). */
   evBuf: Buffer = Buffer.allocUnsafe(256 * 1024);
   private readonly cmd = new Uint8Array(CMD_BYTES);
-  private readonly cmdResults = new Int8Array(CMD_BYTES / 16);
+  private readonly cmdResults = new Int8Array(CMD_BYTES / LAYOUT.sendHead);
   private readonly cmdResultBytes = new Uint8Array(this.cmdResults.buffer);
   private readonly statsOut: Float64Array;
   private readonly statsBytes: Uint8Array;
@@ -209,6 +214,9 @@ class ThreadedServerAdapter implements ThreadedServer {
     return this.s.sendBatch(this.cmd, count, this.cmdResultBytes);
   }
   handle(): number { return 0; }
+  /** The socket thread answers handshakes itself, within its own time budget. */
+  processHandshakes(): number { return 0; }
+  queuedHandshakes(): number { return 0; }
   tick(): void {}
   /**
    * Sends what is due from this thread (one `sendto` per datagram, which the socket thread would
@@ -246,9 +254,8 @@ class ThreadedServerAdapter implements ThreadedServer {
   }
   countBlocked(): void {}
   nextTimeout(): number { return -1; }
-  setConfig(config: Float64Array): void { this.s.setConfig(config); }
+  setConfig(config: Float64Array): void { viaBinding(() => this.s.setConfig(config)); }
   rootPublicSpki(): Uint8Array { return EMPTY; }
-  dangerEstablish(): boolean { return false; }
   peerAddress(peer: number): { host: string; port: number } | null {
     const host = this.s.peerHost(peer);
     return host === null ? null : { host, port: this.s.peerPort(peer) };
@@ -265,22 +272,16 @@ export function nativeEngines(b: NativeBinding, statsLen: number) {
   return {
     createThreadedServer: (o: ThreadedServerOptions): ThreadedServer =>
       new ThreadedServerAdapter(
-        b.NativeSocketServer.start(o.host, o.port, o.config, o.rootPkcs8 ?? EMPTY, o.tickMs, o.recvBufferSize ?? 0, o.onEvents),
+        viaBinding(() =>
+          b.NativeSocketServer.start(o.host, o.port, o.config, o.rootPkcs8 ?? EMPTY, o.tickMs, o.recvBufferSize ?? 0, o.onEvents),
+        ),
         statsLen,
       ),
     createServer: (config: Float64Array, root: Uint8Array | null, seed?: Uint8Array): Engine =>
-      new NativeEngineAdapter(b.Engine.server(config, root ?? EMPTY, seed ?? EMPTY), statsLen),
+      new NativeEngineAdapter(viaBinding(() => b.Engine.server(config, root ?? EMPTY, seed ?? EMPTY)), statsLen),
     createClient: (config: Float64Array, seed?: Uint8Array): Engine =>
-      new NativeEngineAdapter(b.Engine.client(config, seed ?? EMPTY), statsLen),
+      new NativeEngineAdapter(viaBinding(() => b.Engine.client(config, seed ?? EMPTY)), statsLen),
     defaultConfig: () => b.defaultConfig(),
-    layout: b.layout(),
-    keys: {
-      generate: () => b.keyGenerate(),
-      fromPem: (pem) => b.keyFromPem(pem),
-      toPem: (der) => b.keyToPem(der),
-      publicOf: (der) => b.keyPublic(der),
-      publicFromPem: (pem) => b.publicKeyFromPem(pem),
-      publicToPem: (spki) => b.publicKeyToPem(spki),
-    } satisfies KeyOps,
+    keys: keyOps(b),
   };
 }

@@ -59,22 +59,16 @@ export interface SeqOps {
   newerThan(a: number, b: number): boolean;
 }
 
-/** The flat layouts a binding was built with (`gamewire_core::abi::layout_json`). */
+/** The flat arrays' field names a binding was built with (checked against `abi.generated.ts` at load). */
 export interface EngineLayout {
   /** Names of the flat configuration array, in order. */
-  config: string[];
+  readonly config: readonly string[];
   /** Names of the flat statistics array, in order. */
-  stats: string[];
-  /** Bytes of an event record's head. */
-  eventHead: number;
-  /** Bytes of a transmit descriptor. */
-  transmitMeta: number;
-  /** Room a datagram needs in the output buffer. */
-  transmitRoom: number;
+  readonly stats: readonly string[];
 }
 
 /**
- * A protocol engine (`gamewire_core::abi::FlatEngine`): an endpoint keyed by small integer peer
+ * A protocol engine (`gamewire_abi::FlatEngine`): an endpoint keyed by small integer peer
  * ids, fed and drained through typed arrays. Views returned by the `*View` methods may be
  * replaced after a call into the engine (WebAssembly memory can grow): fetch them again after
  * each call rather than keeping them.
@@ -86,13 +80,26 @@ export interface Engine {
   readonly inCapacity: number;
   /** Where received datagrams are written before `handle` (up to 2048 bytes each). */
   inView(): Uint8Array;
-  /** (peer, offset, length) triples describing the datagrams in `inView()`. */
+  /**
+   * (peer, offset, length, source) quadruples describing the datagrams in `inView()`; `source`
+   * names the sender's IP address (any stable number per address) so queued handshakes are
+   * shared out between senders.
+   */
   inMetaView(): Uint32Array;
-  /** Handles `count` datagrams described by `inMetaView()`; returns how many were accepted. */
+  /**
+   * Handles `count` datagrams described by `inMetaView()`; returns how many were accepted.
+   * CLIENT_HELLOs are only queued: `processHandshakes` answers them.
+   */
   handle(now: number, count: number): number;
-  /** After `handle`: one result per datagram, 0 accepted, else a drop reason (1 malformed,
-   * 2 auth failed, 3 replay, 4 blocked, 5 unknown connection, 6 too large, 7 rate limited, 8 unexpected). */
+  /** After `handle`: one result per datagram, a `DROP_REASONS` code (0 accepted). */
   inStatusView(): Uint8Array;
+  /**
+   * Answers up to `max` queued CLIENT_HELLOs (each costs an ECDH and an ECDSA signature), senders
+   * in turn; returns how many were taken from the queue.
+   */
+  processHandshakes(now: number, max: number): number;
+  /** CLIENT_HELLOs waiting for `processHandshakes`. */
+  queuedHandshakes(): number;
   /** Runs the timers (retries, keep-alives, timeouts). */
   tick(now: number): void;
   /** Writes due datagrams to `outView()`, (peer, offset, length) to `outMetaView()`; returns how many. */
@@ -140,11 +147,6 @@ export interface Engine {
   setConfig(config: Float64Array): void;
   /** The server's root public key as SPKI DER (empty for a client). */
   rootPublicSpki(): Uint8Array;
-  /**
-   * @internal Benchmarks only: adds a connection to `peer` already established with a 16-byte
-   * session key, skipping the handshake (see `gamewire_core::Endpoint::danger_establish`).
-   */
-  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean;
 }
 
 /**
@@ -204,8 +206,8 @@ export interface Backend {
   readonly path: string;
   /** Version of gamewire-core inside the binding. */
   readonly coreVersion: string;
-  /** The raw exports, for code that batches across the boundary itself. */
-  readonly binding: Binding;
+  /** The binding's raw exports (internal: their shape is not part of the API). */
+  readonly binding: unknown;
   /** Sequence-number arithmetic. */
   readonly seq: SeqOps;
   /** CRC-32 (zlib). */

@@ -3,13 +3,16 @@
  * JavaScript reads and writes them through typed-array views, so a datagram crosses the boundary
  * as one `set` into memory and nothing else. Views are rebuilt when the memory grows.
  */
-import type { Binding, Engine, KeyOps } from './types.js';
+import { LAYOUT } from './abi.generated.js';
+import { keyOps, viaBinding } from './errors.js';
+import type { Binding, Engine } from './types.js';
 
 interface WasmEngine {
   setConfig(config: Float64Array): void;
   rootPublicSpki(): Uint8Array;
   inBufPtr(): number; inBufLen(): number; inMetaPtr(): number; inStatusPtr(): number; inCapacity(): number;
-  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean;
+  processHandshakes(now: number, max: number): number;
+  queuedHandshakes(): number;
   outBufPtr(): number; outBufLen(): number; outMetaPtr(): number; outMetaLen(): number;
   evBufPtr(): number; evBufLen(): number; statsPtr(): number;
   cmdBufPtr(): number; cmdBufLen(): number; resultsPtr(): number;
@@ -73,8 +76,12 @@ class WasmEngineAdapter implements Engine {
   private vCmdResults!: Int8Array;
   private evPtr = -1;
 
-  constructor(private readonly e: WasmEngine, private readonly memory: WasmMemory, private readonly statsLen: number) {
-    this.inCapacity = e.inCapacity();
+  private readonly e: WasmEngine;
+
+  /** @param raw the binding's engine object (tests reach testing-build entry points through it) */
+  constructor(readonly raw: WasmEngine, private readonly memory: WasmMemory, private readonly statsLen: number) {
+    this.e = raw;
+    this.inCapacity = raw.inCapacity();
     this.refresh();
   }
 
@@ -86,7 +93,7 @@ class WasmEngineAdapter implements Engine {
     this.mem = buf;
     this.evPtr = evPtr;
     this.vIn = new Uint8Array(buf, this.e.inBufPtr(), this.e.inBufLen());
-    this.vInMeta = new Uint32Array(buf, this.e.inMetaPtr(), this.inCapacity * 3);
+    this.vInMeta = new Uint32Array(buf, this.e.inMetaPtr(), this.inCapacity * LAYOUT.inMetaFields);
     this.vInStatus = new Uint8Array(buf, this.e.inStatusPtr(), this.inCapacity);
     this.vOut = new Uint8Array(buf, this.e.outBufPtr(), this.e.outBufLen());
     this.vOutMeta = new Uint32Array(buf, this.e.outMetaPtr(), this.e.outMetaLen() / 4);
@@ -94,7 +101,7 @@ class WasmEngineAdapter implements Engine {
     this.vStats = new Float64Array(buf, this.e.statsPtr(), this.statsLen);
     const cmdLen = this.e.cmdBufLen();
     this.vCmd = new Uint8Array(buf, this.e.cmdBufPtr(), cmdLen);
-    this.vCmdResults = new Int8Array(buf, this.e.resultsPtr(), cmdLen / 16);
+    this.vCmdResults = new Int8Array(buf, this.e.resultsPtr(), cmdLen / LAYOUT.sendHead);
   }
 
   inView(): Uint8Array { this.refresh(); return this.vIn; }
@@ -108,6 +115,8 @@ class WasmEngineAdapter implements Engine {
   sendBatch(now: number, count: number): number { return this.e.sendBatch(now, count); }
 
   handle(now: number, count: number): number { return this.e.handle(now, count); }
+  processHandshakes(now: number, max: number): number { return this.e.processHandshakes(now, max); }
+  queuedHandshakes(): number { return this.e.queuedHandshakes(); }
   tick(now: number): void { this.e.tick(now); }
   transmit(now: number): number { return this.e.transmit(now); }
   events(): number { return this.e.events(); }
@@ -139,29 +148,18 @@ class WasmEngineAdapter implements Engine {
   }
   countBlocked(bytes: number): void { this.e.countBlocked(bytes); }
   nextTimeout(): number { return this.e.nextTimeout(); }
-  setConfig(config: Float64Array): void { this.e.setConfig(config); }
+  setConfig(config: Float64Array): void { viaBinding(() => this.e.setConfig(config)); }
   rootPublicSpki(): Uint8Array { return this.e.rootPublicSpki(); }
-  dangerEstablish(now: number, peer: number, key: Uint8Array, token: number): boolean {
-    return this.e.dangerEstablish(now, peer, key, token);
-  }
 }
 
 export function wasmEngines(b: WasmBinding, statsLen: number) {
   const memory = b.wasmMemory();
   return {
     createServer: (config: Float64Array, root: Uint8Array | null, seed?: Uint8Array): Engine =>
-      new WasmEngineAdapter(b.Engine.server(config, root ?? EMPTY, seed ?? EMPTY), memory, statsLen),
+      new WasmEngineAdapter(viaBinding(() => b.Engine.server(config, root ?? EMPTY, seed ?? EMPTY)), memory, statsLen),
     createClient: (config: Float64Array, seed?: Uint8Array): Engine =>
-      new WasmEngineAdapter(b.Engine.client(config, seed ?? EMPTY), memory, statsLen),
+      new WasmEngineAdapter(viaBinding(() => b.Engine.client(config, seed ?? EMPTY)), memory, statsLen),
     defaultConfig: () => b.defaultConfig(),
-    layout: b.layout(),
-    keys: {
-      generate: () => b.keyGenerate(),
-      fromPem: (pem) => b.keyFromPem(pem),
-      toPem: (der) => b.keyToPem(der),
-      publicOf: (der) => b.keyPublic(der),
-      publicFromPem: (pem) => b.publicKeyFromPem(pem),
-      publicToPem: (spki) => b.publicKeyToPem(spki),
-    } satisfies KeyOps,
+    keys: keyOps(b),
   };
 }

@@ -11,7 +11,9 @@
 import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
 import type { Engine } from '../backend/index.js';
+import { LAYOUT } from '../backend/abi.generated.js';
 import { CLOSE_REASONS, DATAGRAM_ROOM, EV, type CloseReason } from './constants.js';
+import { HandshakeBudget } from './handshake-budget.js';
 import type { Logger } from './log.js';
 
 /** Where a peer id sends to. */
@@ -69,6 +71,9 @@ export class EngineDriver {
   private dispatching = false;
   /** Time spent in `handle`+dispatch and in transmit/send, ms (dashboard time profile). */
   readonly profile = { handleMs: 0, networkMs: 0 };
+  /** The time handshakes may take (server engines; a client's queue is always empty). */
+  readonly handshakes = new HandshakeBudget();
+  private handshakeTimer: NodeJS.Timeout | null = null;
   closed = false;
 
   constructor(
@@ -78,23 +83,26 @@ export class EngineDriver {
     private readonly log: Logger,
   ) {}
 
-  /** Queues a received datagram for the next batch. */
-  receive(peer: number, msg: Buffer): void {
+  /**
+   * Queues a received datagram for the next batch. `source` names the sender's IP address (any
+   * stable number per address): queued handshakes are shared out between sources.
+   */
+  receive(peer: number, msg: Buffer, source = 0): void {
     if (this.closed) return;
     const e = this.engine;
+    if (msg.length <= DATAGRAM_ROOM && this.inOffset + msg.length > e.inView().length) this.flush();
     const meta = e.inMetaView();
-    const i = this.pending * 3;
+    const i = this.pending * LAYOUT.inMetaFields;
+    meta[i] = peer;
+    meta[i + 3] = source;
     if (msg.length > DATAGRAM_ROOM) {
       // Too large to copy: the engine counts it from the length alone.
-      meta[i] = peer;
       meta[i + 1] = 0;
       meta[i + 2] = msg.length;
     } else {
-      if (this.inOffset + msg.length > e.inView().length) this.flush();
       e.inView().set(msg, this.inOffset);
-      meta[this.pending * 3] = peer;
-      meta[this.pending * 3 + 1] = this.inOffset;
-      meta[this.pending * 3 + 2] = msg.length;
+      meta[i + 1] = this.inOffset;
+      meta[i + 2] = msg.length;
       this.inOffset += msg.length;
     }
     this.pending++;
@@ -118,7 +126,24 @@ export class EngineDriver {
     this.inOffset = 0;
     this.engine.handle(t0, n);
     this.profile.handleMs += clock() - t0;
+    // Established traffic first: its replies go out before any handshake work.
     this.pump();
+    this.runHandshakes();
+  }
+
+  /** Answers queued hellos within the handshake budget; re-arms itself while some remain. */
+  runHandshakes(): void {
+    if (this.closed || this.engine.queuedHandshakes() === 0) return;
+    const t0 = clock();
+    const again = this.handshakes.run(this.engine);
+    this.profile.handleMs += clock() - t0;
+    this.pump();
+    if (again >= 0 && !this.handshakeTimer) {
+      this.handshakeTimer = setTimeout(() => {
+        this.handshakeTimer = null;
+        this.runHandshakes();
+      }, again);
+    }
   }
 
   /** Registers a send callback; returns its id (0 = none). */
@@ -275,6 +300,8 @@ export class EngineDriver {
   close(): void {
     this.closed = true;
     this.callbacks.clear();
+    if (this.handshakeTimer) clearTimeout(this.handshakeTimer);
+    this.handshakeTimer = null;
   }
 }
 

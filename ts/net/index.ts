@@ -7,6 +7,5 @@ export { UdpClient, type UdpClientOptions, type ConnectOptions, type UdpClientEv
 export { PrivateKey, PublicKey } from './keys.js';
 export type { NetOptions } from './config.js';
 export type { ConnectionStats } from './stats.js';
-export type { Logger } from './log.js';
 export { Router, HttpRequest, HttpResponse, HttpError, listenHttp, type RouteHandler, type RouterOptions, type HttpMethod, type HttpAddress, type TlsOptions, type ListenHttpOptions, type HttpListener } from './http.js';
 export { Dashboard, formatPrometheus, PROMETHEUS_CONTENT_TYPE, type DashboardOptions, type EnableDashboardOptions, type DashboardSample, type DashboardTotals, type DashboardInfo, type DashboardSnapshot, type DashboardUpdate, type MetricFamily, type MetricSample } from './dashboard/index.js';

@@ -1,15 +1,46 @@
-/** Peer ids for the engine: small integers for (address, port) pairs, reused once released. */
+/**
+ * Peer ids for the engine (the node:dgram path): a number per (address, port).
+ *
+ * An id is a slot index (low 20 bits) and a generation (the bits above): a slot freed by a
+ * released peer is reused only after every other free slot (first freed, first reused), and with
+ * a new generation, so an id the application may still hold for a client that just left never
+ * names the client that arrives next. The engine refuses sends to an id it no longer knows.
+ */
 export interface PeerAddress {
   host: string;
   port: number;
   family: 'IPv4' | 'IPv6';
 }
 
+const SLOT_BITS = 20;
+const SLOTS = 1 << SLOT_BITS;
+/** Generations wrap after this many (ids stay below 2^32). */
+const GENERATIONS = 4096;
+
+/** The sender's IP address without an IPv4-mapped prefix (`::ffff:1.2.3.4` is `1.2.3.4`). */
+export function plainAddress(host: string): string {
+  return host.startsWith('::ffff:') && host.includes('.') ? host.slice(7) : host;
+}
+
+/** A stable number for an IP address (FNV-1a): the engine's `source`, which shares out handshakes. */
+export function sourceOf(host: string): number {
+  const h = plainAddress(host);
+  let x = 0x811c9dc5;
+  for (let i = 0; i < h.length; i++) {
+    x ^= h.charCodeAt(i);
+    x = Math.imul(x, 0x01000193);
+  }
+  return x >>> 0;
+}
+
 export class PeerTable {
   private readonly byKey = new Map<string, number>();
-  private readonly byId: (PeerAddress | undefined)[] = [];
+  private readonly slots: (PeerAddress | undefined)[] = [];
   private readonly keys: (string | undefined)[] = [];
-  private readonly free: number[] = [];
+  private readonly gens: number[] = [];
+  /** Free slots, oldest first (a queue: `free[freeHead..]`). */
+  private free: number[] = [];
+  private freeHead = 0;
 
   get size(): number {
     return this.byKey.size;
@@ -20,23 +51,38 @@ export class PeerTable {
     const key = `${port}/${host}`;
     const id = this.byKey.get(key);
     if (id !== undefined) return id;
-    const fresh = this.free.pop() ?? this.byId.length;
+    let slot: number;
+    if (this.freeHead < this.free.length) {
+      slot = this.free[this.freeHead++];
+      if (this.freeHead > 1024 && this.freeHead * 2 > this.free.length) {
+        this.free = this.free.slice(this.freeHead);
+        this.freeHead = 0;
+      }
+    } else {
+      slot = this.slots.length;
+      if (slot >= SLOTS) throw new RangeError(`more than ${SLOTS} peers at once`);
+      this.gens.push(0);
+    }
+    const fresh = this.gens[slot] * SLOTS + slot;
     this.byKey.set(key, fresh);
-    this.byId[fresh] = { host, port, family: family === 'IPv6' ? 'IPv6' : 'IPv4' };
-    this.keys[fresh] = key;
+    this.slots[slot] = { host, port, family: family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    this.keys[slot] = key;
     return fresh;
   }
 
   get(id: number): PeerAddress | undefined {
-    return this.byId[id];
+    const slot = id % SLOTS;
+    return this.gens[slot] * SLOTS + slot === id ? this.slots[slot] : undefined;
   }
 
   release(id: number): void {
-    const key = this.keys[id];
-    if (key === undefined) return;
+    const slot = id % SLOTS;
+    const key = this.keys[slot];
+    if (key === undefined || this.gens[slot] * SLOTS + slot !== id) return;
     this.byKey.delete(key);
-    this.byId[id] = undefined;
-    this.keys[id] = undefined;
-    this.free.push(id);
+    this.slots[slot] = undefined;
+    this.keys[slot] = undefined;
+    this.gens[slot] = (this.gens[slot] + 1) % GENERATIONS;
+    this.free.push(slot);
   }
 }

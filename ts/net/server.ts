@@ -15,7 +15,7 @@ import { ConnectionStatus, RetryMode, codeName, finalStatus, type CloseReason } 
 import type { ServerContext } from './context.js';
 import { clock, EngineDriver, type DriverSink, type PeerRoute } from './driver.js';
 import { rootLogger, type Logger } from './log.js';
-import { PeerTable } from './peers.js';
+import { PeerTable, sourceOf } from './peers.js';
 import { decodeStats, type ConnectionStats } from './stats.js';
 import { Dashboard, type EnableDashboardOptions } from './dashboard/index.js';
 import { HttpServices, listenHttp, type HttpAddress, type Router, type TlsOptions } from './http.js';
@@ -356,7 +356,7 @@ export class UdpServer {
       engine.countBlocked(msg.length);
       return;
     }
-    driver.receive(this.peers.idOf(address, port, family), msg);
+    driver.receive(this.peers.idOf(address, port, family), msg, sourceOf(address));
   }
 
   /** Wraps the engine so that sends cross into it in batches; refusals come back here. */

@@ -38,9 +38,16 @@ pub struct Config {
     pub max_connections: usize,
     /// Most handshakes in progress at once (gamewire; 4096).
     pub max_pending_handshakes: usize,
-    /// CLIENT_HELLOs accepted per second, endpoint-wide, with a burst of the same size
-    /// (gamewire; 2000). Each costs three P-256 scalar multiplications.
+    /// CLIENT_HELLOs answered per second, endpoint-wide, with a burst of the same size
+    /// (gamewire; 2000). Each costs three P-256 scalar multiplications. A ceiling only: the driver
+    /// also limits handshakes to a share of its time (`Endpoint::process_handshakes`).
     pub handshakes_per_second: u32,
+    /// CLIENT_HELLOs that passed the cheap checks and wait for `Endpoint::process_handshakes`
+    /// (gamewire; 1024). Beyond it new ones are dropped as rate-limited.
+    pub handshake_queue: usize,
+    /// Of those, how many one source (the driver's id for a sender's IP address) may hold
+    /// (gamewire; 32), so that one flooding sender cannot crowd out the others.
+    pub handshake_queue_per_source: usize,
     /// Message de-duplication window in messages, a power of two from 64 to 32768 (gamewire:
     /// 32768, half the sequence ring, so no retransmission of a Python peer slips through).
     pub message_window: usize,
@@ -78,6 +85,8 @@ impl Default for Config {
             max_connections: 65_536,
             max_pending_handshakes: 4096,
             handshakes_per_second: 2000,
+            handshake_queue: 1024,
+            handshake_queue_per_source: 32,
             message_window: 32_768,
             packet_window: 1024,
             max_ctime_age: Duration::from_secs(60),
@@ -128,6 +137,12 @@ impl Config {
         }
         if self.max_datagram < 64 {
             return err("maxDatagram", "must be at least 64");
+        }
+        if self.handshake_queue == 0 || self.handshake_queue > 1 << 20 {
+            return err("handshakeQueue", "must be from 1 to 1048576");
+        }
+        if self.handshake_queue_per_source == 0 {
+            return err("handshakeQueuePerSource", "must be at least 1");
         }
         if self.max_connections == 0 {
             return err("maxConnections", "must be at least 1");

@@ -17,9 +17,9 @@
 //! a server typically calls it once per tick. Time must be monotonic; the endpoint clamps it.
 //!
 //! `A` is whatever identifies a peer to the caller: a `SocketAddr` for a Rust socket driver, a
-//! small integer handle for the JavaScript drivers (`ts/net`).
+//! small integer peer id for the flat interface the bindings share (`gamewire-abi`).
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 use std::ops::Range;
 
@@ -31,9 +31,10 @@ use crate::codec::{Direction, Header, Messages, PacketType};
 use crate::config::{Config, Role};
 use crate::connection::outbox::RetryMode;
 use crate::connection::{ConnEvent, Connection, State};
-use crate::crypto::{EphemeralSecret, RootKey, RootPublicKey};
-use crate::event::{CloseReason, Event};
+use crate::crypto::{EphemeralSecret, RootKey, RootPublicKey, SPKI_LEN};
+use crate::event::Event;
 use crate::packet::{self, UnprotectError};
+use crate::seq::Seq;
 use crate::stats::{ConnectionStats, Counters, DropReason};
 use crate::time::{Instant, MonotonicClock};
 
@@ -115,6 +116,65 @@ struct Bucket {
     at: Instant,
 }
 
+/// A CLIENT_HELLO that passed the cheap checks, waiting for its elliptic-curve work.
+#[derive(Debug)]
+struct QueuedHello<A> {
+    from: A,
+    header: Header,
+    msg_seq: Seq,
+    client_key: [u8; SPKI_LEN],
+    at: Instant,
+    bytes: usize,
+}
+
+/// CLIENT_HELLOs waiting to be answered, per source, answered in turn: a sender flooding hellos
+/// holds at most `handshake_queue_per_source` places and gets one answer per round, like any other.
+#[derive(Debug)]
+struct HelloQueue<A> {
+    by_source: HashMap<u32, VecDeque<QueuedHello<A>>>,
+    /// Sources with queued hellos, in the order they are served.
+    turn: VecDeque<u32>,
+    /// Addresses with a queued hello (their peer ids stay in use until it is answered).
+    addrs: HashSet<A>,
+    len: usize,
+}
+
+impl<A: Clone + Eq + Hash> HelloQueue<A> {
+    fn new() -> Self {
+        Self { by_source: HashMap::new(), turn: VecDeque::new(), addrs: HashSet::new(), len: 0 }
+    }
+
+    fn has_room(&self, cfg: &Config, source: u32) -> bool {
+        self.len < cfg.handshake_queue
+            && self.by_source.get(&source).map_or(0, VecDeque::len) < cfg.handshake_queue_per_source
+    }
+
+    fn push(&mut self, source: u32, hello: QueuedHello<A>) {
+        self.addrs.insert(hello.from.clone());
+        let q = self.by_source.entry(source).or_default();
+        if q.is_empty() {
+            self.turn.push_back(source);
+        }
+        q.push_back(hello);
+        self.len += 1;
+    }
+
+    /// The next hello, taking sources in turn.
+    fn pop(&mut self) -> Option<QueuedHello<A>> {
+        let source = self.turn.pop_front()?;
+        let q = self.by_source.get_mut(&source)?;
+        let hello = q.pop_front()?;
+        if q.is_empty() {
+            self.by_source.remove(&source);
+        } else {
+            self.turn.push_back(source);
+        }
+        self.addrs.remove(&hello.from);
+        self.len -= 1;
+        Some(hello)
+    }
+}
+
 /// A gamewire endpoint (server or client side).
 #[derive(Debug)]
 pub struct Endpoint<A: Clone + Eq + Hash> {
@@ -133,21 +193,18 @@ pub struct Endpoint<A: Clone + Eq + Hash> {
     /// Counts of connections that are gone.
     retired: Counters,
     bucket: Bucket,
+    hellos: HelloQueue<A>,
     handshakes_pending: usize,
     /// Bytes held by unfinished fragmented messages, all connections.
     reassembly_total: usize,
     clock: MonotonicClock,
+    #[cfg(any(test, feature = "testing"))]
     test_ephemeral: Option<Vec<u8>>,
 }
 
 impl<A: Clone + Eq + Hash> Endpoint<A> {
-    fn new(cfg: Config, role: Role, root: Option<RootKey>, seed: Option<[u8; 32]>) -> Self {
-        let rng = match seed {
-            Some(s) => ChaCha20Rng::from_seed(s),
-            None => {
-                ChaCha20Rng::from_rng(rand_core::OsRng).unwrap_or_else(|_| ChaCha20Rng::from_seed([0; 32]))
-            }
-        };
+    fn new(cfg: Config, role: Role, root: Option<RootKey>, seed: [u8; 32]) -> Self {
+        let rng = ChaCha20Rng::from_seed(seed);
         let burst = f64::from(cfg.handshakes_per_second.max(1));
         Self {
             cfg,
@@ -163,21 +220,25 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             own: Counters::default(),
             retired: Counters::default(),
             bucket: Bucket { tokens: burst, at: Instant::ZERO },
+            hellos: HelloQueue::new(),
             handshakes_pending: 0,
             reassembly_total: 0,
             clock: MonotonicClock::default(),
+            #[cfg(any(test, feature = "testing"))]
             test_ephemeral: None,
         }
     }
 
-    /// A server endpoint signing its handshakes with `root`. `seed` fixes the random generator
-    /// (tests); `None` seeds it from the operating system.
-    pub fn server(cfg: Config, root: RootKey, seed: Option<[u8; 32]>) -> Self {
+    /// A server endpoint signing its handshakes with `root`. Every random value it draws
+    /// (ephemeral keys, salts, session tokens) comes from a ChaCha20 generator seeded with `seed`:
+    /// the caller passes 32 bytes from the operating system's generator (a fixed seed only in
+    /// tests). The core has no randomness of its own, so it can never fall back to a weak one.
+    pub fn server(cfg: Config, root: RootKey, seed: [u8; 32]) -> Self {
         Self::new(cfg, Role::Server, Some(root), seed)
     }
 
-    /// A client endpoint (one or many outgoing connections).
-    pub fn client(cfg: Config, seed: Option<[u8; 32]>) -> Self {
+    /// A client endpoint (one or many outgoing connections); `seed` as for [`Self::server`].
+    pub fn client(cfg: Config, seed: [u8; 32]) -> Self {
         Self::new(cfg, Role::Client, None, seed)
     }
 
@@ -204,7 +265,7 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
     /// Uses this fixed ephemeral scalar for every handshake instead of a random one. For
     /// reproducing mpgameserver's test vectors only: a fixed ephemeral key forfeits forward
     /// secrecy and, on a server, makes every session key depend on the salt alone.
-    #[doc(hidden)]
+    #[cfg(any(test, feature = "testing"))]
     pub fn danger_fix_ephemeral_for_tests(&mut self, scalar: Option<&[u8]>) {
         self.test_ephemeral = scalar.map(<[u8]>::to_vec);
     }
@@ -213,7 +274,7 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
     /// handshake). For benchmarks and tests that compare the per-datagram paths against another
     /// implementation sharing the key; a real peer cannot talk to such a connection without the
     /// key having been agreed some other way.
-    #[doc(hidden)]
+    #[cfg(any(test, feature = "testing"))]
     pub fn danger_establish(&mut self, now: Instant, addr: A, key: &[u8; 16], token: u32) -> bool {
         let now = self.clock.observe(now);
         if self.by_addr.contains_key(&addr) {
@@ -224,8 +285,14 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         true
     }
 
+    #[cfg(any(test, feature = "testing"))]
     fn ephemeral(&self) -> Option<EphemeralSecret> {
         self.test_ephemeral.as_deref().and_then(|s| EphemeralSecret::from_scalar(s).ok())
+    }
+
+    #[cfg(not(any(test, feature = "testing")))]
+    fn ephemeral(&self) -> Option<EphemeralSecret> {
+        None
     }
 
     /// Number of connections, handshakes included.
@@ -304,8 +371,22 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
     // ---- input ----------------------------------------------------------------------------
 
     /// Handles one received datagram from `from`. The buffer is decrypted in place. Bad input is
-    /// dropped and counted; the reason is returned for the caller's information.
+    /// dropped and counted; the reason is returned for the caller's information. A CLIENT_HELLO
+    /// from a new address is only checked cheaply and queued: [`Self::process_handshakes`]
+    /// answers it. All senders count as one source here; see [`Self::handle_datagram_from`].
     pub fn handle_datagram(&mut self, now: Instant, from: A, datagram: &mut [u8]) -> Result<(), DropReason> {
+        self.handle_datagram_from(now, from, 0, datagram)
+    }
+
+    /// [`Self::handle_datagram`], with `source` naming the sender (the caller's id for its IP
+    /// address): queued handshakes are shared out between sources in turn.
+    pub fn handle_datagram_from(
+        &mut self,
+        now: Instant,
+        from: A,
+        source: u32,
+        datagram: &mut [u8],
+    ) -> Result<(), DropReason> {
         let now = self.clock.observe(now);
         let expect = match self.role {
             Role::Server => Direction::ToServer,
@@ -321,7 +402,7 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
                 Ok(h) => match routed {
                     Some(idx) => return self.route(now, idx, &h, datagram),
                     None if self.role == Role::Server && h.ptype == PacketType::ClientHello => {
-                        return self.accept(now, from, &h, datagram);
+                        return self.accept(now, from, source, &h, datagram);
                     }
                     None => Err(DropReason::UnknownConnection),
                 },
@@ -343,10 +424,17 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
                 if let Err(r) = result {
                     self.own.count_drop(r);
                 }
-                self.events.push_back(Event::Released { addr: from });
+                self.release_unknown(from);
             }
         }
         result
+    }
+
+    /// Tells the caller it may forget `from`, unless a queued hello still names it.
+    fn release_unknown(&mut self, from: A) {
+        if !self.hellos.addrs.contains(&from) {
+            self.events.push_back(Event::Released { addr: from });
+        }
     }
 
     fn route(&mut self, now: Instant, idx: usize, h: &Header, datagram: &mut [u8]) -> Result<(), DropReason> {
@@ -369,30 +457,41 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         self.bucket.at = now;
     }
 
-    /// A CLIENT_HELLO from an unknown address: checked cheaply (limits, CRC, body) before any
-    /// elliptic-curve work or allocation.
-    fn accept(&mut self, now: Instant, from: A, h: &Header, datagram: &mut [u8]) -> Result<(), DropReason> {
+    /// A CLIENT_HELLO from an unknown address: checked cheaply (limits, CRC, body) and queued,
+    /// before any elliptic-curve work or allocation of a connection.
+    fn accept(
+        &mut self,
+        now: Instant,
+        from: A,
+        source: u32,
+        h: &Header,
+        datagram: &mut [u8],
+    ) -> Result<(), DropReason> {
         self.own.datagrams_in += 1;
         self.own.bytes_in += datagram.len() as u64;
-        let r = self.try_accept(now, from.clone(), h, datagram);
+        let r = self.try_queue(now, from.clone(), source, h, datagram);
         if let Err(reason) = r {
             self.own.count_drop(reason);
-            self.events.push_back(Event::Released { addr: from });
+            self.release_unknown(from);
         }
         r
     }
 
-    fn try_accept(
+    fn try_queue(
         &mut self,
         now: Instant,
         from: A,
+        source: u32,
         h: &Header,
         datagram: &mut [u8],
     ) -> Result<(), DropReason> {
-        self.refill_bucket(now);
-        if self.bucket.tokens < 1.0
-            || self.handshakes_pending >= self.cfg.max_pending_handshakes
-            || self.by_addr.len() >= self.cfg.max_connections
+        if self.hellos.addrs.contains(&from) {
+            // The client re-sent its hello before we answered the first one.
+            return Err(DropReason::Replay);
+        }
+        if !self.hellos.has_room(&self.cfg, source)
+            || self.handshakes_pending + self.hellos.len >= self.cfg.max_pending_handshakes
+            || self.by_addr.len() + self.hellos.len >= self.cfg.max_connections
         {
             return Err(DropReason::RateLimited);
         }
@@ -406,20 +505,74 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             .filter(|m| m.ptype == PacketType::ClientHello && m.seq.is_set())
             .ok_or(DropReason::Malformed)?;
         let hello = ClientHello::decode(m.data).map_err(|_| DropReason::Malformed)?;
+        let client_key: [u8; SPKI_LEN] = hello.public_key.try_into().map_err(|_| DropReason::Malformed)?;
+        let queued =
+            QueuedHello { from, header: *h, msg_seq: m.seq, client_key, at: now, bytes: datagram.len() };
+        self.hellos.push(source, queued);
+        Ok(())
+    }
+
+    /// CLIENT_HELLOs waiting for [`Self::process_handshakes`].
+    pub fn queued_handshakes(&self) -> usize {
+        self.hellos.len
+    }
+
+    /// Answers up to `max` queued CLIENT_HELLOs, taking sources in turn: each costs an ephemeral
+    /// key, an ECDH and an ECDSA signature. A hello that waited longer than the handshake timeout,
+    /// or that `handshakes_per_second` or the connection limits refuse now, is dropped (counted
+    /// as rate-limited; the client retries). Returns how many hellos were taken from the queue.
+    ///
+    /// The driver decides how much time handshakes may take, so that datagrams of established
+    /// connections are handled first however many hellos arrive.
+    pub fn process_handshakes(&mut self, now: Instant, max: usize) -> usize {
+        let now = self.clock.observe(now);
+        let mut taken = 0;
+        while taken < max {
+            let Some(q) = self.hellos.pop() else { break };
+            taken += 1;
+            if let Err(reason) = self.answer(now, &q) {
+                self.own.count_drop(reason);
+                self.release_unknown(q.from);
+            }
+        }
+        taken
+    }
+
+    fn answer(&mut self, now: Instant, q: &QueuedHello<A>) -> Result<(), DropReason> {
+        if self.by_addr.contains_key(&q.from) {
+            return Err(DropReason::Unexpected);
+        }
+        self.refill_bucket(now);
+        if now.saturating_since(q.at) >= self.cfg.temp_connection_timeout
+            || self.bucket.tokens < 1.0
+            || self.handshakes_pending >= self.cfg.max_pending_handshakes
+            || self.by_addr.len() >= self.cfg.max_connections
+        {
+            return Err(DropReason::RateLimited);
+        }
         self.bucket.tokens -= 1.0;
         let root = self.root.as_ref().ok_or(DropReason::Unexpected)?;
         let eph = self.ephemeral();
-        let conn = Connection::accept(now, &self.cfg, &mut self.rng, root, h, m.seq, hello.public_key, eph)?;
+        let conn = Connection::accept(
+            now,
+            &self.cfg,
+            &mut self.rng,
+            root,
+            &q.header,
+            q.msg_seq,
+            &q.client_key,
+            eph,
+        )?;
         self.handshakes_pending += 1;
-        let idx = self.insert(from, conn);
+        let idx = self.insert(q.from.clone(), conn);
         if let Some(s) = self.slots[idx].as_mut() {
             s.pending_handshake = true;
             s.conn.counters.datagrams_in += 1;
-            s.conn.counters.bytes_in += datagram.len() as u64;
+            s.conn.counters.bytes_in += q.bytes as u64;
         }
-        // The datagram was counted on the endpoint above; move it to the connection.
+        // The datagram was counted on the endpoint when it was queued; move it to the connection.
         self.own.datagrams_in -= 1;
-        self.own.bytes_in -= datagram.len() as u64;
+        self.own.bytes_in -= q.bytes as u64;
         self.after_input(idx, now);
         Ok(())
     }
@@ -602,12 +755,15 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         }
     }
 
-    /// Forgets every connection at once, without telling peers.
+    /// Forgets every connection and queued handshake at once, without telling peers.
     pub fn abort_all(&mut self) {
         for idx in 0..self.slots.len() {
             if self.slots[idx].is_some() {
                 self.remove(idx);
             }
+        }
+        while let Some(q) = self.hellos.pop() {
+            self.events.push_back(Event::Released { addr: q.from });
         }
     }
 
@@ -648,15 +804,4 @@ fn push_event<A: Clone>(events: &mut VecDeque<Event<A>>, arena: &mut Vec<u8>, ad
         ConnEvent::Settled(s) => Event::Settled { addr, callback: s.callback, acked: s.acked },
         ConnEvent::Closed(reason) => Event::Disconnected { addr, reason },
     });
-}
-
-impl CloseReason {
-    /// The ConnectionStatus a closed connection ends in (mpgameserver's numbering): DROPPED
-    /// after a timeout, DISCONNECTED otherwise.
-    pub const fn final_status(self) -> u8 {
-        match self {
-            Self::TimedOut => 5,
-            _ => 4,
-        }
-    }
 }

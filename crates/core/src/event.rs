@@ -17,19 +17,6 @@ pub enum CloseReason {
     BadServerKey,
 }
 
-impl CloseReason {
-    /// Stable numeric code for the flat event layout.
-    pub const fn code(self) -> u16 {
-        match self {
-            Self::Local => 1,
-            Self::Peer => 2,
-            Self::TimedOut => 3,
-            Self::ConnectTimeout => 4,
-            Self::BadServerKey => 5,
-        }
-    }
-}
-
 /// An event of an endpoint, addressed by the peer address `A`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event<A> {

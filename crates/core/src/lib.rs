@@ -19,14 +19,13 @@
 //! Modules, bottom up: [`seq`] (the 16-bit ring), [`codec`] (header, framing, handshake bodies,
 //! fragments), [`crypto`] (P-256, ECDSA, HKDF, AES-GCM), [`window`] (replay/ack windows, packets
 //! in flight, RTT), `connection` (one connection's state machine and retry rules), [`endpoint`]
-//! (the connection table and handshake admission). [`abi`] holds the flat layouts the bindings
-//! share.
+//! (the connection table and handshake admission). The flat interface the bindings share
+//! (numeric tables, flat buffers) is the crate `gamewire-abi`, not this one.
 //!
 //! [mpgameserver]: https://github.com/nsetzer/mpgameserver
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
-pub mod abi;
 pub mod codec;
 pub mod config;
 pub(crate) mod connection;

@@ -135,6 +135,7 @@ fn each_lost_handshake_datagram_is_recovered() {
                 }
                 if up {
                     let _ = sim.server.handle_datagram(now, 0, &mut d);
+                    sim.server.process_handshakes(now, usize::MAX);
                 } else {
                     let _ = sim.clients[0].handle_datagram(now, SERVER, &mut d);
                 }
@@ -215,7 +216,7 @@ fn reassembly_is_bounded() {
 /// Our client will not connect without a pinned server key unless told so explicitly.
 #[test]
 fn client_requires_a_pinned_key_or_an_explicit_opt_in() {
-    let mut c: Endpoint<u8> = Endpoint::client(Config::default(), Some([0; 32]));
+    let mut c: Endpoint<u8> = Endpoint::client(Config::default(), [0; 32]);
     assert_eq!(c.connect(Instant::ZERO, 1, None, false), Err(ConnectError::NoPinnedKey));
     assert_eq!(c.connection_count(), 0);
     assert_eq!(c.connect(Instant::ZERO, 1, None, true), Ok(()));
@@ -227,8 +228,8 @@ fn wrong_pinned_key_fails_with_bad_server_key() {
     let mut rng = ChaCha8Rng::seed_from_u64(19);
     let real = RootKey::generate(&mut rng);
     let other = RootKey::generate(&mut rng).public();
-    let mut s: Endpoint<u8> = Endpoint::server(Config::default(), real, Some([1; 32]));
-    let mut c: Endpoint<u8> = Endpoint::client(Config::default(), Some([2; 32]));
+    let mut s: Endpoint<u8> = Endpoint::server(Config::default(), real, [1; 32]);
+    let mut c: Endpoint<u8> = Endpoint::client(Config::default(), [2; 32]);
     c.connect(Instant::ZERO, 0, Some(other), false).unwrap();
     let mut now = Instant::ZERO;
     let mut buf = vec![0u8; 2048];
@@ -236,6 +237,7 @@ fn wrong_pinned_key_fails_with_bad_server_key() {
     for _ in 0..700 {
         while let Some(t) = c.poll_transmit(now, &mut buf) {
             let _ = s.handle_datagram(now, 1, &mut buf[..t.len].to_vec());
+            s.process_handshakes(now, usize::MAX);
         }
         while let Some(t) = s.poll_transmit(now, &mut buf) {
             let _ = c.handle_datagram(now, 0, &mut buf[..t.len].to_vec());
@@ -376,28 +378,37 @@ fn bad_input_is_dropped_and_counted() {
     assert_eq!(s.status(&0), Some(Status::Connected));
 }
 
-/// A flood of valid CLIENT_HELLOs from many ports: handshake state is bounded in count (and the
-/// rate limit refuses the excess before any key work), and it expires.
+/// Real CLIENT_HELLOs from `n` client endpoints.
+fn real_hellos(cfg: &Config, root: &RootKey, n: u32) -> Vec<Vec<u8>> {
+    (0..n)
+        .map(|i| {
+            let mut c: Endpoint<u8> = Endpoint::client(cfg.clone(), [i as u8; 32]);
+            c.connect(Instant::ZERO, 0, Some(root.public()), false).unwrap();
+            let mut buf = vec![0u8; 2048];
+            let t = c.poll_transmit(Instant::ZERO, &mut buf).unwrap();
+            buf[..t.len].to_vec()
+        })
+        .collect()
+}
+
+/// A flood of valid CLIENT_HELLOs from many senders: handshake state is bounded in count (the
+/// limits refuse the excess before any key work), it expires, and the rate limit holds.
 #[test]
 fn hello_flood_is_bounded() {
     let cfg = Config { max_pending_handshakes: 100, handshakes_per_second: 500, ..Config::default() };
     let mut rng = ChaCha8Rng::seed_from_u64(23);
     let root = RootKey::generate(&mut rng);
-    let mut s: Endpoint<u32> = Endpoint::server(cfg.clone(), root.clone(), Some([5; 32]));
-    // Real hellos from a real client endpoint (each from its own "port").
-    let mut hellos = vec![];
-    for i in 0..50u32 {
-        let mut c: Endpoint<u8> = Endpoint::client(cfg.clone(), Some([i as u8; 32]));
-        c.connect(Instant::ZERO, 0, Some(root.public()), false).unwrap();
-        let mut buf = vec![0u8; 2048];
-        let t = c.poll_transmit(Instant::ZERO, &mut buf).unwrap();
-        hellos.push(buf[..t.len].to_vec());
-    }
+    let mut s: Endpoint<u32> = Endpoint::server(cfg.clone(), root.clone(), [5; 32]);
+    let hellos = real_hellos(&cfg, &root, 50);
     let now = Instant::from_micros(1_000_000);
     for port in 0..1000u32 {
         let mut d = hellos[(port % 50) as usize].clone();
-        let _ = s.handle_datagram(now, 10_000 + port, &mut d);
+        let _ = s.handle_datagram_from(now, 10_000 + port, port, &mut d);
     }
+    // Queued, not answered yet: no connection before the driver gives handshakes their time.
+    assert_eq!(s.connection_count(), 0);
+    assert_eq!(s.queued_handshakes(), 100, "queued + pending handshakes capped");
+    assert_eq!(s.process_handshakes(now, usize::MAX), 100);
     assert_eq!(s.connection_count(), 100, "pending handshakes capped");
     let c = s.stats().counters;
     assert_eq!(c.drop_rate_limited, 900);
@@ -406,10 +417,65 @@ fn hello_flood_is_bounded() {
     assert_eq!(s.connection_count(), 0);
     // The rate limit: a burst of 1000 distinct hellos right away admits at most the bucket.
     let cfg2 = Config { max_pending_handshakes: 10_000, handshakes_per_second: 300, ..Config::default() };
-    let mut s2: Endpoint<u32> = Endpoint::server(cfg2, root, Some([6; 32]));
+    let mut s2: Endpoint<u32> = Endpoint::server(cfg2, root, [6; 32]);
     for port in 0..1000u32 {
         let mut d = hellos[(port % 50) as usize].clone();
-        let _ = s2.handle_datagram(now, port, &mut d);
+        let _ = s2.handle_datagram_from(now, port, port, &mut d);
     }
+    s2.process_handshakes(now, usize::MAX);
     assert_eq!(s2.connection_count(), 300);
+}
+
+/// One sender flooding hellos holds at most `handshake_queue_per_source` places and is answered
+/// in turn with the others: a few hellos from other senders are answered within the first rounds,
+/// however many the flooder sent.
+#[test]
+fn hello_queue_is_shared_out_between_sources() {
+    let cfg = Config { handshake_queue_per_source: 8, ..Config::default() };
+    let mut rng = ChaCha8Rng::seed_from_u64(24);
+    let root = RootKey::generate(&mut rng);
+    let mut s: Endpoint<u32> = Endpoint::server(cfg.clone(), root.clone(), [7; 32]);
+    let hellos = real_hellos(&cfg, &root, 20);
+    let now = Instant::from_micros(1_000_000);
+    const FLOODER: u32 = 1;
+    for port in 0..1000u32 {
+        let mut d = hellos[(port % 10) as usize].clone();
+        let _ = s.handle_datagram_from(now, 10_000 + port, FLOODER, &mut d);
+    }
+    assert_eq!(s.queued_handshakes(), 8, "the flooder holds its share only");
+    assert_eq!(s.stats().counters.drop_rate_limited, 992);
+    // Five other senders, one hello each, after the flood.
+    for i in 0..5u32 {
+        let mut d = hellos[10 + i as usize].clone();
+        s.handle_datagram_from(now, 100 + i, 2 + i, &mut d).unwrap();
+    }
+    // Two rounds of six answers: every other sender is served in the first round.
+    s.process_handshakes(now, 6);
+    for i in 0..5u32 {
+        assert_eq!(s.status(&(100 + i)), Some(Status::Connecting), "sender {i} answered in the first round");
+    }
+    s.process_handshakes(now, usize::MAX);
+    assert_eq!(s.queued_handshakes(), 0);
+    assert_eq!(s.connection_count(), 13);
+}
+
+/// A hello that waited longer than the handshake timeout is dropped, not answered (its client has
+/// given up or re-sent), and its address is released.
+#[test]
+fn a_stale_queued_hello_is_dropped() {
+    let cfg = Config::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(25);
+    let root = RootKey::generate(&mut rng);
+    let mut s: Endpoint<u32> = Endpoint::server(cfg.clone(), root.clone(), [8; 32]);
+    let mut d = real_hellos(&cfg, &root, 1).remove(0);
+    let t0 = Instant::from_micros(1_000_000);
+    s.handle_datagram(t0, 5, &mut d).unwrap();
+    // A re-sent hello from the same address while the first waits is a duplicate.
+    let mut again = real_hellos(&cfg, &root, 1).remove(0);
+    assert_eq!(s.handle_datagram(t0, 5, &mut again), Err(DropReason::Replay));
+    assert!(s.poll_event().is_none(), "the address is not released while its hello waits");
+    let later = t0 + cfg.temp_connection_timeout;
+    assert_eq!(s.process_handshakes(later, usize::MAX), 1);
+    assert_eq!(s.connection_count(), 0);
+    assert_eq!(s.poll_event(), Some(gamewire_core::Event::Released { addr: 5 }));
 }

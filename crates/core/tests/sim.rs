@@ -190,3 +190,51 @@ fn unfinished_handshake_is_forgotten_after_the_temp_timeout() {
     assert!(sim.client_events[0]
         .contains(&Ev::Disconnected { peer: SERVER, reason: CloseReason::ConnectTimeout }));
 }
+
+/// "Send the reason, then disconnect": what either side queued before `disconnect` is delivered
+/// (acknowledged, callbacks true) before the DISCONNECT, also on a lossy link, and the peer sees
+/// the messages before it sees the disconnect.
+#[test]
+fn a_graceful_disconnect_delivers_what_was_queued_first() {
+    for (seed, link) in [(31, Link::PERFECT), (32, Link::LOSSY), (33, Link::LOSSY)] {
+        let mut sim = Sim::new(seed, 1, cfg(), link);
+        sim.run(Duration::from_millis(1500));
+        assert_eq!(sim.connected_clients(), 1, "seed {seed}");
+        // Client side: three messages, then disconnect at once.
+        for (i, mode) in
+            [RetryMode::None, RetryMode::BestEffort, RetryMode::RetryOnTimeout].into_iter().enumerate()
+        {
+            let msg = format!("bye {i}");
+            sim.clients[0].send(sim.now, &SERVER, msg.as_bytes(), mode, 10 + i as u32).unwrap();
+        }
+        sim.clients[0].disconnect(sim.now, &SERVER);
+        sim.run(Duration::from_secs(3));
+        let got = received(&sim.server_events);
+        // RETRY_ON_TIMEOUT always arrives; on a perfect link everything does.
+        assert_eq!(got.get(&b"bye 2"[..]), Some(&1), "seed {seed}: {got:?}");
+        if seed == 31 {
+            assert_eq!(got.len(), 3, "{got:?}");
+            assert_eq!(settlements(&sim.client_events[0]).get(&12), Some(&vec![true]));
+        }
+        // Every callback fired exactly once.
+        for (id, outcomes) in settlements(&sim.client_events[0]) {
+            assert_eq!(outcomes.len(), 1, "seed {seed}: callback {id} {outcomes:?}");
+        }
+        // The server saw the messages before the disconnect.
+        let pos = |f: &dyn Fn(&Ev) -> bool| sim.server_events.iter().position(f);
+        let last_msg = sim.server_events.iter().rposition(|e| matches!(e, Ev::Message { .. })).unwrap();
+        let disc = pos(&|e| matches!(e, Ev::Disconnected { .. })).expect("server saw the disconnect");
+        assert!(last_msg < disc, "seed {seed}: messages before the disconnect");
+    }
+    // Server side: `send` then `disconnect` on the server's handle reaches the client.
+    let mut sim = Sim::new(34, 1, cfg(), Link::LOSSY);
+    sim.run(Duration::from_millis(1500));
+    sim.server.send(sim.now, &0, b"kicked: reason", RetryMode::RetryOnTimeout, 7).unwrap();
+    sim.server.disconnect(sim.now, &0);
+    sim.run(Duration::from_secs(3));
+    assert_eq!(received(&sim.client_events[0]).get(&b"kicked: reason"[..]), Some(&1));
+    assert_eq!(settlements(&sim.server_events).get(&7), Some(&vec![true]));
+    assert!(sim.client_events[0]
+        .iter()
+        .any(|e| matches!(e, Ev::Disconnected { reason: CloseReason::Peer, .. })));
+}

@@ -184,7 +184,7 @@ fn handshake_server_hello_verifies_and_decodes() {
 fn handshake_client_side_matches_byte_for_byte() {
     let (v, root) = handshake_vector();
     let cfg = Config { unix_millis_at_zero: 1_700_000_000_250, ..Config::default() };
-    let mut ep: Endpoint<u8> = Endpoint::client(cfg, Some([1; 32]));
+    let mut ep: Endpoint<u8> = Endpoint::client(cfg, [1; 32]);
     ep.danger_fix_ephemeral_for_tests(Some(&unhex(text(&v, "client_ephemeral_private_scalar"))));
     ep.connect(Instant::ZERO, 0, Some(root), false).unwrap();
     let mut buf = vec![0u8; 2048];
@@ -212,9 +212,10 @@ fn handshake_server_side_accepts_mpgameserver_hello() {
     let (v, root) = handshake_vector();
     let key = RootKey::from_scalar(&unhex(text(&v, "root_private_scalar"))).unwrap();
     assert_eq!(key.public(), root);
-    let mut ep: Endpoint<u8> = Endpoint::server(Config::default(), key, Some([2; 32]));
+    let mut ep: Endpoint<u8> = Endpoint::server(Config::default(), key, [2; 32]);
     let mut hello = unhex(text(&v["client_hello"], "datagram"));
     ep.handle_datagram(Instant::ZERO, 9, &mut hello).unwrap();
+    assert_eq!(ep.process_handshakes(Instant::ZERO, usize::MAX), 1);
     let mut buf = vec![0u8; 2048];
     let t = ep.poll_transmit(Instant::ZERO, &mut buf).unwrap();
     assert_eq!(t.to, 9);
@@ -382,7 +383,7 @@ fn recorded_session() {
     }
 
     let cfg = Config { unix_millis_at_zero: 1_700_000_000_000, ..Config::default() };
-    let mut ep: Endpoint<u8> = Endpoint::client(cfg, Some([3; 32]));
+    let mut ep: Endpoint<u8> = Endpoint::client(cfg, [3; 32]);
     ep.danger_fix_ephemeral_for_tests(Some(&unhex(&scalar)));
     ep.connect(Instant::ZERO, 0, Some(root), false).unwrap();
     let mut messages = vec![];

@@ -1,13 +1,21 @@
-//! N-API glue: each export converts its arguments, calls `gamewire_core`, and converts the result.
-//! No protocol logic lives here. The names match `crates/wasm` one for one, so one TypeScript
-//! interface (`ts/backend/types.ts`) describes both.
+//! N-API glue: each export converts its arguments, calls `gamewire_abi` (the flat interface every
+//! binding shares), and converts the result. No protocol logic lives here. The names match
+//! `crates/wasm` one for one, so one TypeScript interface describes both.
+//!
+//! Errors reach JavaScript with `err.code` set to the flat interface's code (`ERR_CONFIG`,
+//! `ERR_BAD_KEY`, `ERR_INVALID_ARG`, `ERR_ENTROPY`) or, for sockets, the operating system's name
+//! (`EADDRINUSE`, …); the TypeScript layer turns them into its error classes.
 #![deny(clippy::all)]
 
-use gamewire_core::abi;
+use gamewire_abi::{self as abi, AbiError};
 use gamewire_core::codec::{Direction, Header};
 use gamewire_core::Seq;
 use napi::bindgen_prelude::*;
 use napi_derive::napi;
+
+fn coded(e: AbiError) -> Error<String> {
+    Error::new(e.code.to_string(), e.message)
+}
 
 fn invalid(msg: impl std::fmt::Display) -> Error {
     Error::new(Status::InvalidArg, msg.to_string())
@@ -81,7 +89,7 @@ pub fn decode_header(buf: &[u8], as_server: bool, mut out: BufferSlice) -> Resul
     let expect = if as_server { Direction::ToServer } else { Direction::ToClient };
     match Header::decode(buf, expect) {
         Ok(h) => {
-            abi::write_u32s(&mut out, &header_to_fields(&h)).map_err(invalid)?;
+            abi::write_u32s(&mut out, &header_to_fields(&h)).map_err(|e| invalid(e.message))?;
             Ok(0)
         }
         Err(e) => Ok(abi::header_error_code(e)),
@@ -89,7 +97,7 @@ pub fn decode_header(buf: &[u8], as_server: bool, mut out: BufferSlice) -> Resul
 }
 
 fn header_from_fields(f: &[u32]) -> Result<Header> {
-    abi::header_from_fields(f).map_err(invalid)
+    abi::header_from_fields(f).map_err(|e| invalid(e.message))
 }
 
 fn header_to_fields(h: &Header) -> [u32; 8] {
@@ -112,38 +120,38 @@ pub fn default_config() -> Float64Array {
 
 /// A fresh root key, PKCS#8 DER.
 #[napi]
-pub fn key_generate() -> Uint8Array {
-    Uint8Array::new(abi::key_generate())
+pub fn key_generate() -> Result<Uint8Array, String> {
+    abi::keys::key_generate().map(Uint8Array::new).map_err(coded)
 }
 
 /// PKCS#8 DER of a PEM private key (PKCS#8 or SEC1).
 #[napi]
-pub fn key_from_pem(pem: String) -> Result<Uint8Array> {
-    abi::key_from_pem(&pem).map(Uint8Array::new).map_err(invalid)
+pub fn key_from_pem(pem: String) -> Result<Uint8Array, String> {
+    abi::keys::key_from_pem(&pem).map(Uint8Array::new).map_err(coded)
 }
 
 /// PKCS#8 PEM of a PKCS#8 DER private key.
 #[napi]
-pub fn key_to_pem(der: &[u8]) -> Result<String> {
-    abi::key_to_pem(der).map_err(invalid)
+pub fn key_to_pem(der: &[u8]) -> Result<String, String> {
+    abi::keys::key_to_pem(der).map_err(coded)
 }
 
 /// SPKI DER public key of a PKCS#8 DER private key.
 #[napi]
-pub fn key_public(der: &[u8]) -> Result<Uint8Array> {
-    abi::key_public(der).map(Uint8Array::new).map_err(invalid)
+pub fn key_public(der: &[u8]) -> Result<Uint8Array, String> {
+    abi::keys::key_public(der).map(Uint8Array::new).map_err(coded)
 }
 
 /// SPKI DER of a PEM public key.
 #[napi]
-pub fn public_key_from_pem(pem: String) -> Result<Uint8Array> {
-    abi::public_key_from_pem(&pem).map(Uint8Array::new).map_err(invalid)
+pub fn public_key_from_pem(pem: String) -> Result<Uint8Array, String> {
+    abi::keys::public_key_from_pem(&pem).map(Uint8Array::new).map_err(coded)
 }
 
 /// SPKI PEM of an SPKI DER public key.
 #[napi]
-pub fn public_key_to_pem(spki: &[u8]) -> Result<String> {
-    abi::public_key_to_pem(spki).map_err(invalid)
+pub fn public_key_to_pem(spki: &[u8]) -> Result<String, String> {
+    abi::keys::public_key_to_pem(spki).map_err(coded)
 }
 
 /// A gamewire endpoint (`gamewire_core::abi::FlatEngine`): buffers are the caller's.
@@ -156,20 +164,20 @@ pub struct Engine {
 impl Engine {
     /// A server engine; `rootPkcs8` empty = a fresh key; `seed` (32 bytes) fixes the RNG.
     #[napi(factory)]
-    pub fn server(config: &[f64], root_pkcs8: &[u8], seed: &[u8]) -> Result<Self> {
-        abi::FlatEngine::server(config, root_pkcs8, seed).map(|inner| Self { inner }).map_err(invalid)
+    pub fn server(config: &[f64], root_pkcs8: &[u8], seed: &[u8]) -> Result<Self, String> {
+        abi::FlatEngine::server(config, root_pkcs8, seed).map(|inner| Self { inner }).map_err(coded)
     }
 
     /// A client engine.
     #[napi(factory)]
-    pub fn client(config: &[f64], seed: &[u8]) -> Result<Self> {
-        abi::FlatEngine::client(config, seed).map(|inner| Self { inner }).map_err(invalid)
+    pub fn client(config: &[f64], seed: &[u8]) -> Result<Self, String> {
+        abi::FlatEngine::client(config, seed).map(|inner| Self { inner }).map_err(coded)
     }
 
     /// Replaces the configuration.
     #[napi]
-    pub fn set_config(&mut self, config: &[f64]) -> Result<()> {
-        self.inner.set_config(config).map_err(invalid)
+    pub fn set_config(&mut self, config: &[f64]) -> Result<(), String> {
+        self.inner.set_config(config).map_err(coded)
     }
 
     /// The root public key (SPKI DER; empty for a client).
@@ -178,8 +186,8 @@ impl Engine {
         Uint8Array::new(self.inner.root_public_spki())
     }
 
-    /// Handles `count` datagrams of `buf` described by `meta` (peer, offset, len triples); one
-    /// result code per datagram goes to `status`.
+    /// Handles `count` datagrams of `buf` described by `meta` (peer, offset, len, source); one
+    /// result code per datagram goes to `status`. Hellos are queued for `processHandshakes`.
     #[napi]
     pub fn handle(
         &mut self,
@@ -192,10 +200,16 @@ impl Engine {
         self.inner.handle(now, &mut buf, meta, count as usize, &mut status)
     }
 
-    /// Benchmarks only: a connection already established with a 16-byte key.
+    /// Answers up to `max` queued CLIENT_HELLOs; returns how many were taken from the queue.
     #[napi]
-    pub fn danger_establish(&mut self, now: f64, peer: u32, key: &[u8], token: u32) -> bool {
-        self.inner.danger_establish(now, peer, key, token)
+    pub fn process_handshakes(&mut self, now: f64, max: u32) -> u32 {
+        self.inner.process_handshakes(now, max)
+    }
+
+    /// CLIENT_HELLOs waiting for `processHandshakes`.
+    #[napi]
+    pub fn queued_handshakes(&self) -> u32 {
+        self.inner.queued_handshakes()
     }
 
     /// Runs the timers.
@@ -313,14 +327,26 @@ impl Engine {
     }
 }
 
-// ---- batch codec and AEAD (micro-benchmarks) ----------------------------------------------------
+// ---- tests and micro-benchmarks only (feature `testing`) ------------------------------------------
 
+#[cfg(feature = "testing")]
+#[napi]
+impl Engine {
+    /// A connection already established with a 16-byte key (no handshake).
+    #[napi]
+    pub fn danger_establish(&mut self, now: f64, peer: u32, key: &[u8], token: u32) -> bool {
+        self.inner.danger_establish(now, peer, key, token)
+    }
+}
+
+#[cfg(feature = "testing")]
 fn words(b: &mut [u8]) -> Result<&mut [u32]> {
     bytemuck::try_cast_slice_mut(b).map_err(|e| invalid(format!("u32 output buffer: {e:?}")))
 }
 
-/// Encodes unprotected packets (`gamewire_core::abi::batch::encode`); `lengths` is the bytes of
-/// a Uint32Array.
+/// Encodes unprotected packets (`gamewire_abi::testing::batch::encode`); `lengths` is the bytes
+/// of a Uint32Array.
+#[cfg(feature = "testing")]
 #[napi]
 #[allow(clippy::too_many_arguments)] // mirrors the flat batch layout
 pub fn codec_encode(
@@ -334,7 +360,7 @@ pub fn codec_encode(
     mut lengths: BufferSlice,
     capacity: u32,
 ) -> Result<()> {
-    abi::batch::encode(
+    abi::testing::batch::encode(
         headers,
         data,
         rows,
@@ -348,7 +374,8 @@ pub fn codec_encode(
     .map_err(invalid)
 }
 
-/// Decodes unprotected packets (`gamewire_core::abi::batch::decode`).
+/// Decodes unprotected packets (`gamewire_abi::testing::batch::decode`).
+#[cfg(feature = "testing")]
 #[napi]
 #[allow(clippy::too_many_arguments)]
 pub fn codec_decode(
@@ -361,7 +388,7 @@ pub fn codec_decode(
     mut status: BufferSlice,
     mut msgs: BufferSlice,
 ) -> Result<u32> {
-    Ok(abi::batch::decode(
+    Ok(abi::testing::batch::decode(
         src,
         offsets,
         lengths,
@@ -373,18 +400,20 @@ pub fn codec_decode(
     ))
 }
 
-/// AES-128-GCM over batches of datagrams (`gamewire_core::abi::batch::AeadBatch`).
+/// AES-128-GCM over batches of datagrams (`gamewire_abi::testing::batch::AeadBatch`).
+#[cfg(feature = "testing")]
 #[napi]
 pub struct AeadBatch {
-    inner: abi::batch::AeadBatch,
+    inner: abi::testing::batch::AeadBatch,
 }
 
+#[cfg(feature = "testing")]
 #[napi]
 impl AeadBatch {
     /// Prepares a 16-byte key.
     #[napi(constructor)]
     pub fn new(key: &[u8]) -> Result<Self> {
-        abi::batch::AeadBatch::new(key).map(|inner| Self { inner }).map_err(invalid)
+        abi::testing::batch::AeadBatch::new(key).map(|inner| Self { inner }).map_err(invalid)
     }
 
     /// Seals packets into `out` slots.
@@ -490,9 +519,10 @@ impl NativeSocketServer {
         tick_ms: f64,
         recv_buffer: u32,
         on_events: EventsReady,
-    ) -> Result<Self> {
-        let ip: std::net::IpAddr = host.parse().map_err(|e| invalid(format!("host {host:?}: {e}")))?;
-        let port = u16::try_from(port).map_err(|_| invalid(format!("port out of range: {port}")))?;
+    ) -> Result<Self, String> {
+        let bad = |m: String| Error::new("ERR_INVALID_ARG".to_string(), m);
+        let ip: std::net::IpAddr = host.parse().map_err(|e| bad(format!("host {host:?}: {e}")))?;
+        let port = u16::try_from(port).map_err(|_| bad(format!("port out of range: {port}")))?;
         let opts = gamewire_udp::ServerOptions {
             bind: std::net::SocketAddr::new(ip, port),
             config: config.to_vec(),
@@ -505,7 +535,7 @@ impl NativeSocketServer {
         };
         gamewire_udp::SocketServer::start(opts, notify)
             .map(|inner| Self { inner })
-            .map_err(|e| Error::new(Status::GenericFailure, format!("bind {host}:{port}: {e}")))
+            .map_err(|e| Error::new(io_code(&e).to_string(), format!("bind {host}:{port}: {e}")))
     }
 
     /// The bound IP address.
@@ -635,13 +665,13 @@ impl NativeSocketServer {
         let mut c = config.to_vec();
         self.inner
             .with(|st, _| {
-                if let Some(i) = abi::CONFIG_FIELDS.iter().position(|f| *f == "unixMillisAtZero") {
+                if let Some(i) = abi::tables::config_index("unixMillisAtZero") {
                     let current = abi::config_to_flat(st.engine.endpoint().config());
                     c[i] = current[i];
                 }
                 st.engine.set_config(&c)
             })
-            .map_err(invalid)
+            .map_err(|e| invalid(e.message))
     }
 
     /// Replaces the block list of IP addresses.
@@ -665,5 +695,15 @@ impl NativeSocketServer {
     pub fn stop(&mut self) {
         self.inner.with(|st, _| st.engine.abort_all());
         self.inner.stop();
+    }
+}
+
+/// The code JavaScript sees for a socket error: Node's name for the common ones.
+fn io_code(e: &std::io::Error) -> &'static str {
+    match e.kind() {
+        std::io::ErrorKind::AddrInUse => "EADDRINUSE",
+        std::io::ErrorKind::AddrNotAvailable => "EADDRNOTAVAIL",
+        std::io::ErrorKind::PermissionDenied => "EACCES",
+        _ => "ERR_SOCKET",
     }
 }

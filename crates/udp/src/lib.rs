@@ -31,7 +31,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
-use gamewire_core::abi::{self, FlatEngine};
+use gamewire_abi::{self as abi, FlatEngine};
+
+const DATAGRAM_ROOM: usize = abi::layout::DATAGRAM_ROOM as usize;
 
 /// Socket addresses to and from the endpoint's `u32` peer ids.
 #[derive(Debug, Default)]
@@ -172,7 +174,7 @@ impl SocketServer {
             }
         }
         let engine = FlatEngine::server(&config, &opts.root_pkcs8, &[])
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.message))?;
         let socket = bind(opts.bind, opts.recv_buffer)?;
         let tx = socket.try_clone()?;
         let local = socket.local_addr()?;
@@ -295,7 +297,7 @@ struct TxArena {
 
 impl TxArena {
     fn new() -> Self {
-        Self { bytes: vec![0u8; 64 * abi::TRANSMIT_ROOM], outs: Vec::with_capacity(64) }
+        Self { bytes: vec![0u8; 64 * DATAGRAM_ROOM], outs: Vec::with_capacity(64) }
     }
 
     /// Takes what the endpoint has due at `now`, up to the arena's room (the rest stays queued
@@ -305,7 +307,7 @@ impl TxArena {
         let ep = engine.endpoint();
         let mut at = 0usize;
         self.outs.clear();
-        while at + abi::TRANSMIT_ROOM <= self.bytes.len() {
+        while at + DATAGRAM_ROOM <= self.bytes.len() {
             let Some(t) =
                 ep.poll_transmit(gamewire_core::Instant::from_millis_f64(now), &mut self.bytes[at..])
             else {
@@ -351,8 +353,9 @@ fn run(shared: Arc<Shared>, socket: UdpSocket, waker: SocketAddr, tick: Duration
                     engine.count_blocked(n as u32);
                 } else {
                     let id = peers.id_of(from);
-                    let meta = [id, 0, n as u32];
+                    let meta = [id, 0, n as u32, 0];
                     engine.handle(now, &mut buf[..n.min(RECV_BUF)], &meta, 1, &mut []);
+                    engine.process_handshakes(now, u32::MAX);
                 }
             }
             Err(_) => {} // timeout: run the timers below
@@ -421,7 +424,7 @@ mod tests {
             let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
             sock.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
             Self {
-                ep: Endpoint::client(Config::default(), Some([9; 32])),
+                ep: Endpoint::client(Config::default(), [9; 32]),
                 sock,
                 start: StdInstant::now(),
                 buf: [0; 2048],

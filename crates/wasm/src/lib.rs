@@ -1,7 +1,11 @@
-//! wasm-bindgen glue: each export converts its arguments, calls `gamewire_core`, and converts the
-//! result. No protocol logic lives here. The names match `crates/napi` one for one.
+//! wasm-bindgen glue: each export converts its arguments, calls `gamewire_abi` (the flat interface
+//! every binding shares), and converts the result. No protocol logic lives here. The names match
+//! `crates/napi` one for one.
+//!
+//! Errors of the flat interface reach JavaScript as `Error`s with `code` set (`ERR_CONFIG`,
+//! `ERR_BAD_KEY`, `ERR_INVALID_ARG`, `ERR_ENTROPY`), as from the N-API addon.
 
-use gamewire_core::abi;
+use gamewire_abi::{self as abi, AbiError};
 use gamewire_core::codec::{self, Direction, Header};
 use gamewire_core::Seq;
 use wasm_bindgen::prelude::*;
@@ -56,7 +60,7 @@ pub fn crc32(data: &[u8]) -> u32 {
 /// into the first 20 bytes of `out`.
 #[wasm_bindgen(js_name = encodeHeader)]
 pub fn encode_header(fields: &[u32], out: &mut [u8]) -> Result<(), JsError> {
-    let h = abi::header_from_fields(fields).map_err(|e| JsError::new(&e))?;
+    let h = abi::header_from_fields(fields).map_err(|e| JsError::new(&e.message))?;
     if out.len() < codec::HEADER_SIZE {
         return Err(JsError::new("output buffer shorter than 20 bytes"));
     }
@@ -70,7 +74,7 @@ pub fn decode_header(buf: &[u8], as_server: bool, out: &mut [u8]) -> Result<u32,
     let expect = if as_server { Direction::ToServer } else { Direction::ToClient };
     match Header::decode(buf, expect) {
         Ok(h) => {
-            abi::write_u32s(out, &abi::header_to_fields(&h)).map_err(|e| JsError::new(&e))?;
+            abi::write_u32s(out, &abi::header_to_fields(&h)).map_err(|e| JsError::new(&e.message))?;
             Ok(0)
         }
         Err(e) => Ok(abi::header_error_code(e)),
@@ -98,44 +102,48 @@ pub fn default_config() -> Vec<f64> {
     abi::config_to_flat(&gamewire_core::Config::default())
 }
 
-fn js_err(e: String) -> JsError {
-    JsError::new(&e)
+/// A JavaScript `Error` carrying the flat interface's `code`.
+fn coded(e: AbiError) -> JsValue {
+    let err = js_sys::Error::new(&e.message);
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = js_sys::Reflect::set(&err, &JsValue::from_str("code"), &JsValue::from_str(e.code));
+    err.into()
 }
 
 /// A fresh root key, PKCS#8 DER.
 #[wasm_bindgen(js_name = keyGenerate)]
-pub fn key_generate() -> Vec<u8> {
-    abi::key_generate()
+pub fn key_generate() -> Result<Vec<u8>, JsValue> {
+    abi::keys::key_generate().map_err(coded)
 }
 
 /// PKCS#8 DER of a PEM private key (PKCS#8 or SEC1).
 #[wasm_bindgen(js_name = keyFromPem)]
-pub fn key_from_pem(pem: &str) -> Result<Vec<u8>, JsError> {
-    abi::key_from_pem(pem).map_err(js_err)
+pub fn key_from_pem(pem: &str) -> Result<Vec<u8>, JsValue> {
+    abi::keys::key_from_pem(pem).map_err(coded)
 }
 
 /// PKCS#8 PEM of a PKCS#8 DER private key.
 #[wasm_bindgen(js_name = keyToPem)]
-pub fn key_to_pem(der: &[u8]) -> Result<String, JsError> {
-    abi::key_to_pem(der).map_err(js_err)
+pub fn key_to_pem(der: &[u8]) -> Result<String, JsValue> {
+    abi::keys::key_to_pem(der).map_err(coded)
 }
 
 /// SPKI DER public key of a PKCS#8 DER private key.
 #[wasm_bindgen(js_name = keyPublic)]
-pub fn key_public(der: &[u8]) -> Result<Vec<u8>, JsError> {
-    abi::key_public(der).map_err(js_err)
+pub fn key_public(der: &[u8]) -> Result<Vec<u8>, JsValue> {
+    abi::keys::key_public(der).map_err(coded)
 }
 
 /// SPKI DER of a PEM public key.
 #[wasm_bindgen(js_name = publicKeyFromPem)]
-pub fn public_key_from_pem(pem: &str) -> Result<Vec<u8>, JsError> {
-    abi::public_key_from_pem(pem).map_err(js_err)
+pub fn public_key_from_pem(pem: &str) -> Result<Vec<u8>, JsValue> {
+    abi::keys::public_key_from_pem(pem).map_err(coded)
 }
 
 /// SPKI PEM of an SPKI DER public key.
 #[wasm_bindgen(js_name = publicKeyToPem)]
-pub fn public_key_to_pem(spki: &[u8]) -> Result<String, JsError> {
-    abi::public_key_to_pem(spki).map_err(js_err)
+pub fn public_key_to_pem(spki: &[u8]) -> Result<String, JsValue> {
+    abi::keys::public_key_to_pem(spki).map_err(coded)
 }
 
 /// Datagrams one `handle` call takes at most.
@@ -143,6 +151,7 @@ const IN_DATAGRAMS: usize = 256;
 /// Datagrams one `transmit` call writes at most.
 const OUT_DATAGRAMS: usize = 128;
 const EVENT_BYTES: usize = 256 * 1024;
+const DATAGRAM_ROOM: usize = abi::layout::DATAGRAM_ROOM as usize;
 const COMMAND_BYTES: usize = 256 * 1024;
 
 /// A gamewire endpoint whose I/O buffers live in this module's memory: JavaScript writes
@@ -170,14 +179,14 @@ impl Engine {
     fn with(inner: abi::FlatEngine) -> Self {
         Self {
             inner,
-            in_buf: vec![0; IN_DATAGRAMS * abi::TRANSMIT_ROOM],
-            in_meta: vec![0; IN_DATAGRAMS * 3],
+            in_buf: vec![0; IN_DATAGRAMS * DATAGRAM_ROOM],
+            in_meta: vec![0; IN_DATAGRAMS * abi::layout::IN_META_FIELDS as usize],
             in_status: vec![0; IN_DATAGRAMS],
-            out_buf: vec![0; OUT_DATAGRAMS * abi::TRANSMIT_ROOM],
-            out_meta: vec![0; OUT_DATAGRAMS * abi::TRANSMIT_META],
+            out_buf: vec![0; OUT_DATAGRAMS * DATAGRAM_ROOM],
+            out_meta: vec![0; OUT_DATAGRAMS * abi::layout::TRANSMIT_META as usize],
             ev_buf: vec![0; EVENT_BYTES],
             cmd_buf: vec![0; COMMAND_BYTES],
-            results: vec![0; COMMAND_BYTES / 16],
+            results: vec![0; COMMAND_BYTES / abi::layout::SEND_HEAD as usize],
             stats_buf: vec![0; 8 * 64],
         }
     }
@@ -186,19 +195,19 @@ impl Engine {
 #[wasm_bindgen]
 impl Engine {
     /// A server engine; `rootPkcs8` empty = a fresh key; `seed` (32 bytes) fixes the RNG.
-    pub fn server(config: &[f64], root_pkcs8: &[u8], seed: &[u8]) -> Result<Engine, JsError> {
-        abi::FlatEngine::server(config, root_pkcs8, seed).map(Self::with).map_err(js_err)
+    pub fn server(config: &[f64], root_pkcs8: &[u8], seed: &[u8]) -> Result<Engine, JsValue> {
+        abi::FlatEngine::server(config, root_pkcs8, seed).map(Self::with).map_err(coded)
     }
 
     /// A client engine.
-    pub fn client(config: &[f64], seed: &[u8]) -> Result<Engine, JsError> {
-        abi::FlatEngine::client(config, seed).map(Self::with).map_err(js_err)
+    pub fn client(config: &[f64], seed: &[u8]) -> Result<Engine, JsValue> {
+        abi::FlatEngine::client(config, seed).map(Self::with).map_err(coded)
     }
 
     /// Replaces the configuration.
     #[wasm_bindgen(js_name = setConfig)]
-    pub fn set_config(&mut self, config: &[f64]) -> Result<(), JsError> {
-        self.inner.set_config(config).map_err(js_err)
+    pub fn set_config(&mut self, config: &[f64]) -> Result<(), JsValue> {
+        self.inner.set_config(config).map_err(coded)
     }
 
     /// The root public key (SPKI DER; empty for a client).
@@ -217,7 +226,7 @@ impl Engine {
     pub fn in_buf_len(&self) -> u32 {
         self.in_buf.len() as u32
     }
-    /// Address of the input meta array (u32 triples).
+    /// Address of the input meta array (u32 quadruples: peer, offset, len, source).
     #[wasm_bindgen(js_name = inMetaPtr)]
     pub fn in_meta_ptr(&self) -> u32 {
         self.in_meta.as_ptr() as usize as u32
@@ -289,10 +298,16 @@ impl Engine {
         self.inner.handle(now, &mut self.in_buf, &self.in_meta, n, &mut self.in_status)
     }
 
-    /// Benchmarks only: a connection already established with a 16-byte key.
-    #[wasm_bindgen(js_name = dangerEstablish)]
-    pub fn danger_establish(&mut self, now: f64, peer: u32, key: &[u8], token: u32) -> bool {
-        self.inner.danger_establish(now, peer, key, token)
+    /// Answers up to `max` queued CLIENT_HELLOs; returns how many were taken from the queue.
+    #[wasm_bindgen(js_name = processHandshakes)]
+    pub fn process_handshakes(&mut self, now: f64, max: u32) -> u32 {
+        self.inner.process_handshakes(now, max)
+    }
+
+    /// CLIENT_HELLOs waiting for `processHandshakes`.
+    #[wasm_bindgen(js_name = queuedHandshakes)]
+    pub fn queued_handshakes(&self) -> u32 {
+        self.inner.queued_handshakes()
     }
 
     /// Runs the timers.
@@ -415,12 +430,28 @@ impl Engine {
     }
 }
 
-// ---- batch codec and AEAD (micro-benchmarks) ----------------------------------------------------
-// These take and return copies (wasm-bindgen copies slices in and out of the module's memory),
-// as a straightforward binding would; the engine above avoids the copies with buffers inside the
-// module.
+// ---- tests and micro-benchmarks only (feature `testing`) ------------------------------------------
+// The batch calls take and return copies (wasm-bindgen copies slices in and out of the module's
+// memory), as a straightforward binding would; the engine above avoids the copies with buffers
+// inside the module.
 
-/// Encodes unprotected packets (`gamewire_core::abi::batch::encode`).
+#[cfg(feature = "testing")]
+#[wasm_bindgen]
+impl Engine {
+    /// A connection already established with a 16-byte key (no handshake).
+    #[wasm_bindgen(js_name = dangerEstablish)]
+    pub fn danger_establish(&mut self, now: f64, peer: u32, key: &[u8], token: u32) -> bool {
+        self.inner.danger_establish(now, peer, key, token)
+    }
+}
+
+#[cfg(feature = "testing")]
+fn js_err(e: String) -> JsError {
+    JsError::new(&e)
+}
+
+/// Encodes unprotected packets (`gamewire_core::abi::testing::batch::encode`).
+#[cfg(feature = "testing")]
 #[wasm_bindgen(js_name = codecEncode)]
 #[allow(clippy::too_many_arguments)] // mirrors the flat batch layout
 pub fn codec_encode(
@@ -434,11 +465,22 @@ pub fn codec_encode(
     lengths: &mut [u32],
     capacity: u32,
 ) -> Result<(), JsError> {
-    abi::batch::encode(headers, data, rows, first, count as usize, out, offsets, lengths, capacity as usize)
-        .map_err(js_err)
+    abi::testing::batch::encode(
+        headers,
+        data,
+        rows,
+        first,
+        count as usize,
+        out,
+        offsets,
+        lengths,
+        capacity as usize,
+    )
+    .map_err(js_err)
 }
 
-/// Decodes unprotected packets (`gamewire_core::abi::batch::decode`).
+/// Decodes unprotected packets (`gamewire_core::abi::testing::batch::decode`).
+#[cfg(feature = "testing")]
 #[wasm_bindgen(js_name = codecDecode)]
 #[allow(clippy::too_many_arguments)]
 pub fn codec_decode(
@@ -451,21 +493,23 @@ pub fn codec_decode(
     status: &mut [u8],
     msgs: &mut [u32],
 ) -> u32 {
-    abi::batch::decode(src, offsets, lengths, count as usize, as_server, headers, status, msgs)
+    abi::testing::batch::decode(src, offsets, lengths, count as usize, as_server, headers, status, msgs)
 }
 
-/// AES-128-GCM over batches of datagrams (`gamewire_core::abi::batch::AeadBatch`).
+/// AES-128-GCM over batches of datagrams (`gamewire_core::abi::testing::batch::AeadBatch`).
+#[cfg(feature = "testing")]
 #[wasm_bindgen]
 pub struct AeadBatch {
-    inner: abi::batch::AeadBatch,
+    inner: abi::testing::batch::AeadBatch,
 }
 
+#[cfg(feature = "testing")]
 #[wasm_bindgen]
 impl AeadBatch {
     /// Prepares a 16-byte key.
     #[wasm_bindgen(constructor)]
     pub fn new(key: &[u8]) -> Result<AeadBatch, JsError> {
-        abi::batch::AeadBatch::new(key).map(|inner| Self { inner }).map_err(js_err)
+        abi::testing::batch::AeadBatch::new(key).map(|inner| Self { inner }).map_err(js_err)
     }
 
     /// Seals packets into `out` slots.

@@ -25,8 +25,8 @@ impl Pair {
         let cfg = Config { max_reassembly_bytes_per_connection: 200_000, ..Config::default() };
         let mut p = Self {
             now: Instant::ZERO,
-            server: Endpoint::server(cfg.clone(), root, Some([1; 32])),
-            client: Endpoint::client(cfg, Some([2; 32])),
+            server: Endpoint::server(cfg.clone(), root, [1; 32]),
+            client: Endpoint::client(cfg, [2; 32]),
             up: vec![],
             down: vec![],
             buf: vec![0u8; 2048],
@@ -64,8 +64,10 @@ impl Pair {
             }
             if dup {
                 let _ = self.server.handle_datagram(self.now, 1, &mut d.clone());
+                self.server.process_handshakes(self.now, usize::MAX);
             }
             let _ = self.server.handle_datagram(self.now, 1, &mut d);
+            self.server.process_handshakes(self.now, usize::MAX);
         }
         for (i, mut d) in self.down.drain(..).enumerate() {
             if skip > 1 && i % skip == 1 {
@@ -109,6 +111,7 @@ fuzz_target!(|data: &[u8]| {
                 let mut d = chunk.to_vec();
                 let from = chunk.first().copied().unwrap_or(3);
                 let _ = p.server.handle_datagram(p.now, from, &mut d);
+                p.server.process_handshakes(p.now, usize::MAX);
             }
             3 => {
                 let (ptype, count) = (chunk.first().copied().unwrap_or(6) % 8, chunk.get(1).copied().unwrap_or(1));

@@ -3,7 +3,10 @@
 //! ```text
 //!  client: Connecting --SERVER_HELLO ok--> Keyed --first AEAD packet--> Connected
 //!  server: (CLIENT_HELLO accepted) HalfOpen --CHALLENGE_RESP ok-------> Connected
-//!  both:   Connected --disconnect (either side)--> Closing --DISCONNECT acked / linger over--> Done
+//!  both:   Connected --disconnect (this side)--> Closing, draining: queued messages still go out
+//!          until acknowledged or settled, at most message_timeout; then DISCONNECT
+//!          Connected --DISCONNECT from the peer--> Closing (what was queued is given up)
+//!          Closing --DISCONNECT acked / linger over--> Done
 //!          Connected --nothing received for connection_timeout--------------------------> Done
 //! ```
 //! A connection reports through `ConnEvent`s and is removed by its endpoint once `Done`.
@@ -106,6 +109,8 @@ pub(crate) struct Connection {
     pub(crate) last_recv: Instant,
     last_send: Option<Instant>,
     close_until: Instant,
+    /// Closing from this side, still delivering what the application queued before it closed.
+    draining: bool,
     pkt_seq: Seq,
     msg_seq: Seq,
     frag_id: Seq,
@@ -143,6 +148,7 @@ impl Connection {
             last_recv: now,
             last_send: None,
             close_until: now,
+            draining: false,
             pkt_seq: Seq::UNSET,
             msg_seq: Seq::UNSET,
             frag_id: Seq::UNSET,
@@ -191,6 +197,7 @@ impl Connection {
 
     /// A connection already established with `key` (no handshake): benchmarks and tests that
     /// compare the per-datagram paths with another implementation sharing the key.
+    #[cfg(any(test, feature = "testing"))]
     pub(crate) fn established(role: Role, cfg: &Config, now: Instant, key: &[u8; 16], token: u32) -> Self {
         let mut c = Self::new(role, cfg, now, Handshake::Done, State::Connected);
         c.cipher = Some(PacketCipher::new(key));
@@ -351,7 +358,7 @@ impl Connection {
     }
 
     fn control_only(&self) -> bool {
-        self.state != State::Connected
+        self.state != State::Connected && !self.draining
     }
 
     /// True when [`Self::poll_transmit`] would produce a datagram now.
@@ -362,7 +369,7 @@ impl Connection {
         match (&self.state, &self.hs) {
             (State::Connecting, Handshake::Client { due, .. }) => *due <= now,
             (State::HalfOpen, Handshake::Server { resend, .. }) => *resend,
-            (State::Keyed | State::Closing, _) => self.outbox.has_work(now, true),
+            (State::Keyed | State::Closing, _) => self.outbox.has_work(now, self.control_only()),
             (State::Connected, _) => {
                 self.outbox.has_work(now, false)
                     || self.keep_alive_due(cfg, now)
@@ -638,7 +645,10 @@ impl Connection {
                 _ => {}
             }
         }
-        if self.state == State::Closing && self.outbox.pending() == 0 {
+        if self.state == State::Closing && self.draining && self.outbox.app_pending() == 0 {
+            // Everything queued before the close was delivered: now the DISCONNECT.
+            self.begin_closing(cfg, now);
+        } else if self.state == State::Closing && self.outbox.pending() == 0 {
             // Our DISCONNECT was acknowledged.
             self.finish();
         }
@@ -762,9 +772,12 @@ impl Connection {
 
     // ---- closing and timers ---------------------------------------------------------------
 
+    /// Queues the DISCONNECT (after giving up what the application still had queued) and
+    /// lingers until it is acknowledged or the message timeout passes.
     fn begin_closing(&mut self, cfg: &Config, now: Instant) {
         let Self { outbox, settled, .. } = self;
         outbox.drop_app_messages(settled);
+        self.draining = false;
         self.msg_seq = self.msg_seq.next();
         self.outbox.push(self.msg_seq, PacketType::Disconnect, RetryMode::RetryOnTimeout, true, 0, 0, &[]);
         self.state = State::Closing;
@@ -784,9 +797,17 @@ impl Connection {
         }
     }
 
-    /// Closes from this side.
+    /// Closes from this side. An established connection first delivers what the application
+    /// queued before the close (for at most the message timeout), then sends DISCONNECT.
     pub(crate) fn close(&mut self, cfg: &Config, now: Instant, emit: &mut dyn FnMut(ConnEvent<'_>)) {
         match self.state {
+            State::Connected if self.outbox.app_pending() > 0 => {
+                self.counters.connections_closed += 1;
+                emit(ConnEvent::Closed(CloseReason::Local));
+                self.state = State::Closing;
+                self.draining = true;
+                self.close_until = now + cfg.message_timeout;
+            }
             State::Connected | State::Keyed => {
                 self.counters.connections_closed += 1;
                 emit(ConnEvent::Closed(CloseReason::Local));
@@ -855,6 +876,12 @@ impl Connection {
                     self.counters.connections_timed_out += 1;
                     emit(ConnEvent::Closed(CloseReason::TimedOut));
                     self.finish();
+                }
+            }
+            State::Closing if self.draining => {
+                if now >= self.close_until || self.outbox.app_pending() == 0 {
+                    // Delivered, or out of time: what is left is given up; now the DISCONNECT.
+                    self.begin_closing(cfg, now);
                 }
             }
             State::Closing => {

@@ -24,18 +24,6 @@ pub enum RetryMode {
     RetryOnTimeout,
 }
 
-impl RetryMode {
-    /// From mpgameserver's enum values (NONE 0, BEST_EFFORT 1, RETRY_ON_TIMEOUT -1).
-    pub const fn from_i32(v: i32) -> Option<Self> {
-        match v {
-            0 => Some(Self::None),
-            1 => Some(Self::BestEffort),
-            -1 => Some(Self::RetryOnTimeout),
-            _ => None,
-        }
-    }
-}
-
 /// A handle to a message slot; stale once the message settled.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct MsgHandle {
@@ -87,6 +75,8 @@ pub(crate) struct Outbox {
     pool: Vec<Vec<u8>>,
     /// Messages not yet settled (fragments counted individually).
     pub(crate) pending: usize,
+    /// Of those, handshake and teardown messages.
+    control_pending: usize,
     /// Settled user messages (a group counts once): acked, given up.
     pub(crate) acked: u64,
     pub(crate) failed: u64,
@@ -100,6 +90,11 @@ impl Outbox {
     /// Unsent and unsettled messages.
     pub(crate) fn pending(&self) -> usize {
         self.pending
+    }
+
+    /// Unsent and unsettled messages of the application (not handshake or teardown ones).
+    pub(crate) fn app_pending(&self) -> usize {
+        self.pending - self.control_pending
     }
 
     pub(crate) fn new_group(&mut self, parts: u32, callback: u32) -> u32 {
@@ -143,6 +138,7 @@ impl Outbox {
         };
         self.queue.push_back(h);
         self.pending += 1;
+        self.control_pending += usize::from(control);
         h
     }
 
@@ -297,6 +293,7 @@ impl Outbox {
         self.recycle(data);
         self.free.push(h.idx);
         self.pending -= 1;
+        self.control_pending -= usize::from(control);
         if group == 0 {
             if control {
                 // Handshake and teardown messages are not the application's: not counted.

@@ -101,12 +101,12 @@ impl Sim {
         let public = root.public();
         let mut seed32 = [0u8; 32];
         rng.fill_bytes(&mut seed32);
-        let server = Endpoint::server(cfg.clone(), root, Some(seed32));
+        let server = Endpoint::server(cfg.clone(), root, seed32);
         let mut cs = Vec::new();
         for i in 0..clients {
             let mut s = [0u8; 32];
             rng.fill_bytes(&mut s);
-            let mut c = Endpoint::client(cfg.clone(), Some(s));
+            let mut c = Endpoint::client(cfg.clone(), s);
             c.connect(Instant::ZERO, SERVER, Some(public.clone()), false).unwrap();
             let _ = i;
             cs.push(c);
@@ -223,6 +223,7 @@ impl Sim {
                 let Reverse(mut item) = self.queue.pop().unwrap();
                 if item.to_server {
                     let _ = self.server.handle_datagram(self.now, item.client, &mut item.bytes);
+                    self.server.process_handshakes(self.now, usize::MAX);
                 } else {
                     let _ =
                         self.clients[item.client as usize].handle_datagram(self.now, SERVER, &mut item.bytes);

@@ -9,13 +9,13 @@
 //! * message rows (in): 5 × u32 `[item, seq, type, offset, length]`;
 //! * status: 0 ok, 1-4 header errors, 5 length, 6 auth, 7 framing.
 
-use super::header_error_code;
-use crate::codec::{
+use crate::header_error_code;
+use gamewire_core::codec::{
     overhead, Direction, Header, Messages, PacketType, PayloadWriter, HEADER_SIZE, MAX_PAYLOAD,
 };
-use crate::crypto::{PacketCipher, TAG_SIZE};
-use crate::packet::{protect, unprotect, UnprotectError};
-use crate::seq::Seq;
+use gamewire_core::crypto::{PacketCipher, TAG_SIZE};
+use gamewire_core::packet::{protect, unprotect, UnprotectError};
+use gamewire_core::seq::Seq;
 
 const ST_LENGTH: u8 = 5;
 const ST_AUTH: u8 = 6;
@@ -162,7 +162,7 @@ pub fn decode(
             status[i] = ST_FRAMING;
             continue;
         }
-        headers[i * 8..i * 8 + 8].copy_from_slice(&super::header_to_fields(&h));
+        headers[i * 8..i * 8 + 8].copy_from_slice(&crate::header_to_fields(&h));
         for m in ms {
             let at = m.data.as_ptr() as usize - src.as_ptr() as usize;
             let row = &mut msgs[rows * 5..rows * 5 + 5];

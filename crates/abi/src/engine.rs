@@ -1,13 +1,37 @@
-//! [`FlatEngine`]: an `Endpoint<u32>` behind the flat, batched buffers both bindings export.
+//! [`FlatEngine`]: an `Endpoint<u32>` behind the flat, batched buffers every binding exports.
 
-use super::{
-    code, config_from_flat, connect_code, event_kind, send_code, EVENT_HEAD, TRANSMIT_META, TRANSMIT_ROOM,
-};
-use crate::connection::outbox::RetryMode;
-use crate::crypto::{KeyError, RootKey, RootPublicKey};
-use crate::endpoint::{Endpoint, Status};
-use crate::event::Event;
-use crate::time::Instant;
+use gamewire_core::crypto::{RootKey, RootPublicKey};
+use gamewire_core::endpoint::{ConnectError, Endpoint, SendError, Status};
+use gamewire_core::{Event, Instant};
+
+use crate::config::config_from_flat;
+use crate::entropy::{self, Entropy, OsEntropy};
+use crate::tables::{close_reason_code, code, drop_code, event_kind, layout, peer_status, retry_mode_of};
+use crate::AbiError;
+
+const EVENT_HEAD: usize = layout::EVENT_HEAD as usize;
+const SEND_HEAD: usize = layout::SEND_HEAD as usize;
+const TRANSMIT_META: usize = layout::TRANSMIT_META as usize;
+const DATAGRAM_ROOM: usize = layout::DATAGRAM_ROOM as usize;
+const IN_META: usize = layout::IN_META_FIELDS as usize;
+
+fn send_code(e: &SendError) -> i32 {
+    match e {
+        SendError::UnknownConnection => code::UNKNOWN_CONNECTION,
+        SendError::NotConnected => code::NOT_CONNECTED,
+        SendError::TooLarge { .. } => code::TOO_LARGE,
+        SendError::QueueFull => code::QUEUE_FULL,
+    }
+}
+
+fn connect_code(e: &ConnectError) -> i32 {
+    match e {
+        ConnectError::NotAClient => code::NOT_A_CLIENT,
+        ConnectError::NoPinnedKey => code::NO_PINNED_KEY,
+        ConnectError::AlreadyConnected => code::ALREADY_CONNECTED,
+        ConnectError::TooManyConnections => code::TOO_MANY_CONNECTIONS,
+    }
+}
 
 /// An event that did not fit the caller's buffer, kept with its own copy of any bytes.
 #[derive(Debug)]
@@ -32,32 +56,47 @@ fn read_u32(b: &[u8], at: usize) -> Option<u32> {
     b.get(at..at + 4).map(|s| u32::from_le_bytes([s[0], s[1], s[2], s[3]]))
 }
 
-/// Reads a root key from PKCS#8 DER, or makes a new one when `der` is empty.
-fn root_from(der: &[u8]) -> Result<RootKey, KeyError> {
-    if der.is_empty() {
-        Ok(RootKey::generate(&mut rand_core::OsRng))
-    } else {
-        RootKey::from_pkcs8_der(der)
+/// The generator seed: the caller's 32 bytes (tests), or fresh ones from `src` when empty.
+fn seed_from(seed: &[u8], src: &mut impl Entropy) -> Result<[u8; 32], AbiError> {
+    if seed.is_empty() {
+        return Ok(entropy::seed(src)?);
     }
-}
-
-fn seed_from(seed: &[u8]) -> Option<[u8; 32]> {
-    seed.try_into().ok()
+    <[u8; 32]>::try_from(seed)
+        .map_err(|_| AbiError::invalid(format!("seed: 32 bytes or none, got {}", seed.len())))
 }
 
 impl FlatEngine {
     /// A server engine. `root_pkcs8` empty = a fresh root key; `seed` (32 bytes) fixes the
-    /// random generator, empty = from the operating system.
-    pub fn server(config: &[f64], root_pkcs8: &[u8], seed: &[u8]) -> Result<Self, String> {
-        let cfg = config_from_flat(config).map_err(|e| e.to_string())?;
-        let root = root_from(root_pkcs8).map_err(|e| format!("rootKey: {e}"))?;
-        Ok(Self { ep: Endpoint::server(cfg, root, seed_from(seed)), pending: None })
+    /// random generator (tests), empty = from the operating system.
+    pub fn server(config: &[f64], root_pkcs8: &[u8], seed: &[u8]) -> Result<Self, AbiError> {
+        Self::server_from(config, root_pkcs8, seed, &mut OsEntropy)
+    }
+
+    /// [`Self::server`] with randomness from `src`.
+    pub fn server_from(
+        config: &[f64],
+        root_pkcs8: &[u8],
+        seed: &[u8],
+        src: &mut impl Entropy,
+    ) -> Result<Self, AbiError> {
+        let cfg = config_from_flat(config)?;
+        let root = if root_pkcs8.is_empty() {
+            entropy::generate_root_key(src)?
+        } else {
+            RootKey::from_pkcs8_der(root_pkcs8).map_err(|e| AbiError::bad_key(format!("rootKey: {e}")))?
+        };
+        Ok(Self { ep: Endpoint::server(cfg, root, seed_from(seed, src)?), pending: None })
     }
 
     /// A client engine.
-    pub fn client(config: &[f64], seed: &[u8]) -> Result<Self, String> {
-        let cfg = config_from_flat(config).map_err(|e| e.to_string())?;
-        Ok(Self { ep: Endpoint::client(cfg, seed_from(seed)), pending: None })
+    pub fn client(config: &[f64], seed: &[u8]) -> Result<Self, AbiError> {
+        Self::client_from(config, seed, &mut OsEntropy)
+    }
+
+    /// [`Self::client`] with randomness from `src`.
+    pub fn client_from(config: &[f64], seed: &[u8], src: &mut impl Entropy) -> Result<Self, AbiError> {
+        let cfg = config_from_flat(config)?;
+        Ok(Self { ep: Endpoint::client(cfg, seed_from(seed, src)?), pending: None })
     }
 
     /// The endpoint, for callers that want the Rust API.
@@ -65,10 +104,14 @@ impl FlatEngine {
         &mut self.ep
     }
 
+    /// The endpoint, read-only.
+    pub fn endpoint_ref(&self) -> &Endpoint<u32> {
+        &self.ep
+    }
+
     /// Replaces the configuration.
-    pub fn set_config(&mut self, config: &[f64]) -> Result<(), String> {
-        let cfg = config_from_flat(config).map_err(|e| e.to_string())?;
-        self.ep.set_config(cfg);
+    pub fn set_config(&mut self, config: &[f64]) -> Result<(), AbiError> {
+        self.ep.set_config(config_from_flat(config)?);
         Ok(())
     }
 
@@ -77,11 +120,14 @@ impl FlatEngine {
         self.ep.root_key().map(|k| k.public().to_spki().to_vec()).unwrap_or_default()
     }
 
-    /// Handles `count` datagrams stored in `buf`, described by `meta` = `count` triples
-    /// (peer, offset, len). Each is decrypted in place. A length above [`TRANSMIT_ROOM`] marks a
-    /// datagram the driver did not copy because it is too large: it is counted and dropped.
-    /// Writes a result per datagram into `status` (0 accepted, else [`super::drop_code`]) as far
-    /// as it reaches. Returns how many were accepted.
+    /// Handles `count` datagrams stored in `buf`, described by `meta` = `count` quadruples
+    /// (peer, offset, len, source). Each is decrypted in place. `source` groups datagrams by
+    /// sender (the driver's id for the source IP address) so that handshakes are shared out
+    /// fairly between senders. A length above the datagram room marks a datagram the driver did
+    /// not copy because it is too large: it is counted (with its real length) and dropped.
+    /// Writes a result per datagram into `status` (a [`crate::tables::drop_reason`]) as far as it
+    /// reaches. Returns how many were accepted. CLIENT_HELLOs are only queued here:
+    /// [`Self::process_handshakes`] answers them.
     pub fn handle(
         &mut self,
         now_ms: f64,
@@ -90,16 +136,16 @@ impl FlatEngine {
         count: usize,
         status: &mut [u8],
     ) -> u32 {
-        use crate::stats::DropReason;
+        use gamewire_core::stats::DropReason;
         let now = Instant::from_millis_f64(now_ms);
         let mut ok = 0;
-        for (i, d) in meta.chunks_exact(3).take(count).enumerate() {
-            let (peer, off, len) = (d[0], d[1] as usize, d[2] as usize);
-            let r = if len > TRANSMIT_ROOM {
+        for (i, d) in meta.chunks_exact(IN_META).take(count).enumerate() {
+            let (peer, off, len, source) = (d[0], d[1] as usize, d[2] as usize, d[3]);
+            let r = if len > DATAGRAM_ROOM {
                 self.ep.count_dropped(DropReason::TooLarge, len);
                 Err(DropReason::TooLarge)
             } else if let Some(dg) = buf.get_mut(off..off.saturating_add(len)) {
-                self.ep.handle_datagram(now, peer, dg)
+                self.ep.handle_datagram_from(now, peer, source, dg)
             } else {
                 Err(DropReason::Malformed)
             };
@@ -107,14 +153,26 @@ impl FlatEngine {
                 ok += 1;
             }
             if let Some(s) = status.get_mut(i) {
-                *s = r.map_or_else(super::drop_code, |()| 0);
+                *s = r.map_or_else(drop_code, |()| 0);
             }
         }
         ok
     }
 
+    /// Answers up to `max` queued CLIENT_HELLOs (each costs three P-256 scalar multiplications),
+    /// taking senders in turn. Returns how many were answered or dropped.
+    pub fn process_handshakes(&mut self, now_ms: f64, max: u32) -> u32 {
+        self.ep.process_handshakes(Instant::from_millis_f64(now_ms), max as usize) as u32
+    }
+
+    /// CLIENT_HELLOs waiting for [`Self::process_handshakes`].
+    pub fn queued_handshakes(&self) -> u32 {
+        self.ep.queued_handshakes() as u32
+    }
+
     /// Adds a connection already established with a 16-byte session key (no handshake): for
     /// benchmarks that compare the per-datagram paths with another implementation.
+    #[cfg(feature = "testing")]
     pub fn danger_establish(&mut self, now_ms: f64, peer: u32, key: &[u8], token: u32) -> bool {
         let Ok(k) = <&[u8; 16]>::try_from(key) else { return false };
         self.ep.danger_establish(Instant::from_millis_f64(now_ms), peer, k, token)
@@ -131,7 +189,7 @@ impl FlatEngine {
         let now = Instant::from_millis_f64(now_ms);
         let mut off = 0usize;
         let mut n = 0usize;
-        while (n + 1) * TRANSMIT_META <= meta.len() && off + TRANSMIT_ROOM <= out.len() {
+        while (n + 1) * TRANSMIT_META <= meta.len() && off + DATAGRAM_ROOM <= out.len() {
             let Some(t) = self.ep.poll_transmit(now, &mut out[off..]) else { break };
             put_u32(meta, n * TRANSMIT_META, t.to);
             put_u32(meta, n * TRANSMIT_META + 4, off as u32);
@@ -191,7 +249,7 @@ impl FlatEngine {
                     ([kind, addr, callback, 0], None)
                 }
                 Event::Disconnected { addr, reason } => {
-                    ([event_kind::DISCONNECTED, addr, u32::from(reason.code()), 0], None)
+                    ([event_kind::DISCONNECTED, addr, close_reason_code(reason), 0], None)
                 }
                 Event::Released { addr } => ([event_kind::RELEASED, addr, 0, 0], None),
             };
@@ -224,7 +282,7 @@ impl FlatEngine {
 
     /// Queues a message. Returns 0 or a [`code`].
     pub fn send(&mut self, now_ms: f64, peer: u32, data: &[u8], mode: i32, callback: u32) -> i32 {
-        let Some(mode) = RetryMode::from_i32(mode) else { return code::BAD_RETRY_MODE };
+        let Some(mode) = retry_mode_of(mode) else { return code::BAD_RETRY_MODE };
         match self.ep.send(Instant::from_millis_f64(now_ms), &peer, data, mode, callback) {
             Ok(()) => 0,
             Err(e) => send_code(&e),
@@ -233,14 +291,14 @@ impl FlatEngine {
 
     /// Queues the same message to many peers (no callbacks). Returns how many accepted it.
     pub fn broadcast(&mut self, now_ms: f64, peers: &[u32], data: &[u8], mode: i32) -> u32 {
-        let Some(mode) = RetryMode::from_i32(mode) else { return 0 };
+        let Some(mode) = retry_mode_of(mode) else { return 0 };
         let now = Instant::from_millis_f64(now_ms);
         peers.iter().filter(|p| self.ep.send(now, p, data, mode, 0).is_ok()).count() as u32
     }
 
     /// Queues a batch of messages: `cmds` holds `count` records (peer u32, mode i32, callback
-    /// u32, len u32, then `len` bytes padded to 4), little-endian. Writes one result code per
-    /// record into `results` (as i8). Returns how many records were read.
+    /// u32, len u32, then `len` bytes padded to 4: [`layout::SEND_HEAD`]), little-endian. Writes
+    /// one result code per record into `results` (as i8). Returns how many records were read.
     pub fn send_batch(&mut self, now_ms: f64, cmds: &[u8], count: usize, results: &mut [u8]) -> u32 {
         let mut at = 0usize;
         let mut n = 0usize;
@@ -251,12 +309,12 @@ impl FlatEngine {
                 break;
             };
             let len = len as usize;
-            let Some(data) = cmds.get(at + 16..at + 16 + len) else { break };
+            let Some(data) = cmds.get(at + SEND_HEAD..at + SEND_HEAD + len) else { break };
             let r = self.send(now_ms, peer, data, mode as i32, cb);
             if let Some(slot) = results.get_mut(n) {
                 *slot = r as i8 as u8;
             }
-            at += 16 + ((len + 3) & !3);
+            at += SEND_HEAD + ((len + 3) & !3);
             n += 1;
         }
         n as u32
@@ -293,13 +351,13 @@ impl FlatEngine {
         self.ep.abort_all();
     }
 
-    /// 0 none, 1 connecting, 2 connected, 3 disconnecting.
+    /// A [`peer_status`] value.
     pub fn status(&self, peer: u32) -> u32 {
         match self.ep.status(&peer) {
-            None => 0,
-            Some(Status::Connecting) => 1,
-            Some(Status::Connected) => 2,
-            Some(Status::Disconnecting) => 3,
+            None => peer_status::NONE,
+            Some(Status::Connecting) => peer_status::CONNECTING,
+            Some(Status::Connected) => peer_status::CONNECTED,
+            Some(Status::Disconnecting) => peer_status::DISCONNECTING,
         }
     }
 
@@ -318,7 +376,7 @@ impl FlatEngine {
         self.ep.connection_count() as u32
     }
 
-    /// Writes `peer`'s statistics as f64 LE ([`stats_fields`] order). False if unknown.
+    /// Writes `peer`'s statistics as f64 LE ([`crate::stats_fields`] order). False if unknown.
     pub fn connection_stats(&self, peer: u32, out: &mut [u8]) -> bool {
         match self.ep.connection_stats(&peer) {
             Some(s) => write_f64s(out, &s.to_array()),
@@ -355,8 +413,9 @@ fn write_f64s(out: &mut [u8], vals: &[f64]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::abi::config_to_flat;
-    use crate::Config;
+    use crate::config::config_to_flat;
+    use crate::entropy::tests::Broken;
+    use gamewire_core::Config;
 
     fn record(out: &mut Vec<u8>, peer: u32, mode: i32, cb: u32, data: &[u8]) {
         out.extend_from_slice(&peer.to_le_bytes());
@@ -370,7 +429,7 @@ mod tests {
     /// One result per record, in order; a record cut short ends the batch without a panic.
     #[test]
     fn send_batch_results_and_truncation() {
-        let cfg = Config { send_interval: crate::abi::Duration::ZERO, ..Config::default() };
+        let cfg = Config { send_interval: core::time::Duration::ZERO, ..Config::default() };
         let mut e = FlatEngine::server(&config_to_flat(&cfg), &[], &[7; 32]).unwrap();
         assert!(e.danger_establish(0.0, 1, &[3; 16], 11));
         let mut cmds = Vec::new();
@@ -393,8 +452,25 @@ mod tests {
         assert_eq!(e.send_batch(0.0, &cmds[..whole], 100, &mut results), 4);
         // Fewer result slots than records: the records are still queued.
         assert_eq!(e.send_batch(0.0, &cmds[..whole], 4, &mut []), 4);
-        let mut out = vec![0u8; 64 * TRANSMIT_ROOM];
+        let mut out = vec![0u8; 64 * DATAGRAM_ROOM];
         let mut meta = vec![0u8; 64 * TRANSMIT_META];
         assert!(e.transmit(1.0, &mut out, &mut meta) >= 1);
+    }
+
+    /// Without a working OS generator an engine is not made at all: no fixed or zero seed.
+    #[test]
+    fn a_failing_random_generator_refuses_the_engine() {
+        let cfg = config_to_flat(&Config::default());
+        let root = RootKey::from_scalar(&[7; 32]).unwrap().to_pkcs8_der();
+        let err = FlatEngine::server_from(&cfg, &root, &[], &mut Broken).unwrap_err();
+        assert_eq!(err.code, "ERR_ENTROPY");
+        assert!(err.message.contains("random generator failed"), "{}", err.message);
+        assert_eq!(
+            FlatEngine::server_from(&cfg, &[], &[1; 32], &mut Broken).unwrap_err().code,
+            "ERR_ENTROPY"
+        );
+        assert_eq!(FlatEngine::client_from(&cfg, &[], &mut Broken).unwrap_err().code, "ERR_ENTROPY");
+        // A caller-given seed needs no generator.
+        assert!(FlatEngine::server_from(&cfg, &root, &[1; 32], &mut Broken).is_ok());
     }
 }
