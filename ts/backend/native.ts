@@ -36,6 +36,7 @@ interface NativeEngine {
 interface NativeSocketServer {
   localHost(): string;
   localPort(): number;
+  threads(): number;
   now(): number;
   events(out: Uint8Array): number;
   pendingEventSize(): number;
@@ -46,7 +47,6 @@ interface NativeSocketServer {
   broadcast(peers: Uint32Array, data: Uint8Array, mode: number): number;
   disconnect(peer: number): void;
   closeAll(): void;
-  wake(): void;
   transmitNow(): void;
   connectionCount(): number;
   status(peer: number): number;
@@ -58,6 +58,13 @@ interface NativeSocketServer {
   setBlockList(ips: string[]): void;
   profile(): number[];
   stop(): void;
+}
+
+interface SocketServerOptions {
+  recvBuffer: number;
+  threads: number;
+  notifyDelayUs: number;
+  handshakeShare: number;
 }
 
 /** What the N-API addon exports beyond the common `Binding`. */
@@ -75,7 +82,7 @@ export interface NativeBinding extends Binding {
     client(config: Float64Array, seed: Uint8Array): NativeEngine;
   };
   NativeSocketServer: {
-    start(host: string, port: number, config: Float64Array, root: Uint8Array, tickMs: number, recvBuffer: number, onEvents: () => void): NativeSocketServer;
+    start(host: string, port: number, config: Float64Array, root: Uint8Array, options: SocketServerOptions, onEvents: () => void): NativeSocketServer;
   };
 }
 
@@ -186,6 +193,7 @@ class ThreadedServerAdapter implements ThreadedServer {
   readonly backend = 'native' as const;
   readonly inCapacity = 0;
   readonly localAddress: { host: string; port: number; family: 'IPv4' | 'IPv6' };
+  readonly threads: number;
   /** The event buffer (grown by `drainEvents`). */
   evBuf: Buffer = Buffer.allocUnsafe(256 * 1024);
   private readonly cmd = new Uint8Array(CMD_BYTES);
@@ -197,6 +205,7 @@ class ThreadedServerAdapter implements ThreadedServer {
   constructor(private readonly s: NativeSocketServer, statsLen: number) {
     const host = s.localHost();
     this.localAddress = { host, port: s.localPort(), family: host.includes(':') ? 'IPv6' : 'IPv4' };
+    this.threads = s.threads();
     this.statsOut = new Float64Array(statsLen);
     this.statsBytes = new Uint8Array(this.statsOut.buffer);
   }
@@ -219,10 +228,9 @@ class ThreadedServerAdapter implements ThreadedServer {
   queuedHandshakes(): number { return 0; }
   tick(): void {}
   /**
-   * Sends what is due from this thread (one `sendto` per datagram, which the socket thread would
-   * make too), instead of waking the socket thread with a datagram to do it (a wake datagram, two
-   * more syscalls and a thread wakeup): about 15% less server CPU per datagram at 100 clients in
-   * the load benchmark's game tick, ~5% at 500 (three runs each, noisy).
+   * Sends what is due from this thread, in `sendmmsg` batches, instead of waking a socket thread
+   * to do it (a wake-up and a context switch per handler round); a thread is woken only when the
+   * engine wants it back sooner than it planned.
    */
   transmit(): number {
     this.s.transmitNow();
@@ -261,9 +269,9 @@ class ThreadedServerAdapter implements ThreadedServer {
     return host === null ? null : { host, port: this.s.peerPort(peer) };
   }
   setBlockList(ips: readonly string[]): void { this.s.setBlockList([...ips]); }
-  threadProfile(): { handleMs: number; networkMs: number; idleMs: number } {
-    const [handleMs, networkMs, idleMs] = this.s.profile();
-    return { handleMs, networkMs, idleMs };
+  threadProfile(): { handleMs: number; networkMs: number; idleMs: number; wakeups: number; notifications: number } {
+    const [handleMs, networkMs, idleMs, wakeups, notifications] = this.s.profile();
+    return { handleMs, networkMs, idleMs, wakeups, notifications };
   }
   stop(): void { this.s.stop(); }
 }
@@ -273,7 +281,19 @@ export function nativeEngines(b: NativeBinding, statsLen: number) {
     createThreadedServer: (o: ThreadedServerOptions): ThreadedServer =>
       new ThreadedServerAdapter(
         viaBinding(() =>
-          b.NativeSocketServer.start(o.host, o.port, o.config, o.rootPkcs8 ?? EMPTY, o.tickMs, o.recvBufferSize ?? 0, o.onEvents),
+          b.NativeSocketServer.start(
+            o.host,
+            o.port,
+            o.config,
+            o.rootPkcs8 ?? EMPTY,
+            {
+              recvBuffer: o.recvBufferSize ?? 0,
+              threads: o.threads ?? 1,
+              notifyDelayUs: Math.round((o.notifyDelayMs ?? 0) * 1000),
+              handshakeShare: o.handshakeShare ?? 0.5,
+            },
+            o.onEvents,
+          ),
         ),
         statsLen,
       ),

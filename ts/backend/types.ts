@@ -150,21 +150,24 @@ export interface Engine {
 }
 
 /**
- * Native backend only: a server engine whose socket I/O, decryption, acks and timers run on a Rust
- * thread (`crates/udp`). It is an `Engine` whose `handle`/`tick` do nothing (the thread receives
- * and ticks), whose `transmit` sends what was queued and is due (from the caller's thread; returns 0), and whose
- * `events` drains what the thread produced.
+ * Native backend only: a server engine whose socket I/O, decryption, acks, timers and handshakes
+ * run on Rust threads (`crates/udp`), one per shard of the port. It is an `Engine` whose
+ * `handle`/`tick` do nothing (the threads receive and run the timers), whose `transmit` sends what
+ * was queued and is due (from the caller's thread, in batches; returns 0), and whose `events`
+ * drains what the threads produced.
  */
 export interface ThreadedServer extends Engine {
   /** The bound address. */
   readonly localAddress: { host: string; port: number; family: 'IPv4' | 'IPv6' };
+  /** Socket threads sharing the port. */
+  readonly threads: number;
   /** The address of a peer id (null once released). */
   peerAddress(peer: number): { host: string; port: number } | null;
-  /** Replaces the block list (the thread drops these IPs' datagrams before parsing). */
+  /** Replaces the block list (the threads drop these IPs' datagrams before parsing). */
   setBlockList(ips: readonly string[]): void;
-  /** Milliseconds the thread spent handling datagrams and timers, sending, and waiting. */
-  threadProfile(): { handleMs: number; networkMs: number; idleMs: number };
-  /** Stops the thread (close connections first to tell peers). */
+  /** The threads' time (ms handling, sending, waiting) and activity (wake-ups, notifications). */
+  threadProfile(): { handleMs: number; networkMs: number; idleMs: number; wakeups: number; notifications: number };
+  /** Stops the threads and closes the sockets: the port is free when it returns. */
   stop(): void;
 }
 
@@ -174,10 +177,14 @@ export interface ThreadedServerOptions {
   port: number;
   config: Float64Array;
   rootPkcs8: Uint8Array | null;
-  /** How often the thread runs the endpoint's timers, milliseconds. */
-  tickMs: number;
   /** The socket's receive buffer, bytes (0 or absent: the OS default). */
   recvBufferSize?: number;
+  /** Socket threads sharing the port (default 1). */
+  threads?: number;
+  /** How long a thread may hold back `onEvents` after the first event of a batch, ms (default 0). */
+  notifyDelayMs?: number;
+  /** The share of a thread's time handshakes may take under load (default 0.5). */
+  handshakeShare?: number;
   /** Called on the event loop when events wait (drain them with `events()`). */
   onEvents: () => void;
 }

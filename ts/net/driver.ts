@@ -76,11 +76,16 @@ export class EngineDriver {
   private handshakeTimer: NodeJS.Timeout | null = null;
   closed = false;
 
+  /**
+   * @param afterPump runs after every pump (datagrams handled, handlers run, sends made): where a
+   *   driver without a thread of its own re-arms its timer for the engine's next deadline.
+   */
   constructor(
     readonly engine: Engine,
     private readonly routes: (peer: number) => PeerRoute | undefined,
     private readonly sink: DriverSink,
     private readonly log: Logger,
+    private readonly afterPump?: () => void,
   ) {}
 
   /**
@@ -183,6 +188,7 @@ export class EngineDriver {
     } finally {
       this.dispatching = false;
     }
+    this.afterPump?.();
   }
 
   /** An arena with room for `bytes` more: the current one, an idle one, or a new one. */

@@ -8,29 +8,47 @@ import { createSocket, type Socket } from 'node:dgram';
 import { createWriteStream, type WriteStream } from 'node:fs';
 import { isIPv6, type AddressInfo } from 'node:net';
 import { loadBackend, SendBatcher, type BackendOptions, type Engine, type ThreadedServer } from '../backend/index.js';
-import { ConfigError, GamewireError } from '../errors.js';
+import { bindError, ConfigError, StateError } from '../errors.js';
 import { ClientHandle, checkPayload, checkRetry, type HandleHost } from './client-handle.js';
 import { flatConfig } from './config.js';
 import { ConnectionStatus, RetryMode, codeName, finalStatus, type CloseReason } from './constants.js';
 import type { ServerContext } from './context.js';
 import { clock, EngineDriver, type DriverSink, type PeerRoute } from './driver.js';
-import { rootLogger, type Logger } from './log.js';
+import { componentLogger, type Logger } from '../log.js';
 import { PeerTable, sourceOf } from './peers.js';
 import { decodeStats, type ConnectionStats } from './stats.js';
 import { Dashboard, type EnableDashboardOptions } from './dashboard/index.js';
 import { HttpServices, listenHttp, type HttpAddress, type Router, type TlsOptions } from './http.js';
 
 export interface UdpServerOptions extends BackendOptions {
-  /** Stop gracefully on SIGINT/SIGTERM and exit 0 (default true). */
-  installSignals?: boolean;
   /**
-   * How datagrams are received and sent. `thread` (native backend only; its default): a Rust
-   * thread owns the socket and runs the protocol, and the event loop only gets batches of events
-   * and queues messages; it costs about half the CPU per datagram of `dgram` (docs/benchmarks.md).
-   * `dgram` (the WebAssembly backend's default): node:dgram on the event loop, the protocol in the
-   * backend.
+   * Stop gracefully on SIGINT/SIGTERM (default true). The server only stops what it owns; once
+   * it has stopped, `onSignal` runs (the application decides whether to exit). The process exits
+   * by itself when nothing else keeps it alive; gamewire never calls `process.exit`.
+   */
+  installSignals?: boolean;
+  /** Called after a SIGINT/SIGTERM stopped the server (with `installSignals`). */
+  onSignal?: (signal: NodeJS.Signals) => void;
+  /**
+   * How datagrams are received and sent. `thread` (native backend only; its default): Rust
+   * threads own the socket and run the protocol, receiving and sending in batches
+   * (`recvmmsg`/`sendmmsg` on Linux), and the event loop only gets batches of events and queues
+   * messages. `dgram` (the WebAssembly backend's default): node:dgram on the event loop, the
+   * protocol in the backend.
    */
   io?: 'dgram' | 'thread';
+  /**
+   * `io: 'thread'`: socket threads sharing the port (default 1; up to 16; more than 1 needs
+   * Linux's `SO_REUSEPORT`). The kernel spreads clients over the threads by address; each owns
+   * its clients. Events, stats, metrics and the dashboard cover all of them.
+   */
+  threads?: number;
+  /**
+   * `io: 'thread'`: how long a socket thread may hold back the event loop's wake-up after the
+   * first event of a batch, in ms (0 to 1; default 0, wake at once). Under load, a small delay
+   * lets one wake-up carry more events.
+   */
+  notifyDelay?: number;
   /**
    * The socket's receive buffer, bytes (default 4 MiB; Linux caps it at
    * `net.core.rmem_max`). The OS default (about 208 KiB, some 170 small datagrams) overflows
@@ -70,15 +88,6 @@ export interface ServerMetrics {
 type State = 'idle' | 'listening' | 'running' | 'stopping' | 'stopped';
 
 const DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
-/**
- * Between two ticks the engine's timers and sends also run this often (ms), so a
- * reply held back by the per-connection send gate leaves soon after the gate opens instead of on
- * the next tick. With the tick and the gate both 1/60 s, timer jitter otherwise holds a reply a
- * whole extra tick whenever a tick comes a fraction of a millisecond before the gate opens
- * (bench/load, 500 clients at 60 Hz: RTT p99 47–64 ms without, 37–42 ms with; it costs about 10%
- * more CPU per datagram at 100 clients, where each wakeup is a context switch).
- */
-const NET_STEP_MS = 4;
 
 export class UdpServer {
   readonly ctx: ServerContext;
@@ -97,7 +106,9 @@ export class UdpServer {
   private state: State = 'idle';
   private addressInfo: AddressInfo | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
+  /** `io: 'dgram'`: one timer, armed for the engine's next deadline. */
   private netTimer: NodeJS.Timeout | null = null;
+  private netAt = Infinity;
   private nextTickAt = 0;
   private lastTick = 0;
   private access: WriteStream | null = null;
@@ -107,7 +118,7 @@ export class UdpServer {
   private resolveRun: (() => void) | null = null;
   private readonly runDone: Promise<void>;
   private pumpQueued = false;
-  private signalHandler: (() => void) | null = null;
+  private signalHandler: ((signal: NodeJS.Signals) => void) | null = null;
   private statsNames: readonly string[] = [];
   private readonly http = new HttpServices(() => this.state === 'stopping' || this.state === 'stopped');
   readonly metrics: ServerMetrics = {
@@ -128,13 +139,21 @@ export class UdpServer {
     this.host = addr.host;
     this.port = addr.port;
     this.opts = { installSignals: true, ...ctx.backendOptions, ...opts };
-    this.log = (opts.logger ?? rootLogger()).child({ component: 'server' });
+    this.log = componentLogger(opts.logger, 'server');
+    const threads = opts.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 16) {
+      throw new ConfigError('threads', `must be a whole number from 1 to 16, got ${JSON.stringify(opts.threads)}`);
+    }
+    const delay = opts.notifyDelay ?? 0;
+    if (typeof delay !== 'number' || !(delay >= 0 && delay <= 1)) {
+      throw new ConfigError('notifyDelay', `must be a number of milliseconds from 0 to 1, got ${JSON.stringify(opts.notifyDelay)}`);
+    }
     this.runDone = new Promise((resolve) => (this.resolveRun = resolve));
   }
 
   /** The bound address (after `listen`). */
   get address(): AddressInfo {
-    if (!this.addressInfo) throw new GamewireError('ERR_STATE', 'the server is not listening yet: call listen() or run()');
+    if (!this.addressInfo) throw new StateError('the server is not listening yet: call listen() or run()');
     return this.addressInfo;
   }
 
@@ -176,7 +195,7 @@ export class UdpServer {
   private listening: Promise<AddressInfo> | null = null;
 
   private async doListen(): Promise<AddressInfo> {
-    if (this.state !== 'idle') throw new GamewireError('ERR_STATE', `cannot listen: the server is ${this.state}`);
+    if (this.state !== 'idle') throw new StateError(`cannot listen: the server is ${this.state}`);
     const backend = loadBackend(this.opts);
     this.statsNames = backend.layout.stats;
     const config = flatConfig(backend, this.ctx.netOptions(), Date.now() - clock());
@@ -190,10 +209,9 @@ export class UdpServer {
         port: this.port,
         config,
         rootPkcs8: this.ctx.rootKey.pkcs8,
-        // The thread runs the engine's timers this often; like the dgram path's network step, so a
-        // reply held by the send gate leaves soon after the gate opens.
-        tickMs: Math.min(this.ctx.interval * 1000, NET_STEP_MS),
         recvBufferSize: this.opts.recvBufferSize ?? DEFAULT_RECV_BUFFER,
+        threads: this.opts.threads ?? 1,
+        notifyDelayMs: this.opts.notifyDelay ?? 0,
         onEvents: () => this.driver?.pump(),
       });
       this.threaded = threaded;
@@ -202,12 +220,13 @@ export class UdpServer {
       const a = threaded.localAddress;
       this.addressInfo = { address: a.host, port: a.port, family: a.family };
     } else {
+      if ((this.opts.threads ?? 1) > 1) throw new ConfigError('threads', 'more than one socket thread needs io: "thread"');
       const engine = backend.createServer(config, this.ctx.rootKey.pkcs8, this.opts.seed);
       const socket = createSocket({ type: isIPv6(this.host) || this.host === '::' ? 'udp6' : 'udp4' });
       await new Promise<void>((resolve, reject) => {
-        socket.once('error', reject);
+        socket.once('error', (err) => reject(bindError(err, this.host, this.port)));
         socket.bind(this.port, this.host, () => {
-          socket.off('error', reject);
+          socket.removeAllListeners('error');
           resolve();
         });
       });
@@ -232,6 +251,7 @@ export class UdpServer {
         },
         this.sink(),
         this.log,
+        () => this.scheduleNet(),
       );
       this.addressInfo = socket.address();
     }
@@ -276,8 +296,9 @@ export class UdpServer {
     const driver = this.driver!;
     engine.closeAll(clock());
     driver.pump();
-    // Linger until every DISCONNECT is acknowledged or the message timeout passes.
-    const deadline = clock() + this.ctx.messageTimeout * 1000 + 100;
+    // Linger while clients get what was queued for them and then their DISCONNECT (each bounded
+    // by the message timeout).
+    const deadline = clock() + 2 * this.ctx.messageTimeout * 1000 + 100;
     while (engine.connectionCount() > 0 && clock() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
       driver.flush();
@@ -288,6 +309,7 @@ export class UdpServer {
     this.tickTimer = null;
     if (this.netTimer) clearTimeout(this.netTimer);
     this.netTimer = null;
+    this.netAt = Infinity;
     if (wasRunning) await this.guard('shutdown', undefined, () => this.ctx.handler.shutdown());
     engine.abortAll();
     driver.close();
@@ -519,34 +541,43 @@ export class UdpServer {
     this.scheduleNet();
   }
 
-  /** Arms the next network step (`io: 'dgram'`, while there are connections). */
+  /**
+   * `io: 'dgram'`: arms one timer for the engine's next deadline (a retry, a keep-alive, a reply
+   * held by the send gate, a timeout), re-armed only when the deadline moves earlier. An idle
+   * server with no connections has no deadline and sleeps between ticks.
+   */
   private scheduleNet(): void {
-    if (this.threaded || this.netTimer || this.state !== 'running' || !this.engine?.connectionCount()) return;
-    this.netTimer = setTimeout(() => this.netStep(), NET_STEP_MS);
+    const engine = this.engine;
+    if (this.threaded || !engine || this.state !== 'running') return;
+    const next = engine.nextTimeout();
+    if (next < 0) return;
+    if (this.netTimer && next >= this.netAt - 0.25) return;
+    if (this.netTimer) clearTimeout(this.netTimer);
+    this.netAt = next;
+    this.netTimer = setTimeout(() => this.netStep(), Math.max(0, next - clock()));
   }
 
-  /** The engine's timers and sends between ticks (no `handler.update`). */
+  /** The engine's timers and sends at its deadline (no `handler.update`). */
   private netStep(): void {
     this.netTimer = null;
+    this.netAt = Infinity;
     const engine = this.engine;
     const driver = this.driver;
     if (!engine || !driver || this.state !== 'running') return;
-    if (this.nextTickAt - clock() > 1) {
-      const t0 = clock();
-      driver.flush();
-      engine.tick(t0);
-      driver.profile.handleMs += clock() - t0;
-      driver.pump();
-    }
+    const t0 = clock();
+    driver.flush();
+    engine.tick(t0);
+    driver.profile.handleMs += clock() - t0;
+    driver.pump();
     this.scheduleNet();
   }
 
   private runStartedAt = 0;
 
   private installSignals(): void {
-    const onSignal = () => {
-      this.log.info('signal received: stopping');
-      void this.stop().then(() => process.exit(0));
+    const onSignal = (signal: NodeJS.Signals) => {
+      this.log.info({ signal }, 'signal received: stopping');
+      void this.stop().then(() => this.opts.onSignal?.(signal));
     };
     this.signalHandler = onSignal;
     process.once('SIGINT', onSignal);

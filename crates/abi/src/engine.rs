@@ -217,21 +217,18 @@ impl FlatEngine {
     /// to 4). Returns the bytes written. If the next event does not fit an empty `out`,
     /// [`Self::pending_event_size`] says how large `out` must be.
     pub fn events(&mut self, out: &mut [u8]) -> u32 {
-        self.events_with(out, |_| {})
+        self.events_with(out, |_, _| true)
     }
 
-    /// [`Self::events`], calling `released(peer)` for every RELEASED record written (a driver
-    /// that owns the peer ids frees them only once the caller has seen the release).
-    pub fn events_with(&mut self, out: &mut [u8], mut released: impl FnMut(u32)) -> u32 {
+    /// [`Self::events`], asking `keep(kind, peer)` about every record before it is written: a
+    /// driver that owns the peer ids learns which ids the caller has seen (CONNECTED), frees an
+    /// id only once the caller has seen its release, and leaves out records about peers the
+    /// caller never heard of (`keep` returns false).
+    pub fn events_with(&mut self, out: &mut [u8], mut keep: impl FnMut(u32, u32) -> bool) -> u32 {
         let mut at = 0usize;
         if let Some(p) = self.pending.take() {
             match Self::write_record(out, at, p.head, &p.data) {
-                Some(end) => {
-                    at = end;
-                    if p.head[0] == event_kind::RELEASED {
-                        released(p.head[1]);
-                    }
-                }
+                Some(end) => at = end,
                 None => {
                     self.pending = Some(p);
                     return 0;
@@ -253,14 +250,12 @@ impl FlatEngine {
                 }
                 Event::Released { addr } => ([event_kind::RELEASED, addr, 0, 0], None),
             };
+            if !keep(head[0], head[1]) {
+                continue;
+            }
             let data = range.map_or(&[][..], |r| self.ep.event_data(r));
             match Self::write_record(out, at, head, data) {
-                Some(end) => {
-                    at = end;
-                    if head[0] == event_kind::RELEASED {
-                        released(head[1]);
-                    }
-                }
+                Some(end) => at = end,
                 None => {
                     self.pending = Some(Pending { head, data: data.to_vec() });
                     break;
@@ -300,6 +295,19 @@ impl FlatEngine {
     /// u32, len u32, then `len` bytes padded to 4: [`layout::SEND_HEAD`]), little-endian. Writes
     /// one result code per record into `results` (as i8). Returns how many records were read.
     pub fn send_batch(&mut self, now_ms: f64, cmds: &[u8], count: usize, results: &mut [u8]) -> u32 {
+        self.send_batch_for(now_ms, cmds, count, results, |_| true)
+    }
+
+    /// [`Self::send_batch`] for the records whose peer `mine(peer)` accepts; the others are read
+    /// past and their result slots left alone (a driver with several engines hands each its own).
+    pub fn send_batch_for(
+        &mut self,
+        now_ms: f64,
+        cmds: &[u8],
+        count: usize,
+        results: &mut [u8],
+        mine: impl Fn(u32) -> bool,
+    ) -> u32 {
         let mut at = 0usize;
         let mut n = 0usize;
         while n < count {
@@ -310,9 +318,11 @@ impl FlatEngine {
             };
             let len = len as usize;
             let Some(data) = cmds.get(at + SEND_HEAD..at + SEND_HEAD + len) else { break };
-            let r = self.send(now_ms, peer, data, mode as i32, cb);
-            if let Some(slot) = results.get_mut(n) {
-                *slot = r as i8 as u8;
+            if mine(peer) {
+                let r = self.send(now_ms, peer, data, mode as i32, cb);
+                if let Some(slot) = results.get_mut(n) {
+                    *slot = r as i8 as u8;
+                }
             }
             at += SEND_HEAD + ((len + 3) & !3);
             n += 1;
@@ -395,7 +405,7 @@ impl FlatEngine {
     }
 
     /// Milliseconds (on the caller's clock) of the next deadline, or -1.
-    pub fn next_timeout(&self) -> f64 {
+    pub fn next_timeout(&mut self) -> f64 {
         self.ep.poll_timeout().map_or(-1.0, Instant::as_millis_f64)
     }
 }

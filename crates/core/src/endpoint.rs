@@ -19,7 +19,8 @@
 //! `A` is whatever identifies a peer to the caller: a `SocketAddr` for a Rust socket driver, a
 //! small integer peer id for the flat interface the bindings share (`gamewire-abi`).
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::hash::Hash;
 use std::ops::Range;
 
@@ -107,6 +108,10 @@ struct Slot<A> {
     ready: bool,
     /// A server handshake counted in `handshakes_pending`.
     pending_handshake: bool,
+    /// The connection's next deadline, as last scheduled in the timer heap.
+    deadline: Option<Instant>,
+    /// The stamp of its live timer-heap entry (older entries for this slot are stale).
+    timer: u64,
 }
 
 /// Token bucket limiting handshakes.
@@ -186,6 +191,10 @@ pub struct Endpoint<A: Clone + Eq + Hash> {
     free: Vec<usize>,
     by_addr: HashMap<A, usize>,
     ready: VecDeque<usize>,
+    /// Connections by next deadline: (deadline, slot, stamp); entries whose stamp is not the
+    /// slot's current one are stale and skipped. `handle_timeout` visits only what is due.
+    timers: BinaryHeap<Reverse<(Instant, usize, u64)>>,
+    timer_stamp: u64,
     events: VecDeque<Event<A>>,
     arena: Vec<u8>,
     /// Counts for datagrams that reached no connection.
@@ -215,6 +224,8 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             free: Vec::new(),
             by_addr: HashMap::new(),
             ready: VecDeque::new(),
+            timers: BinaryHeap::new(),
+            timer_stamp: 0,
             events: VecDeque::new(),
             arena: Vec::new(),
             own: Counters::default(),
@@ -255,6 +266,13 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
     /// Replaces the configuration (applies to timers from now on).
     pub fn set_config(&mut self, cfg: Config) {
         self.cfg = cfg;
+        let now = self.clock_now();
+        for idx in 0..self.slots.len() {
+            if let Some(s) = self.slots[idx].as_mut() {
+                s.deadline = None;
+            }
+            self.schedule(idx, now);
+        }
     }
 
     /// The server's root key.
@@ -578,7 +596,14 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
     }
 
     fn insert(&mut self, addr: A, conn: Connection) -> usize {
-        let slot = Slot { addr: addr.clone(), conn, ready: false, pending_handshake: false };
+        let slot = Slot {
+            addr: addr.clone(),
+            conn,
+            ready: false,
+            pending_handshake: false,
+            deadline: None,
+            timer: 0,
+        };
         let idx = match self.free.pop() {
             Some(i) => {
                 self.slots[i] = Some(slot);
@@ -608,6 +633,55 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             slot.ready = true;
             self.ready.push_back(idx);
         }
+        self.schedule(idx, now);
+    }
+
+    /// Puts connection `idx` in the timer heap at its next deadline (if that changed).
+    fn schedule(&mut self, idx: usize, now: Instant) {
+        let Some(slot) = self.slots[idx].as_mut() else { return };
+        let d = slot.conn.next_deadline(&self.cfg, now);
+        if d == slot.deadline {
+            return;
+        }
+        slot.deadline = d;
+        self.timer_stamp += 1;
+        slot.timer = self.timer_stamp;
+        if let Some(d) = d {
+            self.timers.push(Reverse((d, idx, self.timer_stamp)));
+        }
+        // Stale entries leave the heap as they come due; rebuild it if they pile up.
+        if self.timers.len() > 4 * self.by_addr.len() + 64 {
+            let live = self.slots.iter().enumerate().filter_map(|(i, s)| {
+                let s = s.as_ref()?;
+                Some(Reverse((s.deadline?, i, s.timer)))
+            });
+            self.timers = live.collect();
+        }
+    }
+
+    /// Tests only: the timer heap agrees with every connection's own next deadline (the earliest
+    /// of them is what `poll_timeout` reports, and no connection's deadline is missing from it).
+    #[cfg(any(test, feature = "testing"))]
+    pub fn timers_consistent(&mut self) -> bool {
+        let now = self.clock_now();
+        let mut ok = true;
+        for s in self.slots.iter().flatten() {
+            let want = s.conn.next_deadline(&self.cfg, now);
+            // A deadline may only be recomputed as later or equal between two scheduling points
+            // (time passed); an earlier one would be a missed timer.
+            ok &= match (s.deadline, want) {
+                (Some(have), Some(want)) => have <= want || have <= now,
+                (None, Some(_)) => false,
+                _ => true,
+            };
+        }
+        let brute = self.slots.iter().flatten().filter_map(|s| s.deadline).min();
+        ok && self.poll_timeout() == brute
+    }
+
+    /// True when the heap entry `(idx, stamp)` is the slot's live one.
+    fn timer_is_live(&self, idx: usize, stamp: u64) -> bool {
+        self.slots.get(idx).and_then(Option::as_ref).is_some_and(|s| s.timer == stamp)
     }
 
     fn remove(&mut self, idx: usize) {
@@ -625,11 +699,26 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
 
     /// Runs every connection's timers: packet timeouts, retransmissions, keep-alives, handshake
     /// and connection timeouts. Call it at least every `keep_alive_interval` (a server tick).
+    /// Only connections whose deadline has come are visited (a heap of deadlines), so an idle
+    /// server with many connections does little work per call.
     pub fn handle_timeout(&mut self, now: Instant) {
         let now = self.clock.observe(now);
-        for idx in 0..self.slots.len() {
+        // Take what is due first: a connection may come due again at once (ready to transmit),
+        // and is then visited on the next call, not in a loop here.
+        let mut due = Vec::new();
+        while let Some(&Reverse((d, idx, stamp))) = self.timers.peek() {
+            if d > now {
+                break;
+            }
+            self.timers.pop();
+            if self.timer_is_live(idx, stamp) {
+                due.push(idx);
+            }
+        }
+        for idx in due {
             let Self { slots, events, arena, cfg, reassembly_total, .. } = self;
             let Some(slot) = slots[idx].as_mut() else { continue };
+            slot.deadline = None;
             let addr = slot.addr.clone();
             let held = slot.conn.reassembly_bytes();
             slot.conn.handle_timeout(cfg, now, &mut |ev| push_event(events, arena, &addr, ev));
@@ -638,10 +727,16 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         }
     }
 
-    /// The next instant `handle_timeout` or `poll_transmit` has work, if any. O(connections).
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        let now = self.clock_now();
-        self.slots.iter().flatten().filter_map(|s| s.conn.next_deadline(&self.cfg, now)).min()
+    /// The next instant `handle_timeout` or `poll_transmit` has work, if any (the earliest
+    /// deadline of any connection; O(1) amortized).
+    pub fn poll_timeout(&mut self) -> Option<Instant> {
+        while let Some(&Reverse((d, idx, stamp))) = self.timers.peek() {
+            if self.timer_is_live(idx, stamp) {
+                return Some(d);
+            }
+            self.timers.pop();
+        }
+        None
     }
 
     fn clock_now(&self) -> Instant {
@@ -664,6 +759,7 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
                 slot.ready = true;
                 self.ready.push_back(idx);
             }
+            self.schedule(idx, now);
             return Some(Transmit { to, len });
         }
         None

@@ -322,7 +322,7 @@ impl Engine {
 
     /// The next deadline in caller milliseconds, or -1.
     #[napi]
-    pub fn next_timeout(&self) -> f64 {
+    pub fn next_timeout(&mut self) -> f64 {
         self.inner.next_timeout()
     }
 }
@@ -495,11 +495,25 @@ impl AeadBatch {
 
 use napi::threadsafe_function::{ThreadsafeFunction, ThreadsafeFunctionCallMode, UnknownReturnValue};
 
-/// The JavaScript callback the driver thread calls (weakly: it does not keep Node alive) when
+/// The JavaScript callback a socket thread calls (weakly: it does not keep Node alive) when
 /// events wait.
 type EventsReady = ThreadsafeFunction<(), UnknownReturnValue, (), Status, false, true>;
 
-/// A UDP server whose socket I/O and protocol work run on a Rust thread (`gamewire_udp`); the
+/// Options of `NativeSocketServer.start` beyond the address, configuration and key.
+#[napi(object)]
+pub struct SocketServerOptions {
+    /// The socket's receive buffer, bytes (0: the OS default).
+    pub recv_buffer: u32,
+    /// Socket threads sharing the port (1 to 16).
+    pub threads: u32,
+    /// How long a thread may hold back the event loop's wake-up after the first event of a
+    /// batch, microseconds.
+    pub notify_delay_us: u32,
+    /// The share of a thread's time handshakes may take under load (0.05 to 1).
+    pub handshake_share: f64,
+}
+
+/// A UDP server whose socket I/O and protocol work run on Rust threads (`gamewire_udp`); the
 /// event loop only drains batches of events and queues messages.
 #[napi]
 pub struct NativeSocketServer {
@@ -508,34 +522,34 @@ pub struct NativeSocketServer {
 
 #[napi]
 impl NativeSocketServer {
-    /// Binds `host:port` (receive buffer `recvBuffer` bytes, 0 = the OS default) and starts the
-    /// thread; `onEvents` is called when events wait.
+    /// Binds `host:port` and starts the threads; `onEvents` is called when events wait.
     #[napi(factory)]
     pub fn start(
         host: String,
         port: u32,
         config: &[f64],
         root_pkcs8: &[u8],
-        tick_ms: f64,
-        recv_buffer: u32,
+        options: SocketServerOptions,
         on_events: EventsReady,
     ) -> Result<Self, String> {
         let bad = |m: String| Error::new("ERR_INVALID_ARG".to_string(), m);
         let ip: std::net::IpAddr = host.parse().map_err(|e| bad(format!("host {host:?}: {e}")))?;
         let port = u16::try_from(port).map_err(|_| bad(format!("port out of range: {port}")))?;
-        let opts = gamewire_udp::ServerOptions {
-            bind: std::net::SocketAddr::new(ip, port),
-            config: config.to_vec(),
-            root_pkcs8: root_pkcs8.to_vec(),
-            tick: std::time::Duration::from_secs_f64((tick_ms / 1000.0).clamp(0.001, 1.0)),
-            recv_buffer: recv_buffer as usize,
-        };
+        let bind = std::net::SocketAddr::new(ip, port);
+        let mut opts = gamewire_udp::ServerOptions::new(bind, config.to_vec(), root_pkcs8.to_vec());
+        opts.recv_buffer = options.recv_buffer as usize;
+        opts.threads = options.threads as usize;
+        opts.notify_delay = std::time::Duration::from_micros(u64::from(options.notify_delay_us));
+        opts.handshake_share = options.handshake_share;
         let notify = move || {
             on_events.call((), ThreadsafeFunctionCallMode::NonBlocking);
         };
-        gamewire_udp::SocketServer::start(opts, notify)
-            .map(|inner| Self { inner })
-            .map_err(|e| Error::new(io_code(&e).to_string(), format!("bind {host}:{port}: {e}")))
+        gamewire_udp::SocketServer::start(opts, notify).map(|inner| Self { inner }).map_err(|e| match e {
+            gamewire_udp::StartError::Io(e) => {
+                Error::new(io_code(&e).to_string(), format!("bind {bind}: {e}"))
+            }
+            gamewire_udp::StartError::Abi(e) => coded(e),
+        })
     }
 
     /// The bound IP address.
@@ -548,6 +562,12 @@ impl NativeSocketServer {
     #[napi]
     pub fn local_port(&self) -> u32 {
         u32::from(self.inner.local_addr().port())
+    }
+
+    /// Socket threads.
+    #[napi]
+    pub fn threads(&self) -> u32 {
+        self.inner.threads() as u32
     }
 
     /// The driver's clock, milliseconds.
@@ -565,7 +585,7 @@ impl NativeSocketServer {
     /// Room the next event needs when it did not fit.
     #[napi]
     pub fn pending_event_size(&self) -> u32 {
-        self.inner.with(|st, _| st.engine.pending_event_size())
+        self.inner.pending_event_size()
     }
 
     /// A peer's IP address (null if unknown).
@@ -580,44 +600,40 @@ impl NativeSocketServer {
         self.inner.peer_addr(peer).map_or(0, |a| u32::from(a.port()))
     }
 
-    /// Queues a message; 0 or a negative code. Call `wake()` after a batch of sends.
+    /// Queues a message; 0 or a negative code. Call `transmitNow()` after a batch of sends.
     #[napi]
     pub fn send(&self, peer: u32, data: &[u8], mode: i32, callback: u32) -> i32 {
-        self.inner.with(|st, now| st.engine.send(now, peer, data, mode, callback))
+        self.inner
+            .with_peer(peer, |st, now| st.engine.send(now, peer, data, mode, callback))
+            .unwrap_or(abi::code::UNKNOWN_CONNECTION)
     }
 
-    /// Queues a batch of message records (the core's `send_batch` layout) under one lock; one
-    /// result code per record into `results`. Call `wake()` after.
+    /// Queues a batch of message records (the flat `send_batch` layout), each on its peer's
+    /// shard; one result code per record into `results`. Call `transmitNow()` after.
     #[napi]
     pub fn send_batch(&self, cmds: &[u8], count: u32, mut results: BufferSlice) -> u32 {
-        self.inner.with(|st, now| st.engine.send_batch(now, cmds, count as usize, &mut results))
+        self.inner.send_batch(cmds, count as usize, &mut results)
     }
 
     /// Queues one message to many peers; returns how many accepted it.
     #[napi]
     pub fn broadcast(&self, peers: &[u32], data: &[u8], mode: i32) -> u32 {
-        self.inner.with(|st, now| st.engine.broadcast(now, peers, data, mode))
+        self.inner.broadcast(peers, data, mode)
     }
 
     /// Closes one connection gracefully.
     #[napi]
     pub fn disconnect(&self, peer: u32) {
-        self.inner.with(|st, now| st.engine.disconnect(now, peer));
+        self.inner.with_peer(peer, |st, now| st.engine.disconnect(now, peer));
     }
 
     /// Closes every connection gracefully.
     #[napi]
     pub fn close_all(&self) {
-        self.inner.with(|st, now| st.engine.close_all(now));
+        self.inner.for_each(|st, now| st.engine.close_all(now));
     }
 
-    /// Asks the thread to send what was queued.
-    #[napi]
-    pub fn wake(&self) {
-        self.inner.wake();
-    }
-
-    /// Sends what is due now from the calling (JS) thread: no wake datagram, no thread wakeup.
+    /// Sends what is due now from the calling (JavaScript) thread, in batches.
     #[napi]
     pub fn transmit_now(&self) {
         self.inner.transmit_now();
@@ -626,74 +642,82 @@ impl NativeSocketServer {
     /// Connections, handshakes included.
     #[napi]
     pub fn connection_count(&self) -> u32 {
-        self.inner.with(|st, _| st.engine.connection_count())
+        self.inner.connection_count()
     }
 
-    /// 0 none, 1 connecting, 2 connected, 3 disconnecting.
+    /// A `PEER_STATUS` value.
     #[napi]
     pub fn status(&self, peer: u32) -> u32 {
-        self.inner.with(|st, _| st.engine.status(peer))
+        self.inner.with_peer(peer, |st, _| st.engine.status(peer)).unwrap_or(abi::tables::peer_status::NONE)
     }
 
     /// The session token.
     #[napi]
     pub fn token(&self, peer: u32) -> u32 {
-        self.inner.with(|st, _| st.engine.token(peer))
+        self.inner.with_peer(peer, |st, _| st.engine.token(peer)).unwrap_or(0)
     }
 
     /// Latency in seconds (-1 unknown).
     #[napi]
     pub fn latency(&self, peer: u32) -> f64 {
-        self.inner.with(|st, _| st.engine.latency(peer))
+        self.inner.with_peer(peer, |st, _| st.engine.latency(peer)).unwrap_or(-1.0)
     }
 
     /// A connection's statistics (f64 LE) into `out`.
     #[napi]
     pub fn connection_stats(&self, peer: u32, mut out: BufferSlice) -> bool {
-        self.inner.with(|st, _| st.engine.connection_stats(peer, &mut out))
+        self.inner.with_peer(peer, |st, _| st.engine.connection_stats(peer, &mut out)).unwrap_or(false)
     }
 
-    /// The endpoint's statistics (f64 LE) into `out`.
+    /// Every shard's statistics together (f64 LE) into `out`.
     #[napi]
     pub fn stats(&self, mut out: BufferSlice) -> bool {
-        self.inner.with(|st, _| st.engine.stats(&mut out))
+        let vals = self.inner.stats().to_array();
+        if out.len() < vals.len() * 8 {
+            return false;
+        }
+        for (i, v) in vals.iter().enumerate() {
+            out[i * 8..i * 8 + 8].copy_from_slice(&v.to_le_bytes());
+        }
+        true
     }
 
-    /// Replaces the configuration (flat; `unixMillisAtZero` is ignored).
+    /// Replaces the configuration (flat; `unixMillisAtZero` is kept).
     #[napi]
-    pub fn set_config(&self, config: &[f64]) -> Result<()> {
-        let mut c = config.to_vec();
-        self.inner
-            .with(|st, _| {
-                if let Some(i) = abi::tables::config_index("unixMillisAtZero") {
-                    let current = abi::config_to_flat(st.engine.endpoint().config());
-                    c[i] = current[i];
-                }
-                st.engine.set_config(&c)
-            })
-            .map_err(|e| invalid(e.message))
+    pub fn set_config(&self, config: &[f64]) -> Result<(), String> {
+        self.inner.set_config(config).map_err(coded)
     }
 
-    /// Replaces the block list of IP addresses.
+    /// Replaces the block list of IP addresses (validated by the caller; all or nothing).
     #[napi]
-    pub fn set_block_list(&self, ips: Vec<String>) -> Result<()> {
+    pub fn set_block_list(&self, ips: Vec<String>) -> Result<(), String> {
         let parsed: std::result::Result<Vec<std::net::IpAddr>, _> = ips.iter().map(|s| s.parse()).collect();
-        self.inner.set_block_list(parsed.map_err(|e| invalid(format!("block list: {e}")))?);
+        let ips =
+            parsed.map_err(|e| Error::new("ERR_INVALID_ARG".to_string(), format!("block list: {e}")))?;
+        self.inner.set_block_list(ips);
         Ok(())
     }
 
-    /// Milliseconds the thread spent handling, sending, and waiting: [handle, network, idle].
+    /// The threads' time and activity: [handle ms, network ms, idle ms, wake-ups, notifications].
     #[napi]
     pub fn profile(&self) -> Vec<f64> {
         use std::sync::atomic::Ordering::Relaxed;
         let p = self.inner.profile();
-        [&p.handle_ns, &p.network_ns, &p.idle_ns].iter().map(|a| a.load(Relaxed) as f64 / 1e6).collect()
+        let ms = |a: &std::sync::atomic::AtomicU64| a.load(Relaxed) as f64 / 1e6;
+        vec![
+            ms(&p.handle_ns),
+            ms(&p.network_ns),
+            ms(&p.idle_ns),
+            p.wakeups.load(Relaxed) as f64,
+            p.notifications.load(Relaxed) as f64,
+        ]
     }
 
-    /// Forgets every connection (without telling peers) and stops the thread.
+    /// Forgets every connection (without telling peers), stops the threads and closes the
+    /// sockets: the port is free when this returns.
     #[napi]
     pub fn stop(&mut self) {
-        self.inner.with(|st, _| st.engine.abort_all());
+        self.inner.for_each(|st, _| st.engine.abort_all());
         self.inner.stop();
     }
 }

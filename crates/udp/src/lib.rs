@@ -1,204 +1,312 @@
 //! # gamewire-udp
 //!
-//! A socket driver for [`gamewire_core`]'s sans-IO endpoint that runs on a thread of its own:
-//! it receives datagrams, runs the endpoint (decryption, acks, retries, timers) and sends, so the
-//! host's thread (Node's event loop, for the N-API binding) only sees batches of events and makes
-//! calls to queue messages.
+//! A socket driver for the sans-IO endpoint of `gamewire-core` (through the flat interface of
+//! `gamewire-abi`) that runs on threads of its own: they receive datagrams, run the endpoint
+//! (decryption, acks, retries, timers, handshakes) and send, so the host's thread (Node's event
+//! loop, for the N-API binding) only drains batches of events and queues messages.
 //!
 //! ```text
-//!   host thread                         driver thread
-//!   ───────────                         ─────────────
-//!   send / disconnect ──┐            ┌── recv_from (blocking, timeout = next deadline)
-//!   stats / status      ├─ Mutex<State> ─┤  handle_datagram, handle_timeout, poll_transmit
-//!   events(buf) ◀───────┘            └── send_to; notify() when events wait
-//!          ▲                                   │
-//!          └────────────── notify ─────────────┘   (coalesced: once until the host drains)
+//!   host thread (event loop)                      socket thread, one per shard
+//!   ────────────────────────                      ─────────────────────────────
+//!                                     ┌────────── ppoll(socket, waker, next deadline)
+//!                                     │           recvmmsg: up to 64 datagrams per call
+//!   events(buf) ◀── lock, drain ──── shard ◀───── lock: handle them, run due timers,
+//!   send_batch  ──── lock, queue ───▶ state        answer hellos within the handshake budget,
+//!   transmit_now ─── lock, collect ─┘             collect what is due; unlock; sendmmsg
+//!        └──── sendmmsg (replies leave from here)  notify the host once per batch of events
+//!                                                  (at most `notify_delay` after the first)
 //! ```
-//! The endpoint's peers are `u32` ids (the same flat interface as [`FlatEngine`]); this crate maps
-//! them to socket addresses and frees an id only after the host has seen its RELEASED event. The
-//! host wakes the thread after queueing messages by sending it an empty datagram from a private
-//! socket, so replies go out at once without the host doing socket I/O.
 //!
-//! Everything here uses std only: blocking sockets with read timeouts.
-#![forbid(unsafe_code)]
+//! * **Batches both ways.** `recvmmsg` drains the socket; what is due leaves in one `sendmmsg`.
+//!   No system call moves no data: the thread sleeps in `ppoll` until a datagram, a wake from the
+//!   host, or the endpoint's own next deadline (an idle server with no connections sleeps).
+//! * **Hand-off.** The state of a shard is behind one lock, taken once per batch by either side
+//!   and never while JavaScript runs: events are copied out in one drain, sends cross in one
+//!   batch. The host is woken at most once per batch, and no sooner than `notify_delay` after the
+//!   first event of a batch, so under load wake-ups coalesce.
+//! * **Shards.** With `threads: N` (Linux), N sockets share the port (`SO_REUSEPORT`; the kernel
+//!   spreads senders by address hash, so a connection stays on its shard). Each shard owns its
+//!   engine and its peers; a peer id carries its shard, so ids are unique across shards.
+//! * **Peer ids** never name the wrong client: see the `peers` module.
+//! * **Stop** joins the threads and closes every socket at once: the port is free when `stop`
+//!   returns.
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
-use std::collections::{HashMap, HashSet};
+mod budget;
+mod peers;
+#[allow(unsafe_code)]
+mod sys;
+
+use std::collections::HashSet;
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::os::fd::AsRawFd;
+use std::os::unix::net::UnixDatagram;
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant as StdInstant, SystemTime, UNIX_EPOCH};
 
-use gamewire_abi::{self as abi, FlatEngine};
+use gamewire_abi::tables::{code, config_index, event_kind};
+use gamewire_abi::{config_to_flat, AbiError, FlatEngine};
+use gamewire_core::stats::{ConnectionStats, DropReason};
+use gamewire_core::Instant;
 
-const DATAGRAM_ROOM: usize = abi::layout::DATAGRAM_ROOM as usize;
+pub use peers::MAX_SHARDS;
+use peers::{shard_of, Peers};
+use sys::{RecvBatch, SendBatch, ROOM};
 
-/// Socket addresses to and from the endpoint's `u32` peer ids.
-#[derive(Debug, Default)]
-struct Peers {
-    by_addr: HashMap<SocketAddr, u32>,
-    by_id: Vec<Option<SocketAddr>>,
-    free: Vec<u32>,
-}
-
-impl Peers {
-    fn id_of(&mut self, a: SocketAddr) -> u32 {
-        if let Some(&id) = self.by_addr.get(&a) {
-            return id;
-        }
-        let id = self.free.pop().unwrap_or(self.by_id.len() as u32);
-        if id as usize == self.by_id.len() {
-            self.by_id.push(Some(a));
-        } else {
-            self.by_id[id as usize] = Some(a);
-        }
-        self.by_addr.insert(a, id);
-        id
-    }
-
-    fn addr(&self, id: u32) -> Option<SocketAddr> {
-        self.by_id.get(id as usize).copied().flatten()
-    }
-
-    fn release(&mut self, id: u32) {
-        if let Some(a) = self.by_id.get_mut(id as usize).and_then(Option::take) {
-            self.by_addr.remove(&a);
-            self.free.push(id);
-        }
-    }
-}
-
-/// What the host and the driver thread share under one lock.
-#[derive(Debug)]
-pub struct State {
-    /// The engine (the endpoint behind the flat interface).
-    pub engine: FlatEngine,
-    peers: Peers,
-    blocklist: HashSet<IpAddr>,
-}
-
-/// Time spent by the driver thread, nanoseconds (the dashboard's time profile).
-#[derive(Debug, Default)]
-pub struct Profile {
-    /// Handling received datagrams and timers.
-    pub handle_ns: AtomicU64,
-    /// Building and sending datagrams.
-    pub network_ns: AtomicU64,
-    /// Waiting for datagrams.
-    pub idle_ns: AtomicU64,
-}
-
-struct Shared {
-    state: Mutex<State>,
-    running: AtomicBool,
-    /// Set when the host was told events wait; cleared when it drains them.
-    notified: AtomicBool,
-    /// Set when a wake datagram is on its way; cleared by the thread.
-    woken: AtomicBool,
-    start: StdInstant,
-    profile: Profile,
-}
+/// Datagrams per `recvmmsg`/`sendmmsg`.
+const BATCH: usize = 64;
 
 /// Options of a [`SocketServer`].
 #[derive(Debug, Clone)]
 pub struct ServerOptions {
     /// Address to bind.
     pub bind: SocketAddr,
-    /// The engine configuration, flat (`abi::CONFIG_FIELDS` order); `unixMillisAtZero` is set here.
+    /// The engine configuration, flat (`CONFIG_FIELDS` order); `unixMillisAtZero` is set here.
     pub config: Vec<f64>,
     /// The root key, PKCS#8 DER (empty: a fresh one).
     pub root_pkcs8: Vec<u8>,
-    /// How often the endpoint's timers run.
-    pub tick: Duration,
     /// The socket's receive buffer in bytes (the OS caps it); 0 keeps the OS default.
     pub recv_buffer: usize,
+    /// Socket threads sharing the port (1 to [`MAX_SHARDS`]; more than 1 needs `SO_REUSEPORT`).
+    pub threads: usize,
+    /// How long the thread may hold back the host's wake-up after the first event of a batch.
+    pub notify_delay: Duration,
+    /// The share of a thread's time handshakes may take under load.
+    pub handshake_share: f64,
+}
+
+impl ServerOptions {
+    /// Options with the defaults for everything but the address, configuration and key.
+    pub fn new(bind: SocketAddr, config: Vec<f64>, root_pkcs8: Vec<u8>) -> Self {
+        Self {
+            bind,
+            config,
+            root_pkcs8,
+            recv_buffer: 4 << 20,
+            threads: 1,
+            notify_delay: Duration::ZERO,
+            handshake_share: 0.5,
+        }
+    }
+}
+
+/// Why a server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// A socket call failed (the address is in use, …).
+    #[error("{0}")]
+    Io(#[from] io::Error),
+    /// The configuration or key was refused.
+    #[error("{0}")]
+    Abi(#[from] AbiError),
+}
+
+/// One shard's engine and peers (behind its lock).
+#[derive(Debug)]
+pub struct State {
+    /// The engine.
+    pub engine: FlatEngine,
+    peers: Peers,
+    blocklist: Arc<HashSet<IpAddr>>,
+}
+
+/// Time spent by the socket threads, nanoseconds (the dashboard's time profile).
+#[derive(Debug, Default)]
+pub struct Profile {
+    /// Handling received datagrams, timers and handshakes.
+    pub handle_ns: AtomicU64,
+    /// Building and sending datagrams.
+    pub network_ns: AtomicU64,
+    /// Waiting.
+    pub idle_ns: AtomicU64,
+    /// Wake-ups of the threads (each a `ppoll` that returned).
+    pub wakeups: AtomicU64,
+    /// Notifications to the host.
+    pub notifications: AtomicU64,
+}
+
+/// What the threads and the host share.
+struct Common {
+    start: StdInstant,
+    notify: Box<dyn Fn() + Send + Sync>,
+    notify_delay: Duration,
+    handshake_share: f64,
+    profile: Profile,
+}
+
+impl Common {
+    fn now_ms(&self) -> f64 {
+        self.start.elapsed().as_secs_f64() * 1000.0
+    }
+}
+
+struct Shard {
+    state: Mutex<State>,
+    socket: UdpSocket,
+    waker_rx: UnixDatagram,
+    waker_tx: UnixDatagram,
+    running: AtomicBool,
+    /// The host was told events wait and has not drained this shard empty since.
+    notified: AtomicBool,
+    /// When the thread will wake next, µs on the server clock (`u64::MAX`: not before a datagram).
+    armed_us: AtomicU64,
+}
+
+impl Shard {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock would poison it; the state stays usable (every mutation
+        // is a complete endpoint call), so recover it.
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn wake(&self) {
+        // Non-blocking: a full waker buffer already holds a wake.
+        let _ = self.waker_tx.send(&[1]);
+    }
+}
+
+/// A UDP server endpoint whose socket I/O and protocol work run on threads of their own.
+pub struct SocketServer {
+    shards: Vec<Arc<Shard>>,
+    threads: Vec<JoinHandle<()>>,
+    common: Arc<Common>,
+    local: SocketAddr,
+    /// The host's send batch, kept between calls.
+    host_tx: Mutex<SendBatch>,
+    /// Which shard the host's next drain starts with (fairness between shards).
+    next_drain: AtomicUsize,
+}
+
+impl std::fmt::Debug for SocketServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SocketServer")
+            .field("local", &self.local)
+            .field("shards", &self.shards.len())
+            .finish()
+    }
 }
 
 /// Binds a UDP socket with the receive buffer asked for.
-fn bind(addr: SocketAddr, recv_buffer: usize) -> io::Result<UdpSocket> {
+fn bind(addr: SocketAddr, recv_buffer: usize, reuse_port: bool) -> io::Result<UdpSocket> {
     use socket2::{Domain, Protocol, Socket, Type};
     let s = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))?;
     if addr.is_ipv6() {
         // Dual-stack where the address allows it, as node:dgram's udp6 sockets are.
         let _ = s.set_only_v6(false);
     }
+    if reuse_port {
+        s.set_reuse_port(true)?;
+    }
     if recv_buffer > 0 {
         // Best effort: the kernel caps it at net.core.rmem_max.
         let _ = s.set_recv_buffer_size(recv_buffer);
     }
     s.bind(&addr.into())?;
+    #[cfg(not(target_os = "linux"))]
+    s.set_nonblocking(true)?;
     Ok(s.into())
 }
 
-/// A UDP server endpoint whose socket I/O and protocol work run on a thread of their own.
-pub struct SocketServer {
-    shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
-    local: SocketAddr,
-    waker: UdpSocket,
-    /// The server socket (a second handle), for sends from the host's thread.
-    tx: UdpSocket,
-    /// The host's send arena, kept between calls.
-    host_tx: Mutex<TxArena>,
-}
-
-impl std::fmt::Debug for SocketServer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SocketServer").field("local", &self.local).finish_non_exhaustive()
+/// An IPv4-mapped IPv6 address as IPv4 (what a block list names).
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
+        v4 => v4,
     }
 }
 
-fn lock(shared: &Shared) -> MutexGuard<'_, State> {
-    // A panic while holding the lock would poison it; the state stays usable (every mutation
-    // is a complete endpoint call), so recover it.
-    shared.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// The engine's `source` for an address: handshakes are shared out between IP addresses.
+fn source_of(ip: IpAddr) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    let mut eat = |b: u8| {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    };
+    match ip {
+        IpAddr::V4(v4) => v4.octets().into_iter().for_each(&mut eat),
+        IpAddr::V6(v6) => v6.octets().into_iter().for_each(&mut eat),
+    }
+    h
 }
-
-fn now_ms(start: StdInstant) -> f64 {
-    start.elapsed().as_secs_f64() * 1000.0
-}
-
-/// Largest datagram read: anything longer is truncated, and dropped as too large by the engine.
-const RECV_BUF: usize = 4096;
 
 impl SocketServer {
-    /// Binds, starts the thread. `notify` runs on the driver thread when events wait and the host
+    /// Binds, starts the threads. `notify` runs on a socket thread when events wait and the host
     /// has drained everything before; it must only schedule work on the host.
-    pub fn start(opts: ServerOptions, notify: impl Fn() + Send + 'static) -> io::Result<Self> {
+    pub fn start(opts: ServerOptions, notify: impl Fn() + Send + Sync + 'static) -> Result<Self, StartError> {
+        let threads = opts.threads.clamp(1, MAX_SHARDS);
         let mut config = opts.config;
-        if let Some(i) = abi::CONFIG_FIELDS.iter().position(|f| *f == "unixMillisAtZero") {
-            if let Some(slot) = config.get_mut(i) {
-                *slot = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
-            }
+        if let Some(slot) = config_index("unixMillisAtZero").and_then(|i| config.get_mut(i)) {
+            *slot = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_millis() as f64);
         }
-        let engine = FlatEngine::server(&config, &opts.root_pkcs8, &[])
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e.message))?;
-        let socket = bind(opts.bind, opts.recv_buffer)?;
-        let tx = socket.try_clone()?;
-        let local = socket.local_addr()?;
-        let waker_bind: SocketAddr = if local.is_ipv6() { "[::1]:0".parse() } else { "127.0.0.1:0".parse() }
-            .map_err(|e: std::net::AddrParseError| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let waker = UdpSocket::bind(waker_bind)?;
-        let wake_to =
-            if local.ip().is_unspecified() { SocketAddr::new(waker_bind.ip(), local.port()) } else { local };
-        waker.connect(wake_to)?;
-        let waker_addr = waker.local_addr()?;
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State { engine, peers: Peers::default(), blocklist: HashSet::new() }),
-            running: AtomicBool::new(true),
-            notified: AtomicBool::new(false),
-            woken: AtomicBool::new(false),
+        // The first engine makes the root key if none was given; the others share it.
+        let first = FlatEngine::server(&config, &opts.root_pkcs8, &[])?;
+        let root = if opts.root_pkcs8.is_empty() {
+            first.endpoint_ref().root_key().map(|k| k.to_pkcs8_der()).unwrap_or_default()
+        } else {
+            opts.root_pkcs8.clone()
+        };
+        let common = Arc::new(Common {
             start: StdInstant::now(),
+            notify: Box::new(notify),
+            notify_delay: opts.notify_delay,
+            handshake_share: opts.handshake_share.clamp(0.05, 1.0),
             profile: Profile::default(),
         });
-        let s2 = Arc::clone(&shared);
-        let tick = opts.tick.max(Duration::from_millis(1));
-        let thread = std::thread::Builder::new()
-            .name("gamewire-udp".into())
-            .spawn(move || run(s2, socket, waker_addr, tick, notify))?;
-        Ok(Self { shared, thread: Some(thread), local, waker, tx, host_tx: Mutex::new(TxArena::new()) })
+        if threads > 1 && opts.bind.port() != 0 {
+            // SO_REUSEPORT would let these sockets join another server's group on the same port
+            // (of the same user) and split its traffic: the port must be free first.
+            drop(bind(opts.bind, 0, false)?);
+        }
+        let mut shards = Vec::with_capacity(threads);
+        let mut engine = Some(first);
+        let mut local = opts.bind;
+        for i in 0..threads {
+            // Shard 0 binds the address asked for (port 0: a free one); the others join its port.
+            let socket = bind(local, opts.recv_buffer, threads > 1)?;
+            local = socket.local_addr()?;
+            let engine = match engine.take() {
+                Some(e) => e,
+                None => FlatEngine::server(&config, &root, &[])?,
+            };
+            let (waker_tx, waker_rx) = UnixDatagram::pair()?;
+            waker_tx.set_nonblocking(true)?;
+            waker_rx.set_nonblocking(true)?;
+            shards.push(Arc::new(Shard {
+                state: Mutex::new(State { engine, peers: Peers::new(i), blocklist: Arc::default() }),
+                socket,
+                waker_rx,
+                waker_tx,
+                running: AtomicBool::new(true),
+                notified: AtomicBool::new(false),
+                armed_us: AtomicU64::new(u64::MAX),
+            }));
+        }
+        let mut handles = Vec::with_capacity(threads);
+        for (i, shard) in shards.iter().enumerate() {
+            let (shard, common) = (Arc::clone(shard), Arc::clone(&common));
+            let spawned = std::thread::Builder::new()
+                .name(format!("gamewire-udp-{i}"))
+                .spawn(move || run_shard(&shard, &common));
+            match spawned {
+                Ok(h) => handles.push(h),
+                Err(e) => {
+                    stop_threads(&shards, &mut handles);
+                    return Err(e.into());
+                }
+            }
+        }
+        Ok(Self {
+            shards,
+            threads: handles,
+            common,
+            local,
+            host_tx: Mutex::new(SendBatch::new(BATCH)),
+            next_drain: AtomicUsize::new(0),
+        })
     }
 
     /// The bound address.
@@ -206,73 +314,192 @@ impl SocketServer {
         self.local
     }
 
+    /// Socket threads (shards).
+    pub fn threads(&self) -> usize {
+        self.shards.len()
+    }
+
     /// Milliseconds on the driver's clock (what the engine calls receive as `now`).
     pub fn now_ms(&self) -> f64 {
-        now_ms(self.shared.start)
+        self.common.now_ms()
     }
 
-    /// Runs `f` with the shared state locked (engine calls from the host).
-    pub fn with<R>(&self, f: impl FnOnce(&mut State, f64) -> R) -> R {
+    /// Runs `f` on the shard that owns `peer` (`None` if no shard does, e.g. after `stop`).
+    pub fn with_peer<R>(&self, peer: u32, f: impl FnOnce(&mut State, f64) -> R) -> Option<R> {
+        let shard = self.shards.get(shard_of(peer))?;
         let now = self.now_ms();
-        f(&mut lock(&self.shared), now)
+        Some(f(&mut shard.lock(), now))
     }
 
-    /// Drains events into `out` (the flat event records); frees the ids of released peers.
+    /// Runs `f` on every shard in turn.
+    pub fn for_each(&self, mut f: impl FnMut(&mut State, f64)) {
+        for s in &self.shards {
+            let now = self.now_ms();
+            f(&mut s.lock(), now);
+        }
+    }
+
+    /// Drains events of every shard into `out` (the flat event records); returns the bytes
+    /// written. Releases the host saw in its previous drain are settled first (their ids may be
+    /// reused from now on); records about peers the host never heard of are left out.
     pub fn events(&self, out: &mut [u8]) -> u32 {
-        let mut st = lock(&self.shared);
-        let State { engine, peers, .. } = &mut *st;
-        let n = engine.events_with(out, |id| peers.release(id));
-        if !engine.has_events() {
-            self.shared.notified.store(false, Ordering::Release);
+        let k = self.shards.len();
+        let first = self.next_drain.fetch_add(1, Ordering::Relaxed);
+        let mut at = 0usize;
+        for j in 0..k {
+            let shard = &self.shards[(first + j) % k];
+            let mut st = shard.lock();
+            let State { engine, peers, .. } = &mut *st;
+            peers.settle();
+            let room = out.get_mut(at..).unwrap_or_default();
+            at += engine.events_with(room, |kind, peer| match kind {
+                event_kind::CONNECTED => {
+                    peers.announce(peer);
+                    true
+                }
+                event_kind::RELEASED => peers.release(peer),
+                _ => true,
+            }) as usize;
+            if !engine.has_events() {
+                shard.notified.store(false, Ordering::Release);
+            }
+        }
+        at as u32
+    }
+
+    /// Room the largest event that did not fit needs (0 if none waits).
+    pub fn pending_event_size(&self) -> u32 {
+        self.shards.iter().map(|s| s.lock().engine.pending_event_size()).max().unwrap_or(0)
+    }
+
+    /// Queues a batch of send records (the flat `send_batch` layout); each shard takes its own
+    /// peers' records. One result code per record into `results`.
+    pub fn send_batch(&self, cmds: &[u8], count: usize, results: &mut [u8]) -> u32 {
+        for r in results.iter_mut().take(count) {
+            *r = code::UNKNOWN_CONNECTION as i8 as u8;
+        }
+        let mut read = 0;
+        for (i, s) in self.shards.iter().enumerate() {
+            let now = self.now_ms();
+            read = s.lock().engine.send_batch_for(now, cmds, count, results, |peer| shard_of(peer) == i);
+        }
+        read
+    }
+
+    /// Queues one message to many peers; returns how many accepted it.
+    pub fn broadcast(&self, peers: &[u32], data: &[u8], mode: i32) -> u32 {
+        let mut n = 0;
+        for (i, s) in self.shards.iter().enumerate() {
+            let mine: Vec<u32> = peers.iter().copied().filter(|p| shard_of(*p) == i).collect();
+            if !mine.is_empty() {
+                let now = self.now_ms();
+                n += s.lock().engine.broadcast(now, &mine, data, mode);
+            }
         }
         n
     }
 
+    /// Sends what is due now from the caller's thread (after messages were queued), in one
+    /// `sendmmsg` per batch, and wakes a socket thread only if the endpoint now wants it back
+    /// sooner than it planned (a reply held by the send gate).
+    pub fn transmit_now(&self) {
+        let t0 = StdInstant::now();
+        let mut tx = self.host_tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for s in &self.shards {
+            let next = flush_transmits(s, &self.common, &mut tx);
+            let armed = s.armed_us.load(Ordering::Acquire);
+            if next.is_some_and(|us| us < armed) {
+                s.wake();
+            }
+        }
+        self.common.profile.network_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    }
+
     /// The socket address of a peer id.
     pub fn peer_addr(&self, peer: u32) -> Option<SocketAddr> {
-        lock(&self.shared).peers.addr(peer)
+        self.with_peer(peer, |st, _| st.peers.addr(peer)).flatten()
     }
 
     /// Replaces the block list (datagrams from these IPs are dropped before parsing, counted).
     pub fn set_block_list(&self, ips: impl IntoIterator<Item = IpAddr>) {
-        lock(&self.shared).blocklist = ips.into_iter().collect();
+        let list: Arc<HashSet<IpAddr>> = Arc::new(ips.into_iter().map(canonical).collect());
+        self.for_each(|st, _| st.blocklist = Arc::clone(&list));
     }
 
-    /// Asks the thread to transmit now (after messages were queued). Coalesced.
-    pub fn wake(&self) {
-        if !self.shared.woken.swap(true, Ordering::AcqRel) {
-            let _ = self.waker.send(&[]);
+    /// Replaces the configuration of every shard (`unixMillisAtZero` is kept).
+    pub fn set_config(&self, config: &[f64]) -> Result<(), AbiError> {
+        let mut result = Ok(());
+        self.for_each(|st, _| {
+            let mut c = config.to_vec();
+            if let Some(i) = config_index("unixMillisAtZero") {
+                if let (Some(slot), Some(cur)) =
+                    (c.get_mut(i), config_to_flat(st.engine.endpoint().config()).get(i))
+                {
+                    *slot = *cur;
+                }
+            }
+            if result.is_ok() {
+                result = st.engine.set_config(&c);
+            }
+        });
+        for s in &self.shards {
+            s.wake();
         }
+        result
     }
 
-    /// Sends what is due now from the caller's thread (after messages were queued): the same
-    /// work the thread does after each datagram, without the wake datagram and the thread's
-    /// wakeup that [`wake`](Self::wake) costs. What the send gate holds back goes out with the
-    /// thread's next timer step.
-    pub fn transmit_now(&self) {
-        let t0 = StdInstant::now();
-        let mut tx = self.host_tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        {
-            let now = self.now_ms();
-            let mut st = lock(&self.shared);
-            tx.collect(&mut st, now);
+    /// Connections of every shard, handshakes included.
+    pub fn connection_count(&self) -> u32 {
+        let mut n = 0;
+        self.for_each(|st, _| n += st.engine.connection_count());
+        n
+    }
+
+    /// Statistics of every shard together: counters and sizes added, latencies averaged over
+    /// connections.
+    pub fn stats(&self) -> ConnectionStats {
+        let mut total = ConnectionStats::default();
+        let mut weight = 0.0;
+        self.for_each(|st, _| {
+            let ep = st.engine.endpoint_ref();
+            let s = ep.stats();
+            let w = ep.connection_count() as f64;
+            total.counters.add(&s.counters);
+            total.messages_pending += s.messages_pending;
+            total.reassembly_bytes += s.reassembly_bytes;
+            total.packets_in_flight += s.packets_in_flight;
+            total.latency += s.latency * w;
+            total.srtt += s.srtt * w;
+            weight += w;
+        });
+        if weight > 0.0 {
+            total.latency /= weight;
+            total.srtt /= weight;
         }
-        tx.send_all(&self.tx);
-        self.shared.profile.network_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        total
     }
 
-    /// Time spent by the thread.
+    /// Time spent by the threads.
     pub fn profile(&self) -> &Profile {
-        &self.shared.profile
+        &self.common.profile
     }
 
-    /// Stops the thread (without telling peers: close connections first) and joins it.
+    /// Stops the threads (without telling peers: close connections first), joins them and closes
+    /// every socket: the port is free when this returns.
     pub fn stop(&mut self) {
-        self.shared.running.store(false, Ordering::Release);
-        let _ = self.waker.send(&[]);
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        stop_threads(&self.shards, &mut self.threads);
+        // The threads are gone: these are the last handles on the sockets.
+        self.shards.clear();
+    }
+}
+
+fn stop_threads(shards: &[Arc<Shard>], threads: &mut Vec<JoinHandle<()>>) {
+    for s in shards {
+        s.running.store(false, Ordering::Release);
+        s.wake();
+    }
+    for t in threads.drain(..) {
+        let _ = t.join();
     }
 }
 
@@ -282,253 +509,145 @@ impl Drop for SocketServer {
     }
 }
 
-/// One datagram to send, in the out arena.
-struct Out {
-    to: SocketAddr,
-    start: usize,
-    len: usize,
-}
-
-/// Datagrams collected under the state's lock and sent after it is released.
-struct TxArena {
-    bytes: Vec<u8>,
-    outs: Vec<Out>,
-}
-
-impl TxArena {
-    fn new() -> Self {
-        Self { bytes: vec![0u8; 64 * DATAGRAM_ROOM], outs: Vec::with_capacity(64) }
-    }
-
-    /// Takes what the endpoint has due at `now`, up to the arena's room (the rest stays queued
-    /// for the next call).
-    fn collect(&mut self, st: &mut State, now: f64) {
-        let State { engine, peers, .. } = st;
-        let ep = engine.endpoint();
-        let mut at = 0usize;
-        self.outs.clear();
-        while at + DATAGRAM_ROOM <= self.bytes.len() {
-            let Some(t) =
-                ep.poll_transmit(gamewire_core::Instant::from_millis_f64(now), &mut self.bytes[at..])
-            else {
-                break;
-            };
-            if let Some(to) = peers.addr(t.to) {
-                self.outs.push(Out { to, start: at, len: t.len });
-                at += t.len;
-            }
-        }
-    }
-
-    fn send_all(&self, socket: &UdpSocket) {
-        for o in &self.outs {
-            // A failed send is a lost datagram; the protocol recovers.
-            let _ = socket.send_to(&self.bytes[o.start..o.start + o.len], o.to);
-        }
-    }
-}
-
-fn run(shared: Arc<Shared>, socket: UdpSocket, waker: SocketAddr, tick: Duration, notify: impl Fn()) {
-    let mut buf = vec![0u8; RECV_BUF];
-    let mut tx = TxArena::new();
-    let mut next_tick = StdInstant::now();
-    while shared.running.load(Ordering::Acquire) {
-        let wait = next_tick.saturating_duration_since(StdInstant::now()).max(Duration::from_micros(500));
-        let _ = socket.set_read_timeout(Some(wait));
-        let t0 = StdInstant::now();
-        let got = socket.recv_from(&mut buf);
-        let t1 = StdInstant::now();
-        shared.profile.idle_ns.fetch_add((t1 - t0).as_nanos() as u64, Ordering::Relaxed);
-        let now = now_ms(shared.start);
-        let mut st = lock(&shared);
-        match got {
-            Ok((_, from)) if from == waker => shared.woken.store(false, Ordering::Release),
-            Ok((n, from)) => {
-                let State { engine, peers, blocklist } = &mut *st;
-                let ip = match from.ip() {
-                    IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4),
-                    v4 => v4,
+/// Collects what `shard`'s engine has due and sends it, batch by batch, until nothing is due.
+/// Returns the engine's next deadline (µs on the server clock).
+fn flush_transmits(shard: &Shard, common: &Common, tx: &mut SendBatch) -> Option<u64> {
+    loop {
+        let now = common.now_ms();
+        let (full, next) = {
+            let mut st = shard.lock();
+            let State { engine, peers, .. } = &mut *st;
+            let ep = engine.endpoint();
+            let mut at = 0usize;
+            while tx.outs.len() < BATCH && at + ROOM <= tx.bytes.len() {
+                let Some(t) = ep.poll_transmit(Instant::from_millis_f64(now), &mut tx.bytes[at..]) else {
+                    break;
                 };
-                if !blocklist.is_empty() && blocklist.contains(&ip) {
-                    engine.count_blocked(n as u32);
-                } else {
-                    let id = peers.id_of(from);
-                    let meta = [id, 0, n as u32, 0];
-                    engine.handle(now, &mut buf[..n.min(RECV_BUF)], &meta, 1, &mut []);
-                    engine.process_handshakes(now, u32::MAX);
+                if let Some(to) = peers.addr(t.to) {
+                    tx.outs.push((to, at, t.len));
+                    at += t.len;
                 }
             }
-            Err(_) => {} // timeout: run the timers below
+            let full = tx.outs.len() == BATCH || at + ROOM > tx.bytes.len();
+            (full, engine.next_timeout())
+        };
+        if !tx.outs.is_empty() {
+            tx.send(&shard.socket);
         }
-        if StdInstant::now() >= next_tick {
+        if !full {
+            return (next >= 0.0).then_some((next * 1000.0) as u64);
+        }
+    }
+}
+
+fn run_shard(shard: &Shard, common: &Common) {
+    let mut rx = RecvBatch::new(BATCH);
+    let mut tx = SendBatch::new(BATCH);
+    let mut budget = budget::HandshakeBudget::new(common.handshake_share, Duration::from_millis(2));
+    let mut handshakes_at: Option<StdInstant> = None;
+    let mut notify_at: Option<StdInstant> = None;
+    let mut deadline_us: Option<u64> = None;
+    let fd = shard.socket.as_raw_fd();
+    let waker = shard.waker_rx.as_raw_fd();
+    let profile = &common.profile;
+    while shard.running.load(Ordering::Acquire) {
+        // Sleep until a datagram, a wake from the host, or the first thing due.
+        let deadline = deadline_us.map(|us| common.start + Duration::from_micros(us));
+        let wake_at = [deadline, handshakes_at, notify_at].into_iter().flatten().min();
+        let armed =
+            wake_at.map_or(u64::MAX, |w| w.saturating_duration_since(common.start).as_micros() as u64);
+        shard.armed_us.store(armed, Ordering::Release);
+        let t0 = StdInstant::now();
+        let ready = sys::wait(fd, waker, wake_at.map(|w| w.saturating_duration_since(t0)));
+        let t1 = StdInstant::now();
+        profile.idle_ns.fetch_add((t1 - t0).as_nanos() as u64, Ordering::Relaxed);
+        profile.wakeups.fetch_add(1, Ordering::Relaxed);
+        shard.armed_us.store(0, Ordering::Release);
+        if ready.waker {
+            let mut b = [0u8; 64];
+            while shard.waker_rx.recv(&mut b).is_ok() {}
+        }
+        if !shard.running.load(Ordering::Acquire) {
+            break;
+        }
+        if ready.socket {
+            receive(shard, common, &mut rx);
+        }
+        {
+            let now = common.now_ms();
+            let mut st = shard.lock();
             st.engine.tick(now);
-            next_tick += tick;
-            if next_tick < StdInstant::now() {
-                next_tick = StdInstant::now() + tick;
-            }
         }
         let t2 = StdInstant::now();
-        shared.profile.handle_ns.fetch_add((t2 - t1).as_nanos() as u64, Ordering::Relaxed);
-        // Collect what is due under the lock; send after releasing it.
-        tx.collect(&mut st, now);
-        let events = st.engine.has_events();
+        profile.handle_ns.fetch_add((t2 - t1).as_nanos() as u64, Ordering::Relaxed);
+        // Replies to established traffic first, then handshakes within their budget.
+        let mut next = flush_transmits(shard, common, &mut tx);
+        let t3 = StdInstant::now();
+        profile.network_ns.fetch_add((t3 - t2).as_nanos() as u64, Ordering::Relaxed);
+        if handshakes_at.is_none_or(|t| t <= t3) {
+            let mut st = shard.lock();
+            handshakes_at = if st.engine.queued_handshakes() > 0 {
+                budget.run(&mut st.engine, || common.now_ms()).map(|d| StdInstant::now() + d)
+            } else {
+                None
+            };
+            drop(st);
+            let t4 = StdInstant::now();
+            profile.handle_ns.fetch_add((t4 - t3).as_nanos() as u64, Ordering::Relaxed);
+            next = flush_transmits(shard, common, &mut tx);
+            profile.network_ns.fetch_add(t4.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        }
+        deadline_us = next;
+        // Tell the host once per batch of events, at most `notify_delay` after the first.
+        let has_events = shard.lock().engine.has_events();
+        if has_events && !shard.notified.load(Ordering::Acquire) {
+            let now = StdInstant::now();
+            let due = *notify_at.get_or_insert(now + common.notify_delay);
+            if due <= now {
+                notify_at = None;
+                if !shard.notified.swap(true, Ordering::AcqRel) {
+                    profile.notifications.fetch_add(1, Ordering::Relaxed);
+                    (common.notify)();
+                }
+            }
+        } else {
+            notify_at = None;
+        }
+    }
+}
+
+/// Drains the socket batch by batch and hands each batch to the engine under one lock.
+fn receive(shard: &Shard, common: &Common, rx: &mut RecvBatch) {
+    loop {
+        let n = rx.recv(&shard.socket).unwrap_or(0);
+        if n == 0 {
+            return;
+        }
+        let now = common.now_ms();
+        let t = Instant::from_millis_f64(now);
+        let mut st = shard.lock();
+        let State { engine, peers, blocklist } = &mut *st;
+        for i in 0..n {
+            let (from, len) = (rx.from[i], rx.lens[i]);
+            let ip = canonical(from.ip());
+            let ep = engine.endpoint();
+            if !blocklist.is_empty() && blocklist.contains(&ip) {
+                ep.count_blocked(len);
+            } else if len > ROOM {
+                // Truncated on receipt: counted with its real size, dropped.
+                ep.count_dropped(DropReason::TooLarge, len);
+            } else if let Some(id) = peers.id_of(from) {
+                let _ = ep.handle_datagram_from(t, id, source_of(ip), rx.datagram(i));
+            } else {
+                ep.count_dropped(DropReason::RateLimited, len);
+            }
+        }
         drop(st);
-        tx.send_all(&socket);
-        shared.profile.network_ns.fetch_add(t2.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        if events && !shared.notified.swap(true, Ordering::AcqRel) {
-            notify();
+        if n < rx.capacity() {
+            return;
         }
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use gamewire_core::crypto::RootKey;
-    use gamewire_core::{Config, Endpoint, Event, Instant, RetryMode};
-    use std::sync::mpsc;
-
-    fn root() -> RootKey {
-        RootKey::from_scalar(&[0x22; 32]).unwrap()
-    }
-
-    /// A threaded server on loopback whose `notify` feeds the returned channel.
-    fn start(config: &Config, tick: Duration) -> (SocketServer, mpsc::Receiver<()>) {
-        let (tx, rx) = mpsc::channel();
-        let server = SocketServer::start(
-            ServerOptions {
-                bind: "127.0.0.1:0".parse().unwrap(),
-                config: abi::config_to_flat(config),
-                root_pkcs8: root().to_pkcs8_der(),
-                tick,
-                recv_buffer: 1 << 20,
-            },
-            move || {
-                let _ = tx.send(());
-            },
-        )
-        .unwrap();
-        (server, rx)
-    }
-
-    /// A core client endpoint over a plain socket.
-    struct Client {
-        ep: Endpoint<u8>,
-        sock: UdpSocket,
-        start: StdInstant,
-        buf: [u8; 2048],
-    }
-
-    impl Client {
-        fn new() -> Self {
-            let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
-            sock.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
-            Self {
-                ep: Endpoint::client(Config::default(), [9; 32]),
-                sock,
-                start: StdInstant::now(),
-                buf: [0; 2048],
-            }
-        }
-        fn now(&self) -> Instant {
-            Instant::from_micros(self.start.elapsed().as_micros() as u64)
-        }
-        /// Sends what is due, reads one datagram (5 ms timeout), runs timers; returns the events.
-        fn step(&mut self, to: SocketAddr, send: bool) -> Vec<(bool, Vec<u8>)> {
-            let now = self.now();
-            if send {
-                while let Some(t) = self.ep.poll_transmit(now, &mut self.buf) {
-                    self.sock.send_to(&self.buf[..t.len], to).unwrap();
-                }
-            }
-            if let Ok((n, _)) = self.sock.recv_from(&mut self.buf) {
-                let _ = self.ep.handle_datagram(self.now(), 0, &mut self.buf[..n]);
-            }
-            self.ep.handle_timeout(self.now());
-            let mut out = Vec::new();
-            while let Some(e) = self.ep.poll_event() {
-                match e {
-                    Event::Connected { .. } => out.push((true, Vec::new())),
-                    Event::Message { data, .. } => out.push((false, self.ep.event_data(data).to_vec())),
-                    _ => {}
-                }
-            }
-            out
-        }
-    }
-
-    /// Drains the server's events; the payloads of its MESSAGE events, with their peers.
-    fn messages(server: &SocketServer) -> Vec<(u32, Vec<u8>)> {
-        let mut ev = vec![0u8; 65536];
-        let n = server.events(&mut ev) as usize;
-        let mut at = 0;
-        let mut out = Vec::new();
-        while at < n {
-            let w = |i: usize| u32::from_le_bytes(ev[at + i..at + i + 4].try_into().unwrap());
-            let (kind, peer, len) = (w(0), w(4), w(12) as usize);
-            if kind == abi::event_kind::MESSAGE {
-                out.push((peer, ev[at + 16..at + 16 + len].to_vec()));
-            }
-            at += 16 + ((len + 3) & !3);
-        }
-        out
-    }
-
-    /// Connect, echo: the thread sends the echo after `wake`.
-    #[test]
-    fn echo_through_the_thread() {
-        let (server, rx) = start(&Config::default(), Duration::from_millis(5));
-        let mut client = Client::new();
-        client.ep.connect(client.now(), 0, Some(root().public()), false).unwrap();
-        let mut echoed = false;
-        while client.start.elapsed() < Duration::from_secs(5) && !echoed {
-            for (connected, data) in client.step(server.local_addr(), true) {
-                if connected {
-                    client.ep.send(client.now(), &0, b"ping", RetryMode::RetryOnTimeout, 0).unwrap();
-                } else {
-                    echoed = data == b"ping";
-                }
-            }
-            if rx.try_recv().is_ok() {
-                for (peer, data) in messages(&server) {
-                    server.with(|st, now| st.engine.send(now, peer, &data, -1, 0));
-                    server.wake();
-                }
-            }
-        }
-        assert!(echoed, "the server thread echoed the message");
-        assert!(server.profile().idle_ns.load(Ordering::Relaxed) > 0);
-    }
-
-    /// `transmit_now` sends from the caller's thread: with the thread's timers 60 s apart and the
-    /// client silent after its message, nothing else would send the reply.
-    #[test]
-    fn transmit_now_sends_without_the_thread() {
-        let config = Config { send_interval: Duration::ZERO, ..Config::default() };
-        let (server, rx) = start(&config, Duration::from_secs(60));
-        let mut client = Client::new();
-        client.ep.connect(client.now(), 0, Some(root().public()), false).unwrap();
-        let mut got = None;
-        while client.start.elapsed() < Duration::from_secs(5) && got.is_none() {
-            for (connected, _) in client.step(server.local_addr(), true) {
-                if connected {
-                    client.ep.send(client.now(), &0, b"ping", RetryMode::None, 0).unwrap();
-                }
-            }
-            if rx.try_recv().is_ok() {
-                got = messages(&server).into_iter().next();
-            }
-        }
-        let (peer, data) = got.expect("the server got the message");
-        assert_eq!(data, b"ping");
-        server.with(|st, now| st.engine.send(now, peer, b"pong", -1, 0));
-        server.transmit_now();
-        // The client only listens now: no datagram of its own wakes the server thread.
-        let mut reply = None;
-        let until = StdInstant::now() + Duration::from_millis(500);
-        while StdInstant::now() < until && reply.is_none() {
-            reply = client.step(server.local_addr(), false).into_iter().find(|(c, _)| !c).map(|(_, d)| d);
-        }
-        assert_eq!(reply.as_deref(), Some(&b"pong"[..]), "transmit_now sent the reply");
-    }
-}
+mod tests;

@@ -425,7 +425,7 @@ impl Engine {
 
     /// The next deadline in caller milliseconds, or -1.
     #[wasm_bindgen(js_name = nextTimeout)]
-    pub fn next_timeout(&self) -> f64 {
+    pub fn next_timeout(&mut self) -> f64 {
         self.inner.next_timeout()
     }
 }

@@ -237,6 +237,10 @@ impl Sim {
                 self.next_tick = self.now + self.tick;
             }
             self.flush();
+            assert!(self.server.timers_consistent(), "server timer heap out of step at {:?}", self.now);
+            for c in &mut self.clients {
+                assert!(c.timers_consistent(), "client timer heap out of step");
+            }
         }
     }
 
