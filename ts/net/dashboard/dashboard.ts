@@ -257,9 +257,10 @@ export class Dashboard {
     if (p !== '' && !p.startsWith('/')) throw new ConfigError('prefix', `must start with "/", got ${JSON.stringify(prefix)}`);
     const page = dashboardPage();
     router.get(`${p}/`, (req, res) => {
-      // The page's requests are relative (`events`, `samples`): they need the trailing slash.
+      // The page's requests are relative (`events`, `samples`): they need the trailing slash. The
+      // redirect is relative too, so that it also works behind a proxy that rewrites the prefix.
       if (!req.path.endsWith('/')) {
-        res.header('location', `${req.path}/`).end(308);
+        res.header('location', `${req.path.slice(req.path.lastIndexOf('/') + 1)}/`).end(308);
         return;
       }
       res.header('cache-control', 'no-store').header('content-security-policy', page.csp).header('x-content-type-options', 'nosniff');
