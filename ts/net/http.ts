@@ -594,7 +594,7 @@ function limits(opts: HttpLimits): Required<HttpLimits> {
   for (const key of Object.keys(HTTP_LIMIT_DEFAULTS) as (keyof HttpLimits)[]) {
     const v = opts[key];
     if (v === undefined) continue;
-    const min = key === 'maxConnections' ? 1 : key === 'closeGraceMs' ? 0 : 1;
+    const min = key === 'closeGraceMs' ? 0 : 1;
     if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(key, `must be an integer of at least ${min}, got ${JSON.stringify(v)}`);
     out[key] = v;
   }
