@@ -12,7 +12,7 @@
 // rustup toolchain `debweb`, building std from source (see docs/development.md). Set
 // GAMEWIRE_WASM_ROUTE=rustup|debweb to force one.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -109,8 +109,16 @@ function buildWasm({ outDir = join(root, 'dist', 'wasm'), features = [] } = {}) 
   }
 }
 
+// Files the compiled code reads at run time, copied beside it: the dashboard page's assets.
+const TS_ASSETS = ['net/dashboard/assets'];
+
 function buildTs() {
   run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+  for (const dir of TS_ASSETS) {
+    const to = join(root, 'dist', dir);
+    rmSync(to, { recursive: true, force: true });
+    cpSync(join(root, 'ts', dir), to, { recursive: true });
+  }
 }
 
 /** Both backends with the `testing` feature, beside the shipped ones (never packed). */

@@ -1,17 +1,32 @@
 /**
- * The dashboard (the seed's GuiServer as a web page) and its Prometheus `/metrics`, over real
+ * The dashboard (a live web page of the server's metrics) and its Prometheus `/metrics`, over real
  * loopback sockets; the page is driven in headless Chromium (Debian's `chromium`, through
  * playwright-core) and a screenshot is saved to test-artifacts/dashboard-<backend>.png.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { Dashboard, RetryMode, Router, formatPrometheus, type DashboardSnapshot, type UdpClient } from '../../ts/index.js';
+import {
+  ConfigError,
+  Dashboard,
+  RetryMode,
+  Router,
+  formatPrometheus,
+  type DashboardSnapshot,
+  type MetricFamily,
+  type UdpClient,
+} from '../../ts/index.js';
+import { componentLogger } from '../../ts/log.js';
 import { BACKENDS } from '../helpers/backends.js';
+import { captureLogs } from '../helpers/logs.js';
 import { EchoHandler, sleep, startServer, until } from '../helpers/net.js';
+import { rawConnect } from './raw-http.js';
 
 const CHROMIUM = process.env.GAMEWIRE_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = [
@@ -19,6 +34,26 @@ const CHROMIUM_ARGS = [
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
 ];
 const ARTIFACTS = fileURLToPath(new URL('../../test-artifacts/', import.meta.url));
+const ASSETS = fileURLToPath(new URL('../../ts/net/dashboard/assets/', import.meta.url));
+
+/** A pino logger whose raw JSON lines the test reads (parsing would hide a repeated key). */
+function rawLogLines() {
+  const lines: string[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      lines.push(...chunk.toString().split('\n').filter((l) => l.trim() !== ''));
+      cb();
+    },
+  });
+  return { logger: pino({ level: 'debug' }, stream), lines };
+}
+
+const gauge = (name: string, value = 1, labels?: Record<string, string>): MetricFamily => ({
+  name,
+  help: `${name} help.`,
+  type: 'gauge',
+  samples: [{ labels, value }],
+});
 
 const dataDirs: string[] = [];
 afterAll(() => {
@@ -192,7 +227,130 @@ describe.each(BACKENDS)('dashboard (%s)', (backend) => {
       .toBe('# HELP a_total line\\\\one\\ntwo\n# TYPE a_total counter\na_total 1\na_total{l="x\\ny"} +Inf\n');
     expect(() => formatPrometheus([{ name: 'bad-name', help: 'x', type: 'gauge', samples: [] }])).toThrow(/invalid metric name/);
     expect(() => formatPrometheus([{ name: 'ok', help: 'x', type: 'gauge', samples: [{ labels: { 'bad-label': '1' }, value: 1 }] }])).toThrow(/invalid label/);
+    expect(() => formatPrometheus([gauge('twice'), gauge('twice')])).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG', message: expect.stringMatching(/"twice".*duplicate/) }));
   });
+
+  it('refuses invalid extraMetrics when the dashboard is created, naming the metric', async () => {
+    const s = await startServer(backend, new EchoHandler());
+    cleanups.push(() => s.server.stop());
+    const refused = (families: unknown[], name: string, why: RegExp) => {
+      let err: unknown;
+      try {
+        new Dashboard(s.server, { extraMetrics: () => families as MetricFamily[] });
+      } catch (e) {
+        err = e;
+      }
+      expect(err, `${name} refused`).toBeInstanceOf(ConfigError);
+      expect(err).toMatchObject({ field: 'extraMetrics' });
+      expect((err as Error).message).toContain(JSON.stringify(name));
+      expect((err as Error).message).toMatch(why);
+    };
+    refused([gauge('game_rooms'), gauge('game-players')], 'game-players', /invalid metric name/);
+    refused([gauge('game_rooms', 1, { 'room-mode': 'duel' })], 'game_rooms', /invalid label name "room-mode"/);
+    refused([gauge('game_rooms', 1, { __reserved: 'x' })], 'game_rooms', /invalid label name "__reserved"/);
+    refused([gauge('gamewire_info')], 'gamewire_info', /taken by a built-in/);
+    refused([gauge('game_rooms'), gauge('game_rooms')], 'game_rooms', /two families have this name/);
+    refused([{ ...gauge('game_rooms'), type: 'histogram' }], 'game_rooms', /type must be/);
+    refused([{ ...gauge('game_rooms'), samples: [{ value: 1 }, { value: 2 }] }], 'game_rooms', /same labels/);
+    expect(() => new Dashboard(s.server, { extraMetrics: () => { throw new Error('not ready'); } })).toThrow(/extraMetrics: threw when called: not ready/);
+    expect(() => new Dashboard(s.server, { extraMetrics: 'nope' as unknown as () => MetricFamily[] })).toThrow(ConfigError);
+    // Valid ones are accepted.
+    const ok = new Dashboard(s.server, { extraMetrics: () => [gauge('game_rooms', 3, { mode: 'duel' }), gauge('game_players')] });
+    expect(ok.metricsText()).toContain('game_rooms{mode="duel"} 3\n');
+    await ok.close();
+  });
+
+  it('a family that turns invalid later is left out of the scrape (logged once); the rest is still served', async () => {
+    const s = await startServer(backend, new EchoHandler());
+    cleanups.push(() => s.server.stop());
+    const logs = captureLogs();
+    let families: MetricFamily[] = [gauge('game_rooms', 2)];
+    let explode = false;
+    const d = new Dashboard(s.server, {
+      logger: logs.logger,
+      extraMetrics: () => {
+        if (explode) throw new Error('rooms table gone');
+        return families;
+      },
+    });
+    cleanups.push(() => d.close());
+    await d.listen({ host: '127.0.0.1', port: 0 });
+    const base = d.url!.slice(0, -1);
+    expect((await scrape(base)).get('game_rooms')).toBe(2);
+
+    families = [gauge('game_rooms', 4), gauge('game players'), gauge('gamewire_uptime_seconds')];
+    for (let i = 0; i < 2; i++) {
+      const m = await scrape(base);
+      expect(m.get('game_rooms')).toBe(4);
+      expect(m.has('gamewire_ticks_total')).toBe(true);
+      expect([...m.keys()].filter((k) => k.startsWith('game ')).length).toBe(0);
+    }
+    const warned = logs.records.filter((r) => r.msg === 'an extraMetrics family is invalid and left out of /metrics');
+    expect(warned.map((r) => r.metric).sort()).toEqual(['game players', 'gamewire_uptime_seconds']);
+    expect(warned.every((r) => r.component === 'dashboard')).toBe(true);
+
+    explode = true;
+    const m = await scrape(base);
+    expect(m.has('game_rooms')).toBe(false);
+    expect(m.has('gamewire_ticks_total')).toBe(true);
+    expect(logs.records.some((r) => r.msg === 'extraMetrics threw: the scrape has the built-in metrics only' && (r.err as { message: string }).message === 'rooms table gone')).toBe(true);
+  });
+
+  it('logs with component "dashboard" once, also when given a component logger (such as the server\'s)', async () => {
+    const s = await startServer(backend, new EchoHandler());
+    cleanups.push(() => s.server.stop());
+    const raw = rawLogLines();
+    const d = new Dashboard(s.server, { logger: componentLogger(raw.logger, 'server') });
+    cleanups.push(() => d.close());
+    await d.listen({ host: '127.0.0.1', port: 0 });
+    const line = raw.lines.find((l) => l.includes('"msg":"dashboard listening"'));
+    expect(line, 'the dashboard logged that it listens').toBeDefined();
+    expect(line!.match(/"component":/g)).toHaveLength(1);
+    expect(JSON.parse(line!)).toMatchObject({ component: 'dashboard' });
+    const http = raw.lines.find((l) => l.includes('"msg":"HTTP listening"'));
+    expect(http!.match(/"component":/g)).toHaveLength(1);
+    expect(JSON.parse(http!)).toMatchObject({ component: 'http' });
+  });
+
+  it('serves the page from its asset files, with a CSP that allows exactly their inlined style and script', async () => {
+    const s = await startServer(backend, new EchoHandler());
+    cleanups.push(() => s.server.stop());
+    const router = new Router();
+    const d = new Dashboard(s.server).register(router, '/admin');
+    cleanups.push(() => d.close());
+    const { port } = await s.server.listenTcp(router, { host: '127.0.0.1', port: 0 });
+    const r = await fetch(`http://127.0.0.1:${port}/admin/`);
+    expect(r.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const html = await r.text();
+    const script = readFileSync(join(ASSETS, 'dashboard.js'), 'utf8');
+    const style = readFileSync(join(ASSETS, 'dashboard.css'), 'utf8');
+    expect(html).toContain(`<script>${script}</script>`);
+    expect(html).toContain(`<style>${style}</style>`);
+    expect(html).not.toMatch(/<script src=|<link rel="stylesheet"/);
+    const hash = (t: string) => `'sha256-${createHash('sha256').update(t).digest('base64')}'`;
+    const csp = r.headers.get('content-security-policy')!;
+    expect(csp).toContain(`script-src ${hash(script)};`);
+    expect(csp).toContain(`style-src ${hash(style)};`);
+    expect(csp).toMatch(/^default-src 'none';/);
+    // Without the trailing slash, the page's relative requests would miss: redirected.
+    const bare = await fetch(`http://127.0.0.1:${port}/admin`, { redirect: 'manual' });
+    expect(bare.status).toBe(308);
+    expect(new URL(bare.headers.get('location')!, bare.url).pathname).toBe('/admin/');
+    // The dashboard's routes answer only GET and HEAD.
+    const post = await fetch(`http://127.0.0.1:${port}/admin/metrics`, { method: 'POST' });
+    expect(post.status).toBe(405);
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
+  });
+
+  it('its own port closes a client that never finishes its request headers', async () => {
+    const s = await startServer(backend, new EchoHandler());
+    cleanups.push(() => s.server.stop());
+    const addr = await s.server.enableDashboard({ host: '127.0.0.1', port: 0 }, { headersTimeoutMs: 150, requestTimeoutMs: 300 });
+    const slow = await rawConnect(addr.port);
+    slow.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    await slow.closed;
+    expect(slow.received).toMatch(/^HTTP\/1\.1 408 /);
+  }, 5000); // well under the default headersTimeoutMs (10 s): the option reached the port
 
   it('renders the five views in headless Chromium, and its numbers move while clients send', async () => {
     expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (scripts/setup.sh installs Debian's chromium; GAMEWIRE_CHROMIUM overrides the path)`).toBe(true);
@@ -267,7 +425,13 @@ describe.each(BACKENDS)('dashboard (%s)', (backend) => {
     const load = sendLoop(clients);
     try {
       await poll(async () => (await num('packets-in-per-second')) > 50 && (await num('server-clients')) === 3, 'the rates to move');
-      await sleep(4000);
+      await poll(
+        async () =>
+          (await num('packets-assembled')) > assembled0 + 100 &&
+          (await num('packets-received')) > received0 + 100 &&
+          (await num('messages-received')) > messages0 + 100,
+        'the lifetime totals to grow',
+      );
       expect(await num('packets-in-per-second')).toBeGreaterThan(50);
       expect(await num('packets-out-per-second')).toBeGreaterThan(50);
       expect(await num('bytes-in-per-second')).toBeGreaterThan(5000);

@@ -1,34 +1,22 @@
 /**
- * UdpServer.listenTcp (the seed's listenTCP): an HTTP(S) router beside the game port, over real
- * loopback sockets. Routes, parameters, JSON bodies, errors, HTTPS with a self-signed certificate
- * made by openssl, and closing with the server.
+ * UdpServer.listenTcp: an HTTP(S) router beside the game port, over real loopback sockets. Routes,
+ * parameters, query strings, JSON bodies (validated by a zod schema), 404 and 405, the one error
+ * body shape, HTTPS with a self-signed certificate made by openssl, and closing with the server.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { GamewireError, HttpError, PrivateKey, Router, ServerContext, UdpServer } from '../../ts/index.js';
+import { z } from 'zod';
+import { GamewireError, HttpError, NetworkError, PrivateKey, Router, ServerContext, StateError, UdpServer } from '../../ts/index.js';
 import { BACKENDS } from '../helpers/backends.js';
+import { captureLogs } from '../helpers/logs.js';
 import { EchoHandler, sleep, startServer, until } from '../helpers/net.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gamewire-http-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A pino logger whose records the test reads. */
-function captureLogs() {
-  const records: Record<string, unknown>[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line.trim()) records.push(JSON.parse(line) as Record<string, unknown>);
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), records };
-}
 
 /** A self-signed P-256 certificate for localhost, valid one day. */
 function selfSigned(): { keyPath: string; certPath: string; key: string; cert: string } {
@@ -64,7 +52,7 @@ describe.each(BACKENDS)('UdpServer.listenTcp (%s)', (backend) => {
     for (const c of cleanups.splice(0)) await c();
   });
 
-  it('routes GET and POST with parameters, query strings and JSON bodies; unknown paths are 404', async () => {
+  it('routes GET and POST with parameters, query strings and JSON bodies; unknown paths are 404, wrong methods 405', async () => {
     const s = await startServer(backend, new EchoHandler());
     cleanups.push(() => s.server.stop());
     const router = new Router();
@@ -76,6 +64,9 @@ describe.each(BACKENDS)('UdpServer.listenTcp (%s)', (backend) => {
       res.status(201).json({ room: req.params.id, said: body.text, type: req.header('content-type') });
     });
     router.delete('/rooms/:id', (_req, res) => res.end());
+    router.get('/q', (req) => ({ query: { ...req.query }, tags: req.queryAll('tag'), none: req.queryAll('none') }));
+    const Room = z.object({ name: z.string().min(1), size: z.number().int() });
+    router.post('/rooms', async (req, res) => res.status(201).json(await req.json(Room)));
     const addr = await s.server.listenTcp(router, { host: '127.0.0.1', port: 0 });
     expect(addr.port).toBeGreaterThan(0);
     expect(addr.port).not.toBe(s.port);
@@ -98,14 +89,43 @@ describe.each(BACKENDS)('UdpServer.listenTcp (%s)', (backend) => {
     expect(head.status).toBe(200);
     expect(await head.text()).toBe('');
 
-    expect(await json(await fetch(`${base}/nowhere`))).toMatchObject({ status: 404, body: { error: 'not found' } });
-    expect((await fetch(`${base}/health`, { method: 'POST', body: 'x' })).status).toBe(404);
+    // One string per query key, the last of repeated ones; queryAll has them all.
+    expect((await json(await fetch(`${base}/q?a=1&a=2&tag=x&tag=y+z&b=%C3%A9`))).body).toEqual({
+      query: { a: '2', tag: 'y z', b: 'é' },
+      tags: ['x', 'y z'],
+      none: [],
+    });
+
+    expect(await json(await fetch(`${base}/nowhere`))).toEqual({
+      status: 404,
+      type: 'application/json; charset=utf-8',
+      body: { error: { status: 404, code: 'ERR_HTTP', message: 'not found' } },
+    });
+    // A known path with another method: 405 and the methods it has.
+    const wrong = await fetch(`${base}/health`, { method: 'POST', body: 'x' });
+    expect(wrong.status).toBe(405);
+    expect(wrong.headers.get('allow')).toBe('GET, HEAD');
+    expect(await wrong.json()).toEqual({ error: { status: 405, code: 'ERR_HTTP', message: 'method POST is not allowed here (allowed: GET, HEAD)' } });
+    const wrongParam = await fetch(`${base}/rooms/5`, { method: 'PUT' });
+    expect(wrongParam.status).toBe(405);
+    expect(wrongParam.headers.get('allow')).toBe('GET, HEAD, DELETE');
     // Malformed JSON is the client's fault: 400, with the reason.
     const bad = await json(await fetch(`${base}/rooms/9/say`, { method: 'POST', body: '{nope' }));
-    expect(bad.status).toBe(400);
-    expect(String((bad.body as { error: string }).error)).toMatch(/not valid JSON/);
+    expect(bad).toMatchObject({ status: 400, body: { error: { status: 400, code: 'ERR_INVALID_ARG' } } });
+    expect((bad.body as { error: { message: string } }).error.message).toMatch(/not valid JSON/);
     const empty = await fetch(`${base}/rooms/9/say`, { method: 'POST' });
     expect(empty.status).toBe(400);
+    // A body the schema refuses: 400 with one issue per field.
+    const invalid = await json(await fetch(`${base}/rooms`, { method: 'POST', body: JSON.stringify({ name: '', size: 2.5 }) }));
+    expect(invalid.status).toBe(400);
+    const err = (invalid.body as { error: { code: string; message: string; issues: { path: string; message: string }[] } }).error;
+    expect(err.code).toBe('ERR_INVALID_ARG');
+    expect(err.issues.map((i) => i.path)).toEqual(['name', 'size']);
+    for (const i of err.issues) expect(i.message).toEqual(expect.any(String));
+    expect(await json(await fetch(`${base}/rooms`, { method: 'POST', body: JSON.stringify({ name: 'duel', size: 2 }) }))).toMatchObject({
+      status: 201,
+      body: { name: 'duel', size: 2 },
+    });
   });
 
   it('a throwing handler is a logged 500; the router keeps serving and the game port is unaffected', async () => {
@@ -129,6 +149,7 @@ describe.each(BACKENDS)('UdpServer.listenTcp (%s)', (backend) => {
     router.get('/secret', () => {
       throw new HttpError(503, 'database password is hunter2');
     });
+    router.get('/unavailable', (_req, res) => res.error(503, 'ERR_STATE', 'the game is restarting'));
     router.post('/upload', async (req) => ({ bytes: (await req.body()).length }));
     const { port } = await s.server.listenTcp(router, { host: '127.0.0.1', port: 0 });
     const base = `http://127.0.0.1:${port}`;
@@ -141,17 +162,21 @@ describe.each(BACKENDS)('UdpServer.listenTcp (%s)', (backend) => {
 
     for (let round = 0; round < 3; round++) {
       const sync = await json(await fetch(`${base}/boom`));
-      expect(sync).toMatchObject({ status: 500, body: { error: 'internal server error' } });
+      expect(sync).toMatchObject({ status: 500, body: { error: { status: 500, code: 'ERR_HTTP', message: 'internal server error' } } });
       expect(JSON.stringify(sync.body)).not.toContain('sync boom');
-      expect(await json(await fetch(`${base}/async-boom`))).toMatchObject({ status: 500, body: { error: 'internal server error' } });
+      expect(await json(await fetch(`${base}/async-boom`))).toMatchObject({ status: 500, body: { error: { message: 'internal server error' } } });
       expect((await json(await fetch(`${base}/count`))).body).toEqual({ calls: round + 1 });
       c.send(Buffer.from(`ping${round}`));
     }
-    expect(await json(await fetch(`${base}/teapot`))).toMatchObject({ status: 418, body: { error: 'short and stout' } });
+    expect(await json(await fetch(`${base}/teapot`))).toMatchObject({ status: 418, body: { error: { status: 418, code: 'ERR_HTTP', message: 'short and stout' } } });
     // 5xx messages are not shown to the client (they may carry internals).
-    expect(await json(await fetch(`${base}/secret`))).toMatchObject({ status: 503, body: { error: 'internal server error' } });
+    expect((await json(await fetch(`${base}/secret`))).body).toEqual({ error: { status: 503, code: 'ERR_HTTP', message: 'internal server error' } });
+    expect((await json(await fetch(`${base}/unavailable`))).body).toEqual({ error: { status: 503, code: 'ERR_STATE', message: 'the game is restarting' } });
     expect((await json(await fetch(`${base}/upload`, { method: 'POST', body: 'x'.repeat(1000) }))).body).toEqual({ bytes: 1000 });
-    expect((await fetch(`${base}/upload`, { method: 'POST', body: 'x'.repeat(5000) })).status).toBe(413);
+    expect(await json(await fetch(`${base}/upload`, { method: 'POST', body: 'x'.repeat(5000) }))).toMatchObject({
+      status: 413,
+      body: { error: { status: 413, code: 'ERR_MESSAGE_TOO_LARGE' } },
+    });
 
     await until(() => got.length === 3, 5000, 'UDP echoes');
     expect(got.sort()).toEqual(['re:ping0', 're:ping1', 're:ping2']);
@@ -195,12 +220,14 @@ describe.each(BACKENDS)('UdpServer.listenTcp (%s)', (backend) => {
     const { port } = await s.server.listenTcp(router, { host: '127.0.0.1', port: 0 });
     expect((await fetch(`http://127.0.0.1:${port}/health`)).status).toBe(200);
     // The same port twice: the bind fails and is reported.
-    await expect(s.server.listenTcp(router, { host: '127.0.0.1', port })).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    const taken = s.server.listenTcp(router, { host: '127.0.0.1', port });
+    await expect(taken).rejects.toMatchObject({ code: 'EADDRINUSE' });
+    await expect(taken).rejects.toBeInstanceOf(NetworkError);
     const t0 = Date.now();
     await s.server.stop();
     expect(Date.now() - t0).toBeLessThan(3000);
     await expect(fetch(`http://127.0.0.1:${port}/health`)).rejects.toThrow();
-    await expect(s.server.listenTcp(router, { host: '127.0.0.1', port: 0 })).rejects.toBeInstanceOf(GamewireError);
+    await expect(s.server.listenTcp(router, { host: '127.0.0.1', port: 0 })).rejects.toBeInstanceOf(StateError);
 
     // Before listen() (the seed's order), then run: served throughout; stop closes it.
     const ctx = new ServerContext(new EchoHandler(), PrivateKey.generate({ backend }), { backend });
@@ -232,6 +259,8 @@ describe.each(BACKENDS)('UdpServer.listenTcp (%s)', (backend) => {
     await expect(s.server.listenTcp(router, { host: '127.0.0.1', port: 70000 })).rejects.toMatchObject({ code: 'ERR_CONFIG', field: 'addr.port' });
     await expect(s.server.listenTcp({} as Router, { host: '127.0.0.1', port: 0 })).rejects.toMatchObject({ code: 'ERR_CONFIG', field: 'router' });
     expect(() => router.on('BREW' as 'GET', '/x', () => 1)).toThrow(/unsupported HTTP method/);
+    expect(() => new HttpError(200, 'fine')).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG' }));
+    expect(new HttpError(404, 'gone')).toBeInstanceOf(GamewireError);
     router.get('/x', () => 1);
     expect(() => router.get('/x', () => 2)).toThrow();
     expect(router.hasRoute('GET', '/x')).toBe(true);

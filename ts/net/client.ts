@@ -8,13 +8,13 @@ import { lookup } from 'node:dns/promises';
 import { EventEmitter } from 'node:events';
 import { isIP } from 'node:net';
 import { loadBackend, type BackendOptions, type Engine } from '../backend/index.js';
-import { ConfigError, GamewireError, TimeoutError } from '../errors.js';
+import { ArgumentError, ConfigError, GamewireError, TimeoutError } from '../errors.js';
+import { componentLogger, type Logger } from '../log.js';
 import { checkPayload, checkRetry } from './client-handle.js';
 import { flatConfig, type NetOptions } from './config.js';
 import { CODE, ConnectionStatus, RetryMode, finalStatus, type CloseReason } from './constants.js';
 import { clock, EngineDriver } from './driver.js';
 import { PublicKey } from './keys.js';
-import { rootLogger, type Logger } from './log.js';
 import { decodeStats, type ConnectionStats } from './stats.js';
 
 export interface UdpClientOptions extends BackendOptions {
@@ -77,7 +77,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
         'is required: pin the server\'s root public key (or set insecureAcceptAnyServerKey: true, which is open to a man in the middle)',
       );
     }
-    this.log = (opts.logger ?? rootLogger()).child({ component: 'client' });
+    this.log = componentLogger(opts.logger, 'client');
   }
 
   /** CONNECTING, CONNECTED, DISCONNECTING, DISCONNECTED or DROPPED. */
@@ -118,14 +118,22 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
     if (this.statusValue === ConnectionStatus.CONNECTING || this.statusValue === ConnectionStatus.CONNECTED) {
       throw new GamewireError('ERR_ALREADY_CONNECTED', 'already connected: disconnect() first');
     }
-    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new ConfigError('port', `must be 1..65535, got ${port}`);
+    if (typeof host !== 'string' || host === '') throw new ArgumentError(`connect: host must be a host name or IP address, got ${JSON.stringify(host)}`);
+    if (!Number.isInteger(port) || port <= 0 || port > 65535) throw new ArgumentError(`connect: port must be 1..65535, got ${port}`);
     const gen = ++this.generation;
     const aborted = () => {
       if (gen === this.generation) return false;
       return true;
     };
     await this.teardown();
-    const address = isIP(host) ? host : (await lookup(host)).address;
+    let address = host;
+    if (!isIP(host)) {
+      try {
+        address = (await lookup(host)).address;
+      } catch (err) {
+        throw new GamewireError('ERR_CONNECT', `cannot resolve ${JSON.stringify(host)}: ${(err as Error).message}`, { cause: err });
+      }
+    }
     if (aborted()) throw new GamewireError('ERR_CONNECT', 'disconnect() was called while connecting');
     const backend = loadBackend(this.opts);
     this.statsNames = backend.layout.stats;

@@ -1,13 +1,15 @@
 /**
- * ServerContext: the server's configuration (mpgameserver's setters, in seconds) and its handler.
+ * ServerContext: the server's configuration (timeouts and tick interval in seconds, block list,
+ * access log) and its event handler.
  */
+import { isIP, SocketAddress } from 'node:net';
 import type { BackendOptions } from '../backend/index.js';
 import { ConfigError } from '../errors.js';
 import { checkOption, type NetOptions } from './config.js';
 import type { EventHandler } from './handler.js';
 import { PrivateKey } from './keys.js';
 
-/** Defaults of mpgameserver 0.2.4's ServerContext. */
+/** The defaults, in seconds (mpgameserver 0.2.4's). */
 export const CONTEXT_DEFAULTS = {
   interval: 1 / 60,
   connectionTimeout: 5,
@@ -17,7 +19,7 @@ export const CONTEXT_DEFAULTS = {
 } as const;
 
 export interface ServerContextOptions extends BackendOptions {
-  /** Further engine options (limits, pacing) beyond the seed's setters. */
+  /** Further engine options (limits, pacing) beyond the setters below. */
   net?: NetOptions;
 }
 
@@ -37,8 +39,7 @@ export class ServerContext {
   messageTimeout: number = CONTEXT_DEFAULTS.messageTimeout;
   /** Seconds to complete a handshake. */
   tempConnectionTimeout: number = CONTEXT_DEFAULTS.tempConnectionTimeout;
-  /** IP addresses whose datagrams are dropped before any parsing. */
-  blocklist: ReadonlySet<string> = new Set();
+  private blocked: ReadonlySet<string> = new Set();
   /** File receiving one line per new connection, or null. */
   accessLogPath: string | null = null;
   readonly net: NetOptions;
@@ -73,14 +74,32 @@ export class ServerContext {
     this.changed();
   }
 
-  /** IP addresses to block: their datagrams are dropped before any parsing, and counted. */
+  /**
+   * The blocked IP addresses, in canonical form (see {@link setBlockList}). Read-only: change it
+   * with `setBlockList`.
+   */
+  get blocklist(): ReadonlySet<string> {
+    return this.blocked;
+  }
+
+  /**
+   * Replaces the blocked IP addresses: their datagrams are dropped before any parsing, and counted
+   * (`dropBlocked`). Each entry is one IPv4 or IPv6 address; ranges (CIDR such as `10.0.0.0/8`),
+   * host names and IPv6 zone ids (`fe80::1%eth0`) are refused. Entries are stored in canonical
+   * form: IPv6 compressed and lower-case (`0:0:0:0:0:0:0:1` is `::1`), and an IPv4-mapped IPv6
+   * address is its IPv4 address (`::ffff:10.0.0.1` is `10.0.0.1`, and blocks that address whether
+   * it arrives over IPv4 or IPv6), so one list means the same on every backend and I/O mode.
+   *
+   * The whole list is checked first: an invalid entry throws a `ConfigError` naming it, and then
+   * nothing changes (the previous list stays in force).
+   */
   setBlockList(blocklist: Iterable<string>): void {
-    const set = new Set<string>();
-    for (const ip of blocklist) {
-      if (typeof ip !== 'string') throw new ConfigError('blocklist', `entries must be IP strings, got ${JSON.stringify(ip)}`);
-      set.add(ip);
+    if (blocklist === null || typeof blocklist !== 'object' || typeof (blocklist as Iterable<string>)[Symbol.iterator] !== 'function') {
+      throw new ConfigError('blocklist', 'must be an iterable (a Set or an array) of IP address strings');
     }
-    this.blocklist = set;
+    const set = new Set<string>();
+    for (const entry of blocklist) set.add(canonicalIp(entry));
+    this.blocked = set;
     this.changed();
   }
 
@@ -138,4 +157,23 @@ export class ServerContext {
   private changed(): void {
     for (const l of this.listeners) l();
   }
+}
+
+/**
+ * The canonical form of one block-list entry (IPv6 as node prints a datagram's source address,
+ * IPv4-mapped IPv6 as IPv4); throws a `ConfigError` naming an entry that is not one IP address.
+ */
+export function canonicalIp(entry: unknown): string {
+  const refuse = (why: string): never => {
+    throw new ConfigError('blocklist', `entry ${JSON.stringify(entry)} ${why}`);
+  };
+  if (typeof entry !== 'string') return refuse('is not a string: entries are IP addresses');
+  if (entry.includes('/')) return refuse('is a range: CIDR ranges are not supported, list each address');
+  if (entry.includes('%')) return refuse('has a zone id: list the address without it');
+  const family = isIP(entry);
+  if (family === 4) return entry;
+  if (family !== 6) return refuse('is not an IPv4 or IPv6 address');
+  const v6 = new SocketAddress({ address: entry, family: 'ipv6' }).address;
+  const mapped = v6.startsWith('::ffff:') ? v6.slice(7) : '';
+  return isIP(mapped) === 4 ? mapped : v6;
 }

@@ -1,7 +1,11 @@
 /**
- * HTTP(S) beside the game port: mpgameserver's `TwistedServer.listenTCP(router, addr, privkey,
- * cert)`. Routes live in a {@link Router} (a thin wrapper over find-my-way, the router fastify
- * uses); {@link listenHttp} serves one on `{host, port}` with node:http or node:https.
+ * HTTP(S) beside the game port (`UdpServer.listenTcp`). Routes live in a {@link Router} (a thin
+ * wrapper over find-my-way, the router fastify uses); {@link listenHttp} serves one on
+ * `{host, port}` with node:http or node:https, with timeouts and a connection cap.
+ *
+ * Every error answer, from the router itself or from a handler's {@link HttpError}, has one body
+ * shape ({@link HttpErrorBody}):
+ * `{ "error": { "status": 400, "code": "ERR_INVALID_ARG", "message": "...", "issues": [...] } }`.
  *
  * ```ts
  * const router = new Router();
@@ -17,8 +21,8 @@ import { createServer as createHttpServer, type IncomingHttpHeaders, type Incomi
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import FindMyWay from 'find-my-way';
-import { ConfigError, GamewireError } from '../errors.js';
-import { rootLogger, type Logger } from './log.js';
+import { ArgumentError, bindError, ConfigError, GamewireError, StateError, type ErrorCode } from '../errors.js';
+import { componentLogger, type Logger } from '../log.js';
 
 /** HTTP methods a route may be registered for. */
 export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
@@ -50,18 +54,76 @@ export interface RouterOptions {
   logger?: Logger;
 }
 
-/** An error a handler throws to answer with a given status: `throw new HttpError(403, 'not yours')`. */
+/** One per-field problem of a refused request: `path` is the field (`room.name`, `players.0`). */
+export interface HttpErrorIssue {
+  path: string;
+  message: string;
+}
+
+/**
+ * The body of every HTTP error answer: the router's own (404, 405, 400, 413, 500) and a handler's
+ * {@link HttpError}. `code` is a gamewire {@link ErrorCode}; `issues` only when there are per-field
+ * problems.
+ */
+export interface HttpErrorBody {
+  error: {
+    status: number;
+    code: ErrorCode;
+    message: string;
+    issues?: HttpErrorIssue[];
+  };
+}
+
+/** Options of an {@link HttpError}. */
+export interface HttpErrorOptions {
+  /** Whether `message` (and `issues`) are shown to the client (default: true below 500, false from 500 up). */
+  expose?: boolean;
+  /** The body's `code` (default `ERR_HTTP`), e.g. `ERR_INVALID_ARG` for a refused field. */
+  code?: ErrorCode;
+  /** Per-field problems, sent as the body's `issues`. */
+  issues?: readonly HttpErrorIssue[];
+  cause?: unknown;
+}
+
+/**
+ * An error a handler throws to answer with a given status: `throw new HttpError(403, 'not yours')`
+ * answers `{"error": {"status": 403, "code": "ERR_HTTP", "message": "not yours"}}`.
+ */
 export class HttpError extends GamewireError {
   /** The HTTP status sent. */
   readonly status: number;
-  /** Whether `message` is shown to the client (default: true below 500, false from 500 up). */
+  /** Whether `message` and `issues` are shown to the client. */
   readonly expose: boolean;
-  constructor(status: number, message: string, opts: { expose?: boolean; cause?: unknown } = {}) {
-    super('ERR_HTTP', message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    if (!Number.isInteger(status) || status < 400 || status > 599) throw new ConfigError('status', `must be an HTTP error status (400..599), got ${status}`);
+  /** Per-field problems. */
+  readonly issues: readonly HttpErrorIssue[] | undefined;
+  constructor(status: number, message: string, opts: HttpErrorOptions = {}) {
+    super(opts.code ?? 'ERR_HTTP', message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    if (!Number.isInteger(status) || status < 400 || status > 599) throw new ArgumentError(`HttpError: status must be an HTTP error status (400..599), got ${status}`);
     this.status = status;
     this.expose = opts.expose ?? status < 500;
+    this.issues = opts.issues === undefined ? undefined : [...opts.issues];
   }
+
+  /** The body sent for this error (`internal server error` in place of an unexposed message). */
+  toBody(): HttpErrorBody {
+    if (!this.expose) return errorBody(this.status, 'ERR_HTTP', 'internal server error');
+    return errorBody(this.status, this.code, this.message, this.issues);
+  }
+}
+
+/** An {@link HttpErrorBody}. */
+export function errorBody(status: number, code: ErrorCode, message: string, issues?: readonly HttpErrorIssue[]): HttpErrorBody {
+  return { error: { status, code, message, ...(issues && issues.length > 0 ? { issues: [...issues] } : {}) } };
+}
+
+/**
+ * What `req.json(schema)` validates with: anything with zod's `safeParse` (a zod schema, or your
+ * own object of that shape).
+ */
+export interface BodySchema<T> {
+  safeParse(value: unknown):
+    | { success: true; data: T }
+    | { success: false; error: { issues: readonly { path: readonly PropertyKey[]; message: string }[] } };
 }
 
 /** The request a {@link RouteHandler} receives: node's `IncomingMessage` plus the route's match. */
@@ -76,13 +138,18 @@ export class HttpRequest {
   readonly path: string;
   /** The route's parameters: `/rooms/:id` matched by `/rooms/7` gives `{ id: '7' }`. */
   readonly params: Readonly<Record<string, string>>;
-  /** The query string's parameters (`?full=1` gives `{ full: '1' }`); the last of repeated keys. */
+  /**
+   * The query string's parameters, one string each: `?full=1` gives `{ full: '1' }`, and a
+   * repeated key gives its last value (`?a=1&a=2` gives `{ a: '2' }`; {@link queryAll} gives every
+   * value). Decoded as `URLSearchParams` does (`+` is a space).
+   */
   readonly query: Readonly<Record<string, string>>;
+  private readonly search: URLSearchParams;
   private readonly bodyLimit: number;
   private bodyPromise: Promise<Buffer> | null = null;
 
   /** @internal */
-  constructor(raw: IncomingMessage, params: Record<string, string | undefined>, query: Record<string, string>, bodyLimit: number) {
+  constructor(raw: IncomingMessage, params: Record<string, string | undefined>, bodyLimit: number) {
     this.raw = raw;
     this.method = raw.method ?? 'GET';
     this.url = raw.url ?? '/';
@@ -91,8 +158,17 @@ export class HttpRequest {
     const p: Record<string, string> = {};
     for (const [k, v] of Object.entries(params)) if (v !== undefined) p[k] = v;
     this.params = p;
-    this.query = { ...query };
+    this.search = new URLSearchParams(q < 0 ? '' : this.url.slice(q + 1));
+    // No prototype: a `__proto__` key is just a key.
+    const query = Object.create(null) as Record<string, string>;
+    for (const [k, v] of this.search) query[k] = v;
+    this.query = query;
     this.bodyLimit = bodyLimit;
+  }
+
+  /** Every value of a query parameter, in order (`?a=1&a=2` gives `['1', '2']`; absent: `[]`). */
+  queryAll(name: string): string[] {
+    return this.search.getAll(name);
   }
 
   /** The request headers (lower-case names). */
@@ -122,15 +198,25 @@ export class HttpRequest {
     return (await this.body()).toString('utf8');
   }
 
-  /** The body parsed as JSON; an empty or malformed body is an {@link HttpError} 400. */
-  async json<T = unknown>(): Promise<T> {
+  /**
+   * The body parsed as JSON; an empty or malformed body is an {@link HttpError} 400
+   * (`ERR_INVALID_ARG`). With a `schema` (a zod schema), the value is also validated: a value it
+   * refuses is a 400 whose `issues` name each field and its problem.
+   */
+  async json<T = unknown>(schema?: BodySchema<T>): Promise<T> {
     const text = await this.text();
-    if (text.trim() === '') throw new HttpError(400, 'the request body is empty: JSON expected');
+    if (text.trim() === '') throw new HttpError(400, 'the request body is empty: JSON expected', { code: 'ERR_INVALID_ARG' });
+    let value: unknown;
     try {
-      return JSON.parse(text) as T;
+      value = JSON.parse(text);
     } catch (err) {
-      throw new HttpError(400, `the request body is not valid JSON: ${(err as Error).message}`);
+      throw new HttpError(400, `the request body is not valid JSON: ${(err as Error).message}`, { code: 'ERR_INVALID_ARG' });
     }
+    if (!schema) return value as T;
+    const r = schema.safeParse(value);
+    if (r.success) return r.data;
+    const issues = r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+    throw new HttpError(400, 'the request body is invalid', { code: 'ERR_INVALID_ARG', issues });
   }
 }
 
@@ -191,23 +277,30 @@ export class HttpResponse {
     this.raw.statusCode = status;
     this.raw.end();
   }
+
+  /** Sends an error in the one error body shape ({@link HttpErrorBody}). */
+  error(status: number, code: ErrorCode, message: string, issues?: readonly HttpErrorIssue[]): void {
+    this.json(errorBody(status, code, message, issues), status);
+  }
 }
 
 /** The logger `handle` chose travels on the request to the route's handler. */
 const LOGGER = Symbol('gamewire.httpLogger');
 type LoggedRequest = IncomingMessage & { [LOGGER]?: Logger };
 
-type FmwHandler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string | undefined>, store: unknown, query: Record<string, string>) => void;
+type FmwHandler = (req: IncomingMessage, res: ServerResponse, params: Record<string, string | undefined>) => void;
 
 /**
- * Routes for {@link listenHttp} / `UdpServer.listenTcp`: mpgameserver's router. Paths are
- * find-my-way patterns: static (`/health`), parameters (`/rooms/:id`), wildcards (`/static/*`, the
- * rest in `req.params['*']`), regexps (`/n/:n(^\\d+$)`). A request no route matches gets a JSON 404.
+ * Routes for {@link listenHttp} / `UdpServer.listenTcp`. Paths are find-my-way patterns: static
+ * (`/health`), parameters (`/rooms/:id`), wildcards (`/static/*`, the rest in `req.params['*']`),
+ * regexps (`/n/:n(^\\d+$)`). A path no route matches gets a 404; a path that has routes, but not
+ * for the request's method, gets a 405 with an `Allow` header listing the methods it has.
  */
 export class Router {
   private readonly fmw: FindMyWay.Instance<FindMyWay.HTTPVersion.V1>;
   private readonly bodyLimit: number;
   private readonly logger: Logger | undefined;
+  private fallbackLogger: Logger | undefined;
 
   constructor(opts: RouterOptions = {}) {
     this.bodyLimit = opts.bodyLimit ?? 1024 * 1024;
@@ -217,8 +310,10 @@ export class Router {
       ignoreDuplicateSlashes: opts.ignoreDuplicateSlashes ?? false,
       caseSensitive: opts.caseSensitive ?? true,
       maxParamLength: opts.maxParamLength ?? 100,
-      defaultRoute: (_req, res) => sendError(res, 404, 'not found'),
-      onBadUrl: (_path, _req, res) => sendError(res, 400, 'bad URL'),
+      // The query string is parsed by HttpRequest, which has its own contract for it.
+      querystringParser: () => ({}),
+      defaultRoute: (req, res) => this.noRoute(req, res),
+      onBadUrl: (_path, _req, res) => sendError(res, 400, 'ERR_HTTP', 'bad URL'),
     });
   }
 
@@ -227,7 +322,7 @@ export class Router {
     const methods = typeof method === 'string' ? [method] : [...method];
     for (const m of methods) if (!METHODS.includes(m)) throw new ConfigError('method', `unsupported HTTP method ${JSON.stringify(m)}`);
     if (typeof handler !== 'function') throw new ConfigError('handler', 'must be a function');
-    const h: FmwHandler = (req, res, params, _store, query) => this.run(handler, req, res, params, query);
+    const h: FmwHandler = (req, res, params) => this.run(handler, req, res, params);
     this.fmw.on(methods, path, h);
     return this;
   }
@@ -287,7 +382,7 @@ export class Router {
    * `logger` receives handler exceptions unless the router was given its own.
    */
   handle(req: IncomingMessage, res: ServerResponse, logger?: Logger): void {
-    const log = this.logger ?? logger ?? rootLogger();
+    const log = this.logger ?? logger ?? this.defaultLogger();
     (req as LoggedRequest)[LOGGER] = log;
     try {
       this.fmw.lookup(req, res);
@@ -296,15 +391,26 @@ export class Router {
     }
   }
 
-  private run(
-    handler: RouteHandler,
-    req: IncomingMessage,
-    res: ServerResponse,
-    params: Record<string, string | undefined>,
-    query: Record<string, string>,
-  ): void {
-    const logger = (req as LoggedRequest)[LOGGER] ?? this.logger ?? rootLogger();
-    const request = new HttpRequest(req, params, query, this.bodyLimit);
+  private defaultLogger(): Logger {
+    this.fallbackLogger ??= componentLogger(undefined, 'http');
+    return this.fallbackLogger;
+  }
+
+  /** No route for this method and path: 405 if the path has routes for other methods, else 404. */
+  private noRoute(req: IncomingMessage, res: ServerResponse): void {
+    const url = req.url ?? '/';
+    const allowed = METHODS.filter((m) => this.fmw.find(m, url) !== null);
+    if (allowed.length === 0) {
+      sendError(res, 404, 'ERR_HTTP', 'not found');
+      return;
+    }
+    res.setHeader('allow', allowed.join(', '));
+    sendError(res, 405, 'ERR_HTTP', `method ${String(req.method)} is not allowed here (allowed: ${allowed.join(', ')})`);
+  }
+
+  private run(handler: RouteHandler, req: IncomingMessage, res: ServerResponse, params: Record<string, string | undefined>): void {
+    const logger = (req as LoggedRequest)[LOGGER] ?? this.logger ?? this.defaultLogger();
+    const request = new HttpRequest(req, params, this.bodyLimit);
     const response = new HttpResponse(res);
     let result: unknown;
     try {
@@ -334,8 +440,8 @@ export class Router {
       res.destroy();
       return;
     }
-    if (err instanceof HttpError) sendError(res, err.status, err.expose ? err.message : 'internal server error');
-    else sendError(res, 500, 'internal server error');
+    if (err instanceof HttpError) writeError(res, err.status, err.toBody());
+    else sendError(res, 500, 'ERR_HTTP', 'internal server error');
   }
 }
 
@@ -343,9 +449,13 @@ function finish(value: unknown, res: HttpResponse): void {
   if (value !== undefined && !res.sent) res.json(value);
 }
 
-function sendError(res: ServerResponse, status: number, message: string): void {
+function sendError(res: ServerResponse, status: number, code: ErrorCode, message: string): void {
+  writeError(res, status, errorBody(status, code, message));
+}
+
+function writeError(res: ServerResponse, status: number, error: HttpErrorBody): void {
   if (res.headersSent || res.writableEnded) return;
-  const body = JSON.stringify({ error: message, status });
+  const body = JSON.stringify(error);
   // The request body may be unread (a 404 to a POST): close rather than reuse the connection.
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
@@ -358,7 +468,7 @@ function sendError(res: ServerResponse, status: number, message: string): void {
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > limit) {
-    return Promise.reject(new HttpError(413, `the request body is larger than ${limit} bytes`));
+    return Promise.reject(new HttpError(413, `the request body is larger than ${limit} bytes`, { code: 'ERR_MESSAGE_TOO_LARGE' }));
   }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
@@ -368,7 +478,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       if (size > limit) {
         cleanup();
         req.resume();
-        reject(new HttpError(413, `the request body is larger than ${limit} bytes`));
+        reject(new HttpError(413, `the request body is larger than ${limit} bytes`, { code: 'ERR_MESSAGE_TOO_LARGE' }));
         return;
       }
       chunks.push(chunk);
@@ -379,7 +489,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     };
     const onError = (err: Error) => {
       cleanup();
-      reject(new HttpError(400, `reading the request body failed: ${err.message}`, { cause: err }));
+      reject(new HttpError(400, `reading the request body failed: ${err.message}`, { code: 'ERR_INVALID_ARG', cause: err }));
     };
     const onAborted = () => onError(new Error('the client aborted the request'));
     const cleanup = () => {
@@ -404,7 +514,7 @@ export interface HttpAddress {
 }
 
 /**
- * TLS for HTTPS (the seed's `privkey` / `cert`). Each of `key` and `cert` is PEM text (a string
+ * TLS for HTTPS. Each of `key` and `cert` is PEM text (a string
  * containing `-----BEGIN`, or a Buffer) or the path of a PEM file; `cert` may be a full chain.
  */
 export interface TlsOptions {
@@ -414,17 +524,43 @@ export interface TlsOptions {
   passphrase?: string;
 }
 
-/** Options of {@link listenHttp}. */
-export interface ListenHttpOptions {
-  /** Serve HTTPS with this key and certificate (default: plain HTTP). */
-  tls?: TlsOptions;
-  /** Logger for handler exceptions and server errors (default: gamewire's root logger). */
-  logger?: Logger;
+/**
+ * The limits of an HTTP server ({@link listenHttp}, the dashboard's port): how long a client may
+ * take to send a request, how long an idle connection is kept, how many connections are open at
+ * once. A connection past a limit is closed by the server; none of them bounds how long a response
+ * takes (the dashboard's live feed stays open).
+ */
+export interface HttpLimits {
+  /** Milliseconds a client has to send a request's headers (default 10 000); then it gets a 408 and is closed. */
+  headersTimeoutMs?: number;
+  /** Milliseconds a client has to send a whole request, body included (default 30 000; at least `headersTimeoutMs`). */
+  requestTimeoutMs?: number;
+  /** Milliseconds an idle keep-alive connection is kept between requests (default 5000). */
+  keepAliveTimeoutMs?: number;
+  /** Connections open at once (default 1024); a connection beyond it is closed as soon as it is accepted. */
+  maxConnections?: number;
   /**
    * On `close()`, milliseconds to let requests in progress finish before their connections are
    * cut (default 1000). Idle keep-alive connections close at once.
    */
   closeGraceMs?: number;
+}
+
+/** The defaults of {@link HttpLimits}. */
+export const HTTP_LIMIT_DEFAULTS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  keepAliveTimeoutMs: 5000,
+  maxConnections: 1024,
+  closeGraceMs: 1000,
+} as const satisfies Required<HttpLimits>;
+
+/** Options of {@link listenHttp}. */
+export interface ListenHttpOptions extends HttpLimits {
+  /** Serve HTTPS with this key and certificate (default: plain HTTP). */
+  tls?: TlsOptions;
+  /** Logger for handler exceptions and server errors (default: gamewire's default logger); lines carry `component: "http"`. */
+  logger?: Logger;
 }
 
 /** A running HTTP(S) server from {@link listenHttp}. */
@@ -452,6 +588,22 @@ function pem(value: string | Buffer, field: string): string | Buffer {
   }
 }
 
+/** The limits with their defaults, each checked (a `ConfigError` names a bad one). */
+function limits(opts: HttpLimits): Required<HttpLimits> {
+  const out = { ...HTTP_LIMIT_DEFAULTS } as Required<HttpLimits>;
+  for (const key of Object.keys(HTTP_LIMIT_DEFAULTS) as (keyof HttpLimits)[]) {
+    const v = opts[key];
+    if (v === undefined) continue;
+    const min = key === 'closeGraceMs' ? 0 : 1;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ConfigError(key, `must be an integer of at least ${min}, got ${JSON.stringify(v)}`);
+    out[key] = v;
+  }
+  if (out.requestTimeoutMs < out.headersTimeoutMs) {
+    throw new ConfigError('requestTimeoutMs', `must be at least headersTimeoutMs (${out.headersTimeoutMs}), got ${out.requestTimeoutMs}`);
+  }
+  return out;
+}
+
 function checkAddress(addr: HttpAddress): void {
   if (!addr || typeof addr.host !== 'string') throw new ConfigError('addr.host', 'must be a host string such as "127.0.0.1" or "::"');
   if (!Number.isInteger(addr.port) || addr.port < 0 || addr.port > 65535) {
@@ -460,22 +612,42 @@ function checkAddress(addr: HttpAddress): void {
 }
 
 /**
- * Serves `router` over HTTP, or HTTPS when `opts.tls` is given, on `addr`. Resolves once bound
- * (rejects if binding fails, e.g. the port is taken). `UdpServer.listenTcp` calls this and closes
- * the listener when the game server stops.
+ * Serves `router` over HTTP, or HTTPS when `opts.tls` is given, on `addr`, within the
+ * {@link HttpLimits} of `opts`. Resolves once bound; rejects if binding fails (a `NetworkError`,
+ * e.g. `EADDRINUSE`). `UdpServer.listenTcp` calls this and closes the listener when the game
+ * server stops.
  */
 export async function listenHttp(router: Router, addr: HttpAddress, opts: ListenHttpOptions = {}): Promise<HttpListener> {
   if (!(router instanceof Router)) throw new ConfigError('router', 'must be a gamewire Router');
   checkAddress(addr);
-  const logger = (opts.logger ?? rootLogger()).child({ component: 'http' });
+  const lim = limits(opts);
+  const logger = componentLogger(opts.logger, 'http');
   const secure = opts.tls !== undefined;
   const listener = (req: IncomingMessage, res: ServerResponse) => router.handle(req, res, logger);
+  const timing = {
+    headersTimeout: lim.headersTimeoutMs,
+    requestTimeout: lim.requestTimeoutMs,
+    keepAliveTimeout: lim.keepAliveTimeoutMs,
+    // How often node checks the two request timeouts (its default, 30 s, would stretch them).
+    connectionsCheckingInterval: Math.max(10, Math.min(1000, Math.floor(lim.headersTimeoutMs / 4))),
+  };
   const server: Server = secure
     ? createHttpsServer(
-        { key: pem(opts.tls!.key, 'tls.key'), cert: pem(opts.tls!.cert, 'tls.cert'), passphrase: opts.tls!.passphrase },
+        {
+          key: pem(opts.tls!.key, 'tls.key'),
+          cert: pem(opts.tls!.cert, 'tls.cert'),
+          passphrase: opts.tls!.passphrase,
+          // A TLS handshake gets no longer than the request headers.
+          handshakeTimeout: lim.headersTimeoutMs,
+          ...timing,
+        },
         listener,
       )
-    : createHttpServer(listener);
+    : createHttpServer(timing, listener);
+  server.maxConnections = lim.maxConnections;
+  server.on('drop', (data?: { remoteAddress?: string }) =>
+    logger.warn({ remote: data?.remoteAddress, maxConnections: lim.maxConnections }, 'HTTP connection refused: too many open connections'),
+  );
   const sockets = new Set<Socket>();
   server.on('connection', (s: Socket) => {
     sockets.add(s);
@@ -483,9 +655,10 @@ export async function listenHttp(router: Router, addr: HttpAddress, opts: Listen
   });
   server.on('tlsClientError', (err: Error) => logger.debug({ err }, 'TLS handshake failed'));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    const fail = (err: unknown) => reject(bindError(err, addr.host, addr.port));
+    server.once('error', fail);
     server.listen({ host: addr.host, port: addr.port }, () => {
-      server.off('error', reject);
+      server.off('error', fail);
       resolve();
     });
   });
@@ -495,7 +668,7 @@ export async function listenHttp(router: Router, addr: HttpAddress, opts: Listen
   const url = `${secure ? 'https' : 'http'}://${shown.includes(':') ? `[${shown}]` : shown}:${address.port}`;
   logger.info({ url }, 'HTTP listening');
   let closing: Promise<void> | null = null;
-  const grace = opts.closeGraceMs ?? 1000;
+  const grace = lim.closeGraceMs;
   return {
     address,
     url,
@@ -532,11 +705,11 @@ export class HttpServices {
 
   /** Starts a service and keeps it for {@link closeAll}; if the owner stopped meanwhile, closes it and throws. */
   async add<T extends { close(): Promise<void> }>(start: () => Promise<T>): Promise<T> {
-    if (this.closed()) throw new GamewireError('ERR_STATE', 'cannot serve HTTP: the server is stopping or stopped');
+    if (this.closed()) throw new StateError('cannot serve HTTP: the server is stopping or stopped');
     const service = await start();
     if (this.closed()) {
       await service.close();
-      throw new GamewireError('ERR_STATE', 'cannot serve HTTP: the server stopped while it was starting');
+      throw new StateError('cannot serve HTTP: the server stopped while it was starting');
     }
     this.open.add(service);
     return service;

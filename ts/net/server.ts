@@ -18,7 +18,8 @@ import { componentLogger, type Logger } from '../log.js';
 import { PeerTable, sourceOf } from './peers.js';
 import { decodeStats, type ConnectionStats } from './stats.js';
 import { Dashboard, type EnableDashboardOptions } from './dashboard/index.js';
-import { HttpServices, listenHttp, type HttpAddress, type Router, type TlsOptions } from './http.js';
+import { HttpServices, listenHttp, type HttpAddress, type HttpLimits, type Router, type TlsOptions } from './http.js';
+import type { TimeProfile } from './metrics-source.js';
 
 export interface UdpServerOptions extends BackendOptions {
   /**
@@ -61,17 +62,7 @@ export interface UdpServerOptions extends BackendOptions {
   seed?: Uint8Array;
 }
 
-/** Where time went, cumulative milliseconds (the dashboard's time profile). */
-export interface TimeProfile {
-  /** Decrypting and processing datagrams, and the handlers they triggered. */
-  messageHandling: number;
-  /** `handler.update`. */
-  update: number;
-  /** Encrypting and sending. */
-  network: number;
-  /** Waiting for the next tick. */
-  idle: number;
-}
+export type { TimeProfile } from './metrics-source.js';
 
 /** Live counters for monitoring (the dashboard reads these). */
 export interface ServerMetrics {
@@ -341,8 +332,8 @@ export class UdpServer {
    * game port (the seed's `listenTCP`); port 0 picks one. Call it before or after `listen()`/`run()`;
    * it closes when the server stops.
    */
-  async listenTcp(router: Router, addr: HttpAddress, tls?: TlsOptions): Promise<AddressInfo> {
-    return (await this.http.add(() => listenHttp(router, addr, { tls, logger: this.log }))).address;
+  async listenTcp(router: Router, addr: HttpAddress, tls?: TlsOptions, limits?: HttpLimits): Promise<AddressInfo> {
+    return (await this.http.add(() => listenHttp(router, addr, { tls, logger: this.log, ...limits }))).address;
   }
 
   /** Serves the live dashboard (the seed's GuiServer) and `/metrics` on `addr`; closes when the server stops. */

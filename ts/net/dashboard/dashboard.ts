@@ -1,18 +1,20 @@
 /**
- * The dashboard: mpgameserver's GuiServer as a web page served by the game server, plus a
- * Prometheus `/metrics` endpoint. See docs/dashboard.md.
+ * The dashboard: a live web page of a game server's run-time metrics (the five views of
+ * mpgameserver's GuiServer), plus a Prometheus `/metrics` endpoint. See docs/dashboard.md.
+ *
+ * It reads the server through the narrow {@link DashboardSource} view only.
  */
 import type { AddressInfo } from 'node:net';
 import type { ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
-import { ConfigError } from '../../errors.js';
+import { ConfigError, StateError } from '../../errors.js';
+import { componentLogger, type Logger } from '../../log.js';
 import { VERSION } from '../../version.js';
-import { listenHttp, Router, type HttpAddress, type HttpListener, type TlsOptions } from '../http.js';
-import { rootLogger, type Logger } from '../log.js';
-import type { TimeProfile, UdpServer } from '../server.js';
+import { listenHttp, Router, type HttpAddress, type HttpLimits, type HttpListener, type TlsOptions } from '../http.js';
+import type { DashboardSource, TimeProfile } from '../metrics-source.js';
 import type { ConnectionStats } from '../stats.js';
-import { PAGE_CSP, PAGE_HTML } from './page.js';
-import { formatPrometheus, PROMETHEUS_CONTENT_TYPE, type MetricFamily } from './prometheus.js';
+import { dashboardPage } from './page.js';
+import { formatPrometheus, metricFamilyProblem, PROMETHEUS_CONTENT_TYPE, type MetricFamily } from './prometheus.js';
 
 /** Options of a {@link Dashboard}. */
 export interface DashboardOptions {
@@ -20,14 +22,22 @@ export interface DashboardOptions {
   sampleIntervalMs?: number;
   /** Seconds of samples kept for the plots (default 120). */
   windowSeconds?: number;
-  /** More metric families for `/metrics` (your game's own), called on every scrape. */
+  /**
+   * More metric families for `/metrics` (your game's own), called on every scrape. It is also
+   * called once when the dashboard is created, and a family with an invalid metric or label name,
+   * or a name already taken, is refused then with a `ConfigError` naming it. A family that turns
+   * invalid later is left out of the scrape (and logged once); the other metrics are still served.
+   */
   extraMetrics?: () => readonly MetricFamily[];
-  /** Logger (default: gamewire's root logger). */
+  /** Logger (default: gamewire's default logger); lines carry `component: "dashboard"`. */
   logger?: Logger;
 }
 
-/** Options of `UdpServer.enableDashboard`: the dashboard's, plus TLS to serve it over HTTPS. */
-export interface EnableDashboardOptions extends DashboardOptions {
+/**
+ * Options of `UdpServer.enableDashboard` and {@link Dashboard.serve}: the dashboard's, plus TLS to
+ * serve it over HTTPS and the HTTP server's limits (as {@link listenHttp}'s).
+ */
+export interface EnableDashboardOptions extends DashboardOptions, HttpLimits {
   tls?: TlsOptions;
 }
 
@@ -170,16 +180,17 @@ const num = (s: Stats, name: string): number => {
 };
 
 /**
- * The GuiServer as a web page. Attach it to a `UdpServer`, then either serve it on a port of its
- * own (`listen`, or `server.enableDashboard(addr)`, which also closes it when the server stops)
- * or add its routes to your `listenTcp` router (`register`).
+ * The live dashboard of a game server. Attach it to a `UdpServer` (or anything that is a
+ * {@link DashboardSource}), then either serve it on a port of its own (`listen`, or
+ * `server.enableDashboard(addr)`, which also closes it when the server stops) or add its routes to
+ * your `listenTcp` router (`register`).
  *
  * Routes (relative to where it is mounted): `/` the page, `/samples` the JSON snapshot,
  * `/events` the live feed (Server-Sent Events), `/metrics` Prometheus text.
  */
 export class Dashboard {
   /** The watched server. */
-  readonly server: UdpServer;
+  readonly server: DashboardSource;
   private readonly intervalMs: number;
   private readonly windowSeconds: number;
   private readonly extraMetrics: (() => readonly MetricFamily[]) | undefined;
@@ -191,8 +202,12 @@ export class Dashboard {
   private listener: HttpListener | null = null;
   private routerValue: Router | null = null;
   private closed = false;
+  /** Names of the built-in families (an extra family may not take one). */
+  private readonly builtinNames: ReadonlySet<string>;
+  /** Extra families already reported as left out of scrapes (each is logged once). */
+  private readonly reportedExtras = new Set<string>();
 
-  constructor(server: UdpServer, opts: DashboardOptions = {}) {
+  constructor(server: DashboardSource, opts: DashboardOptions = {}) {
     const interval = opts.sampleIntervalMs ?? 1000;
     const windowSeconds = opts.windowSeconds ?? 120;
     if (!Number.isFinite(interval) || interval < 50) throw new ConfigError('sampleIntervalMs', `must be at least 50, got ${interval}`);
@@ -202,14 +217,15 @@ export class Dashboard {
     this.server = server;
     this.intervalMs = interval;
     this.windowSeconds = windowSeconds;
-    this.extraMetrics = opts.extraMetrics;
-    this.log = (opts.logger ?? rootLogger()).child({ component: 'dashboard' });
+    this.log = componentLogger(opts.logger, 'dashboard');
+    this.builtinNames = new Set(this.metricFamilies().map((f) => f.name));
+    this.extraMetrics = opts.extraMetrics === undefined ? undefined : this.checkExtraMetrics(opts.extraMetrics);
   }
 
   /** Creates a dashboard for `server` and serves it on `addr` (what `server.enableDashboard` does). */
-  static async serve(server: UdpServer, addr: HttpAddress, opts: EnableDashboardOptions = {}): Promise<Dashboard> {
+  static async serve(server: DashboardSource, addr: HttpAddress, opts: EnableDashboardOptions = {}): Promise<Dashboard> {
     const d = new Dashboard(server, opts);
-    await d.listen(addr, opts.tls);
+    await d.listen(addr, opts.tls, opts);
     return d;
   }
 
@@ -239,9 +255,16 @@ export class Dashboard {
   register(router: Router, prefix = ''): this {
     const p = prefix.replace(/\/+$/, '');
     if (p !== '' && !p.startsWith('/')) throw new ConfigError('prefix', `must start with "/", got ${JSON.stringify(prefix)}`);
-    router.get(`${p}/`, (_req, res) => {
-      res.header('cache-control', 'no-store').header('content-security-policy', PAGE_CSP).header('x-content-type-options', 'nosniff');
-      res.html(PAGE_HTML);
+    const page = dashboardPage();
+    router.get(`${p}/`, (req, res) => {
+      // The page's requests are relative (`events`, `samples`): they need the trailing slash. The
+      // redirect is relative too, so that it also works behind a proxy that rewrites the prefix.
+      if (!req.path.endsWith('/')) {
+        res.header('location', `${req.path.slice(req.path.lastIndexOf('/') + 1)}/`).end(308);
+        return;
+      }
+      res.header('cache-control', 'no-store').header('content-security-policy', page.csp).header('x-content-type-options', 'nosniff');
+      res.html(page.html);
     });
     router.get(`${p}/samples`, (_req, res) => {
       res.header('cache-control', 'no-store');
@@ -256,11 +279,23 @@ export class Dashboard {
     return this;
   }
 
-  /** Serves the dashboard on its own HTTP(S) port (port 0 picks one); starts sampling. */
-  async listen(addr: HttpAddress, tls?: TlsOptions): Promise<AddressInfo> {
-    if (this.closed) throw new ConfigError('dashboard', 'is closed');
-    if (this.listener) throw new ConfigError('dashboard', `is already listening on ${this.listener.url}`);
-    this.listener = await listenHttp(this.router, addr, { tls, logger: this.log });
+  /**
+   * Serves the dashboard on its own HTTP(S) port (port 0 picks one); starts sampling. `limits`
+   * are the HTTP server's timeouts and connection cap (as {@link listenHttp}'s).
+   */
+  async listen(addr: HttpAddress, tls?: TlsOptions, limits: HttpLimits = {}): Promise<AddressInfo> {
+    if (this.closed) throw new StateError('the dashboard is closed');
+    if (this.listener) throw new StateError(`the dashboard is already listening on ${this.listener.url}`);
+    const { headersTimeoutMs, requestTimeoutMs, keepAliveTimeoutMs, maxConnections, closeGraceMs } = limits;
+    this.listener = await listenHttp(this.router, addr, {
+      tls,
+      logger: this.log,
+      headersTimeoutMs,
+      requestTimeoutMs,
+      keepAliveTimeoutMs,
+      maxConnections,
+      closeGraceMs,
+    });
     this.log.info({ url: this.url }, 'dashboard listening');
     return this.listener.address;
   }
@@ -294,7 +329,7 @@ export class Dashboard {
 
   /** The `/metrics` text (Prometheus exposition format 0.0.4). */
   metricsText(): string {
-    return formatPrometheus([...this.metricFamilies(), ...(this.extraMetrics?.() ?? [])]);
+    return formatPrometheus([...this.metricFamilies(), ...this.extraFamilies()]);
   }
 
   /** Takes a sample now (the timer calls this every `sampleIntervalMs`). */
@@ -347,6 +382,62 @@ export class Dashboard {
 
   // ---- internals --------------------------------------------------------------------------
 
+  /** Calls `extraMetrics` once and refuses it, naming the metric, unless every family it gives can be served. */
+  private checkExtraMetrics(extra: () => readonly MetricFamily[]): () => readonly MetricFamily[] {
+    if (typeof extra !== 'function') throw new ConfigError('extraMetrics', 'must be a function returning metric families');
+    let families: readonly MetricFamily[];
+    try {
+      families = extra();
+    } catch (err) {
+      throw new ConfigError('extraMetrics', `threw when called: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+    }
+    if (!Array.isArray(families)) throw new ConfigError('extraMetrics', 'must return an array of metric families');
+    const seen = new Set<string>();
+    for (const f of families) {
+      const problem = this.extraProblem(f, seen);
+      if (problem) throw new ConfigError('extraMetrics', `metric ${JSON.stringify(f?.name)}: ${problem}`);
+    }
+    return extra;
+  }
+
+  /** Why an extra family cannot be served (`seen`: the extra names so far, updated), or null. */
+  private extraProblem(f: MetricFamily, seen: Set<string>): string | null {
+    const problem = metricFamilyProblem(f);
+    if (problem) return problem;
+    if (this.builtinNames.has(f.name)) return 'the name is taken by a built-in gamewire metric';
+    if (seen.has(f.name)) return 'two families have this name';
+    seen.add(f.name);
+    return null;
+  }
+
+  /** The extra families that can be served now; the others are logged (once each) and left out. */
+  private extraFamilies(): MetricFamily[] {
+    if (!this.extraMetrics) return [];
+    let families: readonly MetricFamily[];
+    try {
+      families = this.extraMetrics();
+      if (!Array.isArray(families)) throw new TypeError('extraMetrics did not return an array');
+    } catch (err) {
+      this.log.error({ err }, 'extraMetrics threw: the scrape has the built-in metrics only');
+      return [];
+    }
+    const seen = new Set<string>();
+    const ok: MetricFamily[] = [];
+    for (const f of families) {
+      const problem = this.extraProblem(f, seen);
+      if (!problem) {
+        ok.push(f);
+        continue;
+      }
+      const name = String(f?.name);
+      if (!this.reportedExtras.has(name)) {
+        this.reportedExtras.add(name);
+        this.log.warn({ metric: name, problem }, 'an extraMetrics family is invalid and left out of /metrics');
+      }
+    }
+    return ok;
+  }
+
   private stream(method: string, res: ServerResponse): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
@@ -364,7 +455,7 @@ export class Dashboard {
   }
 
   private stats(): Stats {
-    return this.server.stats as unknown as Stats;
+    return this.server.stats as Stats;
   }
 
   private cumulative(): Cumulative {
