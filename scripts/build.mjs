@@ -4,6 +4,7 @@
 //   native  the N-API addon, release, with @napi-rs/cli   -> dist/native/gamewire.<triple>.node
 //   wasm    the WebAssembly module for Node                -> dist/wasm/gamewire_wasm{.js,_bg.wasm}
 //   ts      the TypeScript, with declarations              -> dist/**/*.js, *.d.ts
+//   browser the browser entry and the WASM core for the web -> dist/browser/browser/index.js, ...
 //
 // WASM toolchain: rustup's wasm32-unknown-unknown target when installed (wasm-pack, or cargo +
 // wasm-bindgen if wasm-pack is missing or refuses); otherwise Debian's rustc-web linked as the
@@ -104,16 +105,50 @@ function buildWasm() {
   }
 }
 
+// The browser entry (gamewire/browser): the same crates/wasm built for the web
+// (`wasm-bindgen --target web`) beside ts/browser compiled on its own (DOM types, no Node), into
+// dist/browser/: browser/index.js is the entry, every import relative, the .wasm fetched relative
+// to it. Uses the wasm step's toolchain routes.
+function buildBrowser() {
+  const outDir = join(root, 'dist', 'browser');
+  rmSync(outDir, { recursive: true, force: true });
+  const route = wasmRoute();
+  let wasmFile;
+  if (route === 'debweb') {
+    const targetDir = join(root, 'target', 'debweb');
+    run('cargo', ['+debweb', 'build', '--release', '-p', 'gamewire-wasm', '--target', 'wasm32-unknown-unknown',
+      '-Zbuild-std=std,panic_abort', '--target-dir', targetDir], { env: { RUSTC_BOOTSTRAP: '1' } });
+    wasmFile = join(targetDir, 'wasm32-unknown-unknown', 'release', 'gamewire_wasm.wasm');
+  } else {
+    run('cargo', ['build', '--release', '-p', 'gamewire-wasm', '--target', 'wasm32-unknown-unknown']);
+    wasmFile = join(root, 'target', 'wasm32-unknown-unknown', 'release', 'gamewire_wasm.wasm');
+  }
+  const want = pinnedWasmBindgen();
+  const have = (capture('wasm-bindgen', ['--version']) ?? '').trim().split(' ')[1];
+  if (have !== want) throw new Error(`wasm-bindgen ${want} is needed (found ${have ?? 'none'}): run \`bash scripts/setup.sh\``);
+  const entryDir = join(outDir, 'browser');
+  run('wasm-bindgen', ['--target', 'web', '--out-dir', entryDir, '--out-name', 'gamewire_wasm', wasmFile]);
+  const bg = join(entryDir, 'gamewire_wasm_bg.wasm');
+  if (existsSync(bin('wasm-opt'))) {
+    // The features rustc and wasm-bindgen emit (see buildWasm); every current browser runs them.
+    const features = ['bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals', 'reference-types', 'multivalue', 'simd'];
+    run(bin('wasm-opt'), ['-O3', ...features.map((f) => `--enable-${f}`), bg, '-o', bg]);
+  }
+  run(bin('tsc'), ['-p', 'tsconfig.browser.json']);
+  // Marks the folder as ES modules for tools that look (Node, bundlers); browsers ignore it.
+  writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
+}
+
 function buildTs() {
   run(bin('tsc'), ['-p', 'tsconfig.build.json']);
 }
 
-const steps = { native: buildNative, wasm: buildWasm, ts: buildTs };
+const steps = { native: buildNative, wasm: buildWasm, ts: buildTs, browser: buildBrowser };
 const wanted = process.argv.slice(2);
-for (const name of wanted.length ? wanted : ['native', 'wasm', 'ts']) {
+for (const name of wanted.length ? wanted : ['native', 'wasm', 'ts', 'browser']) {
   const step = steps[name];
   if (!step) {
-    process.stderr.write(`build: unknown step ${name} (native, wasm, ts)\n`);
+    process.stderr.write(`build: unknown step ${name} (native, wasm, ts, browser)\n`);
     process.exit(2);
   }
   try {
