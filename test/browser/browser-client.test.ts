@@ -274,7 +274,11 @@ describe('BrowserClient over WebTransport (Rust endpoint)', () => {
     try {
       const r = await page.evaluate(async ({ url, hash }) => {
         const value = new Uint8Array(hash.match(/../g)!.map((h) => parseInt(h, 16)));
-        const wt = new WebTransport(url, { serverCertificateHashes: [{ algorithm: 'sha-256', value }] });
+        // Typed here: this file is compiled without the DOM library.
+        type Stream<T> = { getWriter(): { write(v: T): Promise<void> }; getReader(): { read(): Promise<{ value?: T }> } };
+        type Session = { ready: Promise<void>; close(): void; datagrams: { writable: Stream<Uint8Array>; readable: Stream<Uint8Array>; maxDatagramSize: number } };
+        const WT = (globalThis as unknown as { WebTransport: new (u: string, o: unknown) => Session }).WebTransport;
+        const wt = new WT(url, { serverCertificateHashes: [{ algorithm: 'sha-256', value }] });
         await wt.ready;
         const w = wt.datagrams.writable.getWriter();
         const rd = wt.datagrams.readable.getReader();
