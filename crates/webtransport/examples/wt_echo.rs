@@ -60,20 +60,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut events = Vec::new();
     let mut buf = vec![0u8; 2048];
     while !done.load(std::sync::atomic::Ordering::Relaxed) {
-        let wait = ep
-            .as_ref()
-            .and_then(|e| e.poll_timeout())
-            .map_or(Duration::from_millis(50), |at| {
-                Duration::from_micros(at.as_micros().saturating_sub(now().as_micros())).min(Duration::from_millis(50))
-            });
+        let wait = ep.as_ref().and_then(|e| e.poll_timeout()).map_or(Duration::from_millis(50), |at| {
+            Duration::from_micros(at.as_micros().saturating_sub(now().as_micros()))
+                .min(Duration::from_millis(50))
+        });
         let _ = wake.recv_timeout(wait);
         events.clear();
         server.drain(&mut events, 1024);
         for ev in events.drain(..) {
             match (ev, ep.as_mut()) {
                 (Event::Opened { session, remote }, _) => {
-                    line(serde_json::json!({ "event": "opened", "session": session, "remote": remote.to_string(),
-                        "maxDatagram": server.max_datagram_size(session) }));
+                    line(
+                        serde_json::json!({ "event": "opened", "session": session, "remote": remote.to_string(),
+                        "maxDatagram": server.max_datagram_size(session) }),
+                    );
                 }
                 (Event::Datagram { session, data }, None) => {
                     let _ = server.send(session, &data);
@@ -100,11 +100,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 CoreEvent::Message { addr, seq, data } => {
                     let mut reply = b"re:".to_vec();
                     reply.extend_from_slice(ep.event_data(data));
-                    line(serde_json::json!({ "event": "message", "session": addr, "seq": seq, "length": reply.len() - 3 }));
+                    line(
+                        serde_json::json!({ "event": "message", "session": addr, "seq": seq, "length": reply.len() - 3 }),
+                    );
                     let _ = ep.send(now(), &addr, &reply, RetryMode::RetryOnTimeout, 0);
                 }
                 CoreEvent::Disconnected { addr, reason } => {
-                    line(serde_json::json!({ "event": "disconnected", "session": addr, "reason": format!("{reason:?}") }));
+                    line(
+                        serde_json::json!({ "event": "disconnected", "session": addr, "reason": format!("{reason:?}") }),
+                    );
                 }
                 _ => {}
             }
