@@ -6,6 +6,7 @@
 //   ts      the TypeScript, with declarations              -> dist/**/*.js, *.d.ts
 //   testing both backends again with the cargo feature `testing` (entry points for tests and the
 //           micro-benchmarks that the shipped builds leave out) -> target/testing/{native,wasm}/
+//   browser the browser entry and the WASM core for the web -> dist/browser/browser/index.js, ...
 //
 // WASM toolchain: rustup's wasm32-unknown-unknown target when installed (wasm-pack, or cargo +
 // wasm-bindgen if wasm-pack is missing or refuses); otherwise Debian's rustc-web linked as the
@@ -112,6 +113,40 @@ function buildWasm({ outDir = join(root, 'dist', 'wasm'), features = [] } = {}) 
 // Files the compiled code reads at run time, copied beside it: the dashboard page's assets.
 const TS_ASSETS = ['net/dashboard/assets'];
 
+// The browser entry (gamewire/browser): the same crates/wasm built for the web
+// (`wasm-bindgen --target web`) beside ts/browser compiled on its own (DOM types, no Node), into
+// dist/browser/: browser/index.js is the entry, every import relative, the .wasm fetched relative
+// to it. Uses the wasm step's toolchain routes.
+function buildBrowser() {
+  const outDir = join(root, 'dist', 'browser');
+  rmSync(outDir, { recursive: true, force: true });
+  const route = wasmRoute();
+  let wasmFile;
+  if (route === 'debweb') {
+    const targetDir = join(root, 'target', 'debweb');
+    run('cargo', ['+debweb', 'build', '--release', '-p', 'gamewire-wasm', '--target', 'wasm32-unknown-unknown',
+      '-Zbuild-std=std,panic_abort', '--target-dir', targetDir], { env: { RUSTC_BOOTSTRAP: '1' } });
+    wasmFile = join(targetDir, 'wasm32-unknown-unknown', 'release', 'gamewire_wasm.wasm');
+  } else {
+    run('cargo', ['build', '--release', '-p', 'gamewire-wasm', '--target', 'wasm32-unknown-unknown']);
+    wasmFile = join(root, 'target', 'wasm32-unknown-unknown', 'release', 'gamewire_wasm.wasm');
+  }
+  const want = pinnedWasmBindgen();
+  const have = (capture('wasm-bindgen', ['--version']) ?? '').trim().split(' ')[1];
+  if (have !== want) throw new Error(`wasm-bindgen ${want} is needed (found ${have ?? 'none'}): run \`bash scripts/setup.sh\``);
+  const entryDir = join(outDir, 'browser');
+  run('wasm-bindgen', ['--target', 'web', '--out-dir', entryDir, '--out-name', 'gamewire_wasm', wasmFile]);
+  const bg = join(entryDir, 'gamewire_wasm_bg.wasm');
+  if (existsSync(bin('wasm-opt'))) {
+    // The features rustc and wasm-bindgen emit (see buildWasm); every current browser runs them.
+    const features = ['bulk-memory', 'nontrapping-float-to-int', 'sign-ext', 'mutable-globals', 'reference-types', 'multivalue', 'simd'];
+    run(bin('wasm-opt'), ['-O3', ...features.map((f) => `--enable-${f}`), bg, '-o', bg]);
+  }
+  run(bin('tsc'), ['-p', 'tsconfig.browser.json']);
+  // Marks the folder as ES modules for tools that look (Node, bundlers); browsers ignore it.
+  writeFileSync(join(outDir, 'package.json'), '{ "type": "module" }\n');
+}
+
 function buildTs() {
   run(bin('tsc'), ['-p', 'tsconfig.build.json']);
   for (const dir of TS_ASSETS) {
@@ -127,12 +162,12 @@ function buildTesting() {
   buildWasm({ outDir: join(root, 'target', 'testing', 'wasm'), features: ['testing'] });
 }
 
-const steps = { native: () => buildNative(), wasm: () => buildWasm(), ts: buildTs, testing: buildTesting };
+const steps = { native: () => buildNative(), wasm: () => buildWasm(), ts: buildTs, browser: buildBrowser, testing: buildTesting };
 const wanted = process.argv.slice(2);
-for (const name of wanted.length ? wanted : ['native', 'wasm', 'ts', 'testing']) {
+for (const name of wanted.length ? wanted : ['native', 'wasm', 'ts', 'browser', 'testing']) {
   const step = steps[name];
   if (!step) {
-    process.stderr.write(`build: unknown step ${name} (native, wasm, ts, testing)\n`);
+    process.stderr.write(`build: unknown step ${name} (native, wasm, ts, browser, testing)\n`);
     process.exit(2);
   }
   try {
