@@ -135,6 +135,7 @@ export class SendBatcher implements Engine {
     return this.inner.connect(now, peer, pinnedSpki, insecure);
   }
   disconnect(now: number, peer: number): void { this.flush(now); this.inner.disconnect(now, peer); }
+  abort(now: number, peer: number): void { this.flush(now); this.inner.abort(now, peer); }
   closeAll(now: number): void { this.flush(now); this.inner.closeAll(now); }
   abortAll(): void { this.flush(); this.inner.abortAll(); }
   status(peer: number): number { this.flush(); return this.inner.status(peer); }

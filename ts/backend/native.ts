@@ -21,6 +21,7 @@ interface NativeEngine {
   broadcast(now: number, peers: Uint32Array, data: Uint8Array, mode: number): number;
   connect(now: number, peer: number, pinned: Uint8Array, insecure: boolean): number;
   disconnect(now: number, peer: number): void;
+  abort(now: number, peer: number): void;
   closeAll(now: number): void;
   abortAll(): void;
   status(peer: number): number;
@@ -58,6 +59,10 @@ interface NativeSocketServer {
   setBlockList(ips: string[]): void;
   profile(): number[];
   stop(): void;
+  receiveExternal(key: number, host: string, port: number, datagram: Uint8Array): number;
+  closeExternal(key: number): void;
+  peerTransport(peer: number): number;
+  webtransport(): { host: string; port: number; certificateHash: string; selfSigned: boolean } | null;
 }
 
 interface SocketServerOptions {
@@ -65,6 +70,7 @@ interface SocketServerOptions {
   threads: number;
   notifyDelayUs: number;
   handshakeShare: number;
+  webtransport?: { host: string; port: number; certPem?: string; keyPem?: string; path?: string };
 }
 
 /** What the N-API addon exports beyond the common `Binding`. */
@@ -169,6 +175,7 @@ class NativeEngineAdapter implements Engine {
     return this.e.connect(now, peer, pinned ?? EMPTY, insecure);
   }
   disconnect(now: number, peer: number): void { this.e.disconnect(now, peer); }
+  abort(now: number, peer: number): void { this.e.abort(now, peer); }
   closeAll(now: number): void { this.e.closeAll(now); }
   abortAll(): void { this.e.abortAll(); }
   status(peer: number): number { return this.e.status(peer); }
@@ -247,6 +254,8 @@ class ThreadedServerAdapter implements ThreadedServer {
   }
   connect(): number { return -5; }
   disconnect(_now: number, peer: number): void { this.s.disconnect(peer); }
+  /** Only peers of JavaScript transports are aborted from here (`closeExternal`). */
+  abort(): void {}
   closeAll(): void { this.s.closeAll(); }
   abortAll(): void { this.s.stop(); }
   status(peer: number): number { return this.s.status(peer); }
@@ -274,6 +283,14 @@ class ThreadedServerAdapter implements ThreadedServer {
     return { handleMs, networkMs, idleMs, wakeups, notifications };
   }
   stop(): void { this.s.stop(); }
+  receiveExternal(key: number, host: string, port: number, datagram: Uint8Array): number {
+    return this.s.receiveExternal(key, host, port, datagram);
+  }
+  closeExternal(key: number): void { this.s.closeExternal(key); }
+  peerTransport(peer: number): number { return this.s.peerTransport(peer); }
+  webtransport(): { host: string; port: number; certificateHash: string; selfSigned: boolean } | null {
+    return this.s.webtransport();
+  }
 }
 
 export function nativeEngines(b: NativeBinding, statsLen: number) {
@@ -291,6 +308,7 @@ export function nativeEngines(b: NativeBinding, statsLen: number) {
               threads: o.threads ?? 1,
               notifyDelayUs: Math.round((o.notifyDelayMs ?? 0) * 1000),
               handshakeShare: o.handshakeShare ?? 0.5,
+              webtransport: o.webtransport,
             },
             o.onEvents,
           ),

@@ -127,6 +127,8 @@ export interface Engine {
   connect(now: number, peer: number, pinnedSpki: Uint8Array | null, insecure: boolean): number;
   /** Closes one connection gracefully. */
   disconnect(now: number, peer: number): void;
+  /** Ends the connection with `peer` at once, without telling it: its transport is gone. */
+  abort(now: number, peer: number): void;
   /** Closes every connection gracefully. */
   closeAll(now: number): void;
   /** Forgets every connection without telling peers. */
@@ -169,6 +171,18 @@ export interface ThreadedServer extends Engine {
   threadProfile(): { handleMs: number; networkMs: number; idleMs: number; wakeups: number; notifications: number };
   /** Stops the threads and closes the sockets: the port is free when it returns. */
   stop(): void;
+  /**
+   * A datagram from connection `key` of a transport JavaScript runs (WebSocket), from
+   * `host:port`: handled like one from the socket. Returns its peer id, or -1 when refused
+   * (blocked address, no room). Datagrams for that peer come back as `EV.TRANSMIT` records.
+   */
+  receiveExternal(key: number, host: string, port: number, datagram: Uint8Array): number;
+  /** Connection `key` of a JavaScript transport closed: its peer ends at once. */
+  closeExternal(key: number): void;
+  /** How a peer is reached: 0 UDP, 1 WebTransport, 2 a JavaScript transport, -1 unknown. */
+  peerTransport(peer: number): number;
+  /** The WebTransport endpoint, when one was asked for. */
+  webtransport(): { host: string; port: number; certificateHash: string; selfSigned: boolean } | null;
 }
 
 /** Options of `Backend.createThreadedServer`. */
@@ -185,6 +199,8 @@ export interface ThreadedServerOptions {
   notifyDelayMs?: number;
   /** The share of a thread's time handshakes may take under load (default 0.5). */
   handshakeShare?: number;
+  /** A WebTransport endpoint whose sessions are peers of the same engine. */
+  webtransport?: { host: string; port: number; certPem?: string; keyPem?: string; path?: string };
   /** Called on the event loop when events wait (drain them with `events()`). */
   onEvents: () => void;
 }

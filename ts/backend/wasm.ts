@@ -25,6 +25,7 @@ interface WasmEngine {
   broadcast(now: number, peers: Uint32Array, data: Uint8Array, mode: number): number;
   connect(now: number, peer: number, pinned: Uint8Array, insecure: boolean): number;
   disconnect(now: number, peer: number): void;
+  abort(now: number, peer: number): void;
   closeAll(now: number): void;
   abortAll(): void;
   status(peer: number): number;
@@ -130,6 +131,7 @@ class WasmEngineAdapter implements Engine {
     return this.e.connect(now, peer, pinned ?? EMPTY, insecure);
   }
   disconnect(now: number, peer: number): void { this.e.disconnect(now, peer); }
+  abort(now: number, peer: number): void { this.e.abort(now, peer); }
   closeAll(now: number): void { this.e.closeAll(now); }
   abortAll(): void { this.e.abortAll(); }
   status(peer: number): number { return this.e.status(peer); }

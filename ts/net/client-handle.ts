@@ -38,6 +38,8 @@ export class ClientHandle {
   readonly log: Logger;
   /** CONNECTED, then DISCONNECTED or DROPPED. */
   status: ConnectionStatus = ConnectionStatus.CONNECTED;
+  /** How the client is connected: UDP, or from a browser over WebTransport or WebSocket. */
+  readonly transport: 'udp' | 'webtransport' | 'websocket';
   /** @internal The engine's peer id. */
   readonly peer: number;
   private lastStats: Float64Array | null = null;
@@ -49,7 +51,9 @@ export class ClientHandle {
     addr: { host: string; port: number },
     token: number,
     log: Logger,
+    transport: 'udp' | 'webtransport' | 'websocket' = 'udp',
   ) {
+    this.transport = transport;
     this.peer = peer;
     this.addr = Object.freeze({ host: addr.host, port: addr.port });
     this.token = token;

@@ -17,10 +17,18 @@ import { HandshakeBudget } from './handshake-budget.js';
 import type { Logger } from './log.js';
 
 /** Where a peer id sends to. */
-export interface PeerRoute {
+export type PeerRoute = UdpRoute | TransportRoute;
+
+/** A UDP address, over a node:dgram socket. */
+export interface UdpRoute {
   socket: Socket;
   address: string;
   port: number;
+}
+
+/** A connection of another datagram transport (WebSocket): `send` copies the bytes. */
+export interface TransportRoute {
+  send(bytes: Uint8Array): boolean;
 }
 
 /** What the driver reports. */
@@ -29,6 +37,8 @@ export interface DriverSink {
   message(peer: number, seq: number, data: Uint8Array): void;
   disconnected(peer: number, reason: CloseReason): void;
   released(peer: number): void;
+  /** A datagram for a peer of a transport the host runs (`key`); valid only during the call. */
+  transmit?(peer: number, key: number, data: Uint8Array): void;
 }
 
 const ARENA_BYTES = 256 * 1024;
@@ -92,7 +102,7 @@ export class EngineDriver {
    * Queues a received datagram for the next batch. `source` names the sender's IP address (any
    * stable number per address): queued handshakes are shared out between sources.
    */
-  receive(peer: number, msg: Buffer, source = 0): void {
+  receive(peer: number, msg: Uint8Array, source = 0): void {
     if (this.closed) return;
     const e = this.engine;
     if (msg.length <= DATAGRAM_ROOM && this.inOffset + msg.length > e.inView().length) this.flush();
@@ -226,6 +236,10 @@ export class EngineDriver {
         const len = meta[i * 3 + 2];
         const r = this.routes(peer);
         if (!r) continue;
+        if (!('socket' in r)) {
+          r.send(a.buf.subarray(base + off, base + off + len));
+          continue;
+        }
         a.pending++;
         try {
           r.socket.send(a.buf, base + off, len, r.port, r.address, a.done);
@@ -290,6 +304,9 @@ export class EngineDriver {
               break;
             case EV.RELEASED:
               this.sink.released(peer);
+              break;
+            case EV.TRANSMIT:
+              this.sink.transmit?.(peer, a, view.subarray(dataAt, dataAt + len));
               break;
           }
         } catch (err) {

@@ -10,6 +10,8 @@ export interface PeerAddress {
   host: string;
   port: number;
   family: 'IPv4' | 'IPv6';
+  /** The server-wide key of a WebSocket connection (absent for UDP peers). */
+  external?: number;
 }
 
 const SLOT_BITS = 20;
@@ -48,7 +50,15 @@ export class PeerTable {
 
   /** The id of `host:port`, allocated on first sight. */
   idOf(host: string, port: number, family: string): number {
-    const key = `${port}/${host}`;
+    return this.allocate(`${port}/${host}`, { host, port, family: family === 'IPv6' ? 'IPv6' : 'IPv4' });
+  }
+
+  /** The id of WebSocket connection `key` (whose remote end is `host:port`), allocated on first sight. */
+  idOfExternal(key: number, host: string, port: number): number {
+    return this.allocate(`ws/${key}`, { host, port, family: host.includes(':') ? 'IPv6' : 'IPv4', external: key });
+  }
+
+  private allocate(key: string, addr: PeerAddress): number {
     const id = this.byKey.get(key);
     if (id !== undefined) return id;
     let slot: number;
@@ -65,7 +75,7 @@ export class PeerTable {
     }
     const fresh = this.gens[slot] * SLOTS + slot;
     this.byKey.set(key, fresh);
-    this.slots[slot] = { host, port, family: family === 'IPv6' ? 'IPv6' : 'IPv4' };
+    this.slots[slot] = addr;
     this.keys[slot] = key;
     return fresh;
   }

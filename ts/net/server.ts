@@ -19,6 +19,8 @@ import { PeerTable, sourceOf } from './peers.js';
 import { decodeStats, type ConnectionStats } from './stats.js';
 import { Dashboard, type EnableDashboardOptions } from './dashboard/index.js';
 import { HttpServices, listenHttp, type HttpAddress, type HttpLimits, type Router, type TlsOptions } from './http.js';
+import type { TransportHandlers, TransportRemote } from './transports/types.js';
+import { WebSocketEndpoint } from './transports/websocket.js';
 import type { TimeProfile } from './metrics-source.js';
 
 export interface UdpServerOptions extends BackendOptions {
@@ -51,6 +53,20 @@ export interface UdpServerOptions extends BackendOptions {
    */
   notifyDelay?: number;
   /**
+   * Browser players over WebTransport (native backend, `io: 'thread'`): an HTTP/3 endpoint in
+   * the native addon on its own UDP port, whose sessions are peers of the same engine (the
+   * gamewire datagrams travel as WebTransport datagrams). Without `cert`, a self-signed ECDSA
+   * certificate valid for 13 days, renewed before it expires; pages pin its SHA-256
+   * (`server.webtransport.certificateHash`). With `cert`, the operator's (PEM text).
+   */
+  webtransport?: { port: number; host?: string; cert?: { certPem: string; keyPem: string }; path?: string };
+  /**
+   * Browser players over WebSocket (both backends): the same datagrams as binary messages. With a
+   * `port`, on a port of its own; without one, on every HTTP server `listenTcp` starts, at `path`
+   * (default `/gamewire`).
+   */
+  websocket?: { port?: number; host?: string; path?: string };
+  /**
    * The socket's receive buffer, bytes (default 4 MiB; Linux caps it at
    * `net.core.rmem_max`). The OS default (about 208 KiB, some 170 small datagrams) overflows
    * whenever the event loop pauses a few milliseconds under load.
@@ -79,6 +95,8 @@ export interface ServerMetrics {
 type State = 'idle' | 'listening' | 'running' | 'stopping' | 'stopped';
 
 const DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
+/** `ThreadedServer.peerTransport` codes to `ClientHandle.transport`. */
+const TRANSPORTS = ['udp', 'webtransport', 'websocket'] as const;
 
 export class UdpServer {
   readonly ctx: ServerContext;
@@ -94,6 +112,13 @@ export class UdpServer {
   private driver: EngineDriver | null = null;
   private readonly peers = new PeerTable();
   private readonly handles = new Map<number, ClientHandle>();
+  /** WebSocket endpoints (one on its own port, or one per HTTP server it is mounted on). */
+  private readonly wsEndpoints: WebSocketEndpoint[] = [];
+  /** WebSocket connections: key → its endpoint, remote end and (once known) peer id. */
+  private readonly wsConns = new Map<number, { remote: TransportRemote; peer: number; send(bytes: Uint8Array): boolean; close(): void }>();
+  /** Peer id → WebSocket key. */
+  private readonly wsByPeer = new Map<number, number>();
+  private nextWsKey = 1;
   private state: State = 'idle';
   private addressInfo: AddressInfo | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
@@ -139,7 +164,38 @@ export class UdpServer {
     if (typeof delay !== 'number' || !(delay >= 0 && delay <= 1)) {
       throw new ConfigError('notifyDelay', `must be a number of milliseconds from 0 to 1, got ${JSON.stringify(opts.notifyDelay)}`);
     }
+    if (opts.webtransport !== undefined) {
+      const wt = opts.webtransport;
+      if (!wt || !Number.isInteger(wt.port) || wt.port < 0 || wt.port > 65535) {
+        throw new ConfigError('webtransport.port', `must be a port number from 0 to 65535, got ${JSON.stringify(wt?.port)}`);
+      }
+      if (wt.cert && (typeof wt.cert.certPem !== 'string' || typeof wt.cert.keyPem !== 'string')) {
+        throw new ConfigError('webtransport.cert', 'needs certPem and keyPem, PEM text');
+      }
+    }
+    if (opts.websocket?.port !== undefined && (!Number.isInteger(opts.websocket.port) || opts.websocket.port < 0 || opts.websocket.port > 65535)) {
+      throw new ConfigError('websocket.port', `must be a port number from 0 to 65535, got ${JSON.stringify(opts.websocket.port)}`);
+    }
     this.runDone = new Promise((resolve) => (this.resolveRun = resolve));
+  }
+
+  /** The WebTransport endpoint (null without the `webtransport` option). */
+  get webtransport(): { host: string; port: number; url: string; certificateHash: string; selfSigned: boolean } | null {
+    const wt = this.threaded?.webtransport();
+    if (!wt) return null;
+    const host = wt.host === '0.0.0.0' || wt.host === '::' ? '127.0.0.1' : wt.host;
+    const url = `https://${host.includes(':') ? `[${host}]` : host}:${wt.port}${this.opts.webtransport?.path ?? '/gamewire'}`;
+    return { ...wt, url };
+  }
+
+  /** The WebSocket endpoints (empty without the `websocket` option). */
+  get websocket(): { host: string; port: number; path: string; url: string }[] {
+    return this.wsEndpoints.flatMap((ep) => {
+      const a = ep.address;
+      if (!a) return [];
+      const host = a.address === '0.0.0.0' || a.address === '::' ? '127.0.0.1' : a.address;
+      return [{ host: a.address, port: a.port, path: ep.path, url: `ws://${host.includes(':') ? `[${host}]` : host}:${a.port}${ep.path}` }];
+    });
   }
 
   /** The bound address (after `listen`). */
@@ -195,7 +251,15 @@ export class UdpServer {
       if (!backend.createThreadedServer) {
         throw new ConfigError('io', `"thread" needs the native backend (this server runs on ${backend.name})`);
       }
+      const wt = this.opts.webtransport;
       const threaded = backend.createThreadedServer({
+        webtransport: wt && {
+          host: wt.host ?? (this.host === '::' ? '::' : this.host),
+          port: wt.port,
+          certPem: wt.cert?.certPem,
+          keyPem: wt.cert?.keyPem,
+          path: wt.path,
+        },
         host: this.host,
         port: this.port,
         config,
@@ -212,6 +276,9 @@ export class UdpServer {
       this.addressInfo = { address: a.host, port: a.port, family: a.family };
     } else {
       if ((this.opts.threads ?? 1) > 1) throw new ConfigError('threads', 'more than one socket thread needs io: "thread"');
+      if (this.opts.webtransport) {
+        throw new ConfigError('webtransport', `needs the native backend with io: "thread" (this server runs on ${backend.name}, io: "dgram"); browsers without it use the websocket option`);
+      }
       const engine = backend.createServer(config, this.ctx.rootKey.pkcs8, this.opts.seed);
       const socket = createSocket({ type: isIPv6(this.host) || this.host === '::' ? 'udp6' : 'udp4' });
       await new Promise<void>((resolve, reject) => {
@@ -236,6 +303,7 @@ export class UdpServer {
         (peer) => {
           const p = this.peers.get(peer);
           if (!p) return undefined;
+          if (p.external !== undefined) return this.wsConns.get(p.external);
           route.address = p.host;
           route.port = p.port;
           return route;
@@ -245,6 +313,20 @@ export class UdpServer {
         () => this.scheduleNet(),
       );
       this.addressInfo = socket.address();
+    }
+    if (this.opts.websocket?.port !== undefined) {
+      const ws = this.opts.websocket;
+      const handlers = this.wsHandlers();
+      const ep = await WebSocketEndpoint.start({
+        handlers,
+        port: ws.port,
+        host: ws.host ?? this.host,
+        path: ws.path,
+        maxDatagram: config[backend.layout.config.indexOf('maxDatagram')],
+        logger: this.log,
+      });
+      handlers.bind(ep);
+      this.wsEndpoints.push(ep);
     }
     this.detach = this.ctx.attach(() => this.applyContext(), () => this.stop());
     this.applyContext();
@@ -302,6 +384,7 @@ export class UdpServer {
     this.netTimer = null;
     this.netAt = Infinity;
     if (wasRunning) await this.guard('shutdown', undefined, () => this.ctx.handler.shutdown());
+    await Promise.all(this.wsEndpoints.splice(0).map((ep) => ep.stop()));
     engine.abortAll();
     driver.close();
     this.removeSignals();
@@ -333,7 +416,22 @@ export class UdpServer {
    * it closes when the server stops.
    */
   async listenTcp(router: Router, addr: HttpAddress, tls?: TlsOptions, limits?: HttpLimits): Promise<AddressInfo> {
-    return (await this.http.add(() => listenHttp(router, addr, { tls, logger: this.log, ...limits }))).address;
+    const listener = await this.http.add(() => listenHttp(router, addr, { tls, logger: this.log, ...limits }));
+    const ws = this.opts.websocket;
+    if (ws && ws.port === undefined) {
+      // The WebSocket endpoint takes this server's upgrades at its path; other requests are the router's.
+      const handlers = this.wsHandlers();
+      const ep = await WebSocketEndpoint.start({
+        handlers,
+        server: listener.server,
+        path: ws.path,
+        maxDatagram: this.ctx.net.maxDatagram ?? 2048,
+        logger: this.log,
+      });
+      handlers.bind(ep);
+      this.wsEndpoints.push(ep);
+    }
+    return listener.address;
   }
 
   /** Serves the live dashboard (the seed's GuiServer) and `/metrics` on `addr`; closes when the server stops. */
@@ -433,8 +531,9 @@ export class UdpServer {
       connected: (peer, token) => {
         const addr = this.peers.get(peer) ?? this.threaded?.peerAddress(peer);
         if (!addr) return;
-        const log = this.log.child({ client: token, addr: `${addr.host}:${addr.port}` });
-        const handle = new ClientHandle(host, peer, { host: addr.host, port: addr.port }, token, log);
+        const transport = this.threaded ? (TRANSPORTS[this.threaded.peerTransport(peer)] ?? 'udp') : this.wsByPeer.has(peer) ? 'websocket' : 'udp';
+        const log = this.log.child({ client: token, addr: `${addr.host}:${addr.port}`, transport });
+        const handle = new ClientHandle(host, peer, { host: addr.host, port: addr.port }, token, log, transport);
         this.handles.set(peer, handle);
         this.access?.write(`${new Date().toISOString()} ${addr.host} ${addr.port} ${token}\n`);
         this.guard('connect', handle, () => this.ctx.handler.connect(handle));
@@ -471,6 +570,70 @@ export class UdpServer {
           this.handles.delete(peer);
         }
         this.peers.release(peer);
+        // A WebSocket peer the engine let go: close its connection too.
+        const key = this.wsByPeer.get(peer);
+        if (key !== undefined) {
+          this.wsByPeer.delete(peer);
+          this.wsConns.get(key)?.close();
+          this.wsConns.delete(key);
+        }
+      },
+      transmit: (_peer, key, data) => {
+        this.wsConns.get(key)?.send(data);
+      },
+    };
+  }
+
+  /**
+   * Handlers for one WebSocket endpoint. Its connection keys are mapped to server-wide keys (the
+   * server may run several endpoints); each connection becomes an engine peer at its first
+   * datagram: in the Rust threads' engine (`io: 'thread'`) or the dgram path's.
+   */
+  private wsHandlers(): TransportHandlers & { bind(ep: WebSocketEndpoint): void } {
+    let ep: WebSocketEndpoint | null = null;
+    const local = new Map<number, number>();
+    return {
+      bind: (e) => (ep = e),
+      onOpen: (k, remote) => {
+        const key = this.nextWsKey++;
+        local.set(k, key);
+        const block = this.ctx.blocklist;
+        this.wsConns.set(key, {
+          remote,
+          peer: -1,
+          send: (bytes) => ep?.send(k, bytes) ?? false,
+          close: () => ep?.close(k),
+        });
+        if (block.size > 0 && block.has(remote.host)) ep?.close(k);
+      },
+      onDatagram: (k, bytes) => {
+        const key = local.get(k);
+        const conn = key === undefined ? undefined : this.wsConns.get(key);
+        if (key === undefined || !conn || this.state === 'stopped') return;
+        if (this.threaded) {
+          const peer = this.threaded.receiveExternal(key, conn.remote.host, conn.remote.port, bytes);
+          if (peer >= 0 && conn.peer !== peer) {
+            conn.peer = peer;
+            this.wsByPeer.set(peer, key);
+          }
+          this.queuePump();
+        } else if (this.driver) {
+          const peer = this.peers.idOfExternal(key, conn.remote.host, conn.remote.port);
+          conn.peer = peer;
+          this.wsByPeer.set(peer, key);
+          this.driver.receive(peer, bytes, sourceOf(conn.remote.host));
+        }
+      },
+      onClose: (k) => {
+        const key = local.get(k);
+        local.delete(k);
+        const conn = key === undefined ? undefined : this.wsConns.get(key);
+        if (key === undefined || !conn) return;
+        // The engine ends the peer at once (its transport is gone); its release cleans up.
+        if (this.threaded) this.threaded.closeExternal(key);
+        else if (conn.peer >= 0) this.engine?.abort(clock(), conn.peer);
+        if (conn.peer < 0) this.wsConns.delete(key);
+        this.queuePump();
       },
     };
   }

@@ -351,6 +351,11 @@ impl FlatEngine {
         self.ep.disconnect(Instant::from_millis_f64(now_ms), &peer);
     }
 
+    /// Ends the connection with `peer` at once: its transport is gone.
+    pub fn abort(&mut self, now_ms: f64, peer: u32) {
+        self.ep.abort(Instant::from_millis_f64(now_ms), &peer);
+    }
+
     /// Closes every connection gracefully.
     pub fn close_all(&mut self, now_ms: f64) {
         self.ep.close_all(Instant::from_millis_f64(now_ms));

@@ -99,6 +99,8 @@ table! {
         CONNECT_TIMEOUT = 4 => "connect-timeout",
         /// Client: the server's key signature did not verify with the pinned key.
         BAD_SERVER_KEY = 5 => "bad-server-key",
+        /// The transport under the connection (WebSocket, WebTransport) ended.
+        TRANSPORT_CLOSED = 6 => "transport-closed",
     }
 }
 
@@ -242,6 +244,7 @@ pub const fn close_reason_code(r: CloseReason) -> u32 {
         CloseReason::TimedOut => close_reason::TIMED_OUT,
         CloseReason::ConnectTimeout => close_reason::CONNECT_TIMEOUT,
         CloseReason::BadServerKey => close_reason::BAD_SERVER_KEY,
+        CloseReason::TransportClosed => close_reason::TRANSPORT_CLOSED,
     }
 }
 

@@ -843,6 +843,20 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         self.after_input(idx, now);
     }
 
+    /// Ends the connection with `addr` at once, without telling the peer: its transport is gone
+    /// (a WebSocket or WebTransport session closed). An established connection reports
+    /// `Disconnected { reason: TransportClosed }`; what it had queued is given up (callbacks
+    /// false); then `Released`. Unknown addresses are ignored.
+    pub fn abort(&mut self, now: Instant, addr: &A) {
+        let now = self.clock.observe(now);
+        let Some(&idx) = self.by_addr.get(addr) else { return };
+        let Self { slots, events, arena, .. } = self;
+        let Some(slot) = slots[idx].as_mut() else { return };
+        let a = slot.addr.clone();
+        slot.conn.abort(&mut |ev| push_event(events, arena, &a, ev));
+        self.after_input(idx, now);
+    }
+
     /// Closes every connection (server shutdown: clients are told).
     pub fn close_all(&mut self, now: Instant) {
         let addrs: Vec<A> = self.by_addr.keys().cloned().collect();

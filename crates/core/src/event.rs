@@ -15,6 +15,9 @@ pub enum CloseReason {
     /// connection then waits for a genuine one until the connect timeout; this reason is
     /// reported only if none came).
     BadServerKey,
+    /// The transport under the connection ended (a WebSocket or WebTransport session closed):
+    /// no datagram can reach the peer any more.
+    TransportClosed,
 }
 
 /// An event of an endpoint, addressed by the peer address `A`.

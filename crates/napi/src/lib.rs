@@ -266,6 +266,12 @@ impl Engine {
         self.inner.disconnect(now, peer);
     }
 
+    /// Ends the connection with `peer` at once (its transport is gone).
+    #[napi]
+    pub fn abort(&mut self, now: f64, peer: u32) {
+        self.inner.abort(now, peer);
+    }
+
     /// Closes every connection gracefully.
     #[napi]
     pub fn close_all(&mut self, now: f64) {
@@ -511,6 +517,37 @@ pub struct SocketServerOptions {
     pub notify_delay_us: u32,
     /// The share of a thread's time handshakes may take under load (0.05 to 1).
     pub handshake_share: f64,
+    /// A WebTransport endpoint for browser players (its sessions are peers of the same engine).
+    pub webtransport: Option<WebTransportOptions>,
+}
+
+/// Options of the WebTransport endpoint.
+#[napi(object)]
+pub struct WebTransportOptions {
+    /// Address to bind (UDP).
+    pub host: String,
+    /// Port (0 picks a free one).
+    pub port: u32,
+    /// The operator's certificate chain, PEM (with `keyPem`); absent: a self-signed certificate
+    /// valid 13 days and renewed before it expires.
+    pub cert_pem: Option<String>,
+    /// The certificate's private key, PKCS#8 PEM.
+    pub key_pem: Option<String>,
+    /// Accept sessions on this path only (absent: any).
+    pub path: Option<String>,
+}
+
+/// The WebTransport endpoint as it runs: where, and the certificate pages pin.
+#[napi(object)]
+pub struct WebTransportInfo {
+    /// The bound address.
+    pub host: String,
+    /// The bound port.
+    pub port: u32,
+    /// SHA-256 of the certificate (DER), hex.
+    pub certificate_hash: String,
+    /// True for the self-signed development certificate.
+    pub self_signed: bool,
 }
 
 /// A UDP server whose socket I/O and protocol work run on Rust threads (`gamewire_udp`); the
@@ -541,6 +578,14 @@ impl NativeSocketServer {
         opts.threads = options.threads as usize;
         opts.notify_delay = std::time::Duration::from_micros(u64::from(options.notify_delay_us));
         opts.handshake_share = options.handshake_share;
+        if let Some(wt) = options.webtransport {
+            #[cfg(feature = "webtransport")]
+            {
+                opts.webtransport = Some(webtransport_options(wt)?);
+            }
+            #[cfg(not(feature = "webtransport"))]
+            webtransport_options(wt)?;
+        }
         let notify = move || {
             on_events.call((), ThreadsafeFunctionCallMode::NonBlocking);
         };
@@ -549,7 +594,46 @@ impl NativeSocketServer {
                 Error::new(io_code(&e).to_string(), format!("bind {bind}: {e}"))
             }
             gamewire_udp::StartError::Abi(e) => coded(e),
+            #[cfg(feature = "webtransport")]
+            gamewire_udp::StartError::WebTransport(e) => webtransport_error(&e),
         })
+    }
+
+    /// A datagram from a connection of a transport JavaScript runs (WebSocket), `key` naming
+    /// the connection, from `host:port`; returns its peer id (-1 if refused: blocked, full).
+    #[napi]
+    pub fn receive_external(&self, key: u32, host: String, port: u32, mut datagram: BufferSlice) -> i64 {
+        let ip = host.parse().unwrap_or(std::net::IpAddr::from([0, 0, 0, 0]));
+        let remote = std::net::SocketAddr::new(ip, u16::try_from(port).unwrap_or(0));
+        self.inner.receive_external(key, remote, &mut datagram).map_or(-1, i64::from)
+    }
+
+    /// The connection `key` of a JavaScript transport closed: its peer ends at once.
+    #[napi]
+    pub fn close_external(&self, key: u32) {
+        self.inner.close_external(key);
+    }
+
+    /// How a peer is reached: 0 UDP, 1 WebTransport, 2 a JavaScript transport (-1 unknown).
+    #[napi]
+    pub fn peer_transport(&self, peer: u32) -> i32 {
+        self.inner.peer_route(peer).map_or(-1, |r| r.kind() as i32)
+    }
+
+    /// The WebTransport endpoint (null when it was not asked for).
+    #[napi]
+    pub fn webtransport(&self) -> Option<WebTransportInfo> {
+        #[cfg(feature = "webtransport")]
+        {
+            self.inner.webtransport().map(|(addr, cert)| WebTransportInfo {
+                host: addr.ip().to_string(),
+                port: u32::from(addr.port()),
+                certificate_hash: cert.hash_hex(),
+                self_signed: cert.self_signed,
+            })
+        }
+        #[cfg(not(feature = "webtransport"))]
+        None
     }
 
     /// The bound IP address.
@@ -719,6 +803,43 @@ impl NativeSocketServer {
     pub fn stop(&mut self) {
         self.inner.for_each(|st, _| st.engine.abort_all());
         self.inner.stop();
+    }
+}
+
+/// The endpoint's options from JavaScript's.
+#[cfg(feature = "webtransport")]
+fn webtransport_options(o: WebTransportOptions) -> Result<gamewire_webtransport::Options, String> {
+    let bad = |m: String| Error::new("ERR_CONFIG".to_string(), m);
+    let ip: std::net::IpAddr =
+        o.host.parse().map_err(|e| bad(format!("webtransport.host: {:?}: {e}", o.host)))?;
+    let port =
+        u16::try_from(o.port).map_err(|_| bad(format!("webtransport.port: out of range: {}", o.port)))?;
+    let mut opts = gamewire_webtransport::Options::new(std::net::SocketAddr::new(ip, port));
+    opts.path = o.path;
+    opts.identity = match (o.cert_pem, o.key_pem) {
+        (Some(cert_pem), Some(key_pem)) => Some(gamewire_webtransport::PemIdentity { cert_pem, key_pem }),
+        (None, None) => None,
+        _ => return Err(bad("webtransport.cert: certPem and keyPem go together".to_string())),
+    };
+    Ok(opts)
+}
+
+#[cfg(not(feature = "webtransport"))]
+fn webtransport_options(_o: WebTransportOptions) -> Result<(), String> {
+    Err(Error::new(
+        "ERR_CONFIG".to_string(),
+        "webtransport: this build of the native addon has no WebTransport endpoint".to_string(),
+    ))
+}
+
+/// A WebTransport start error as JavaScript sees it.
+#[cfg(feature = "webtransport")]
+fn webtransport_error(e: &gamewire_webtransport::StartError) -> Error<String> {
+    match e {
+        gamewire_webtransport::StartError::Bind(io) => {
+            Error::new(io_code(io).to_string(), format!("bind webtransport: {io}"))
+        }
+        other => Error::new("ERR_CONFIG".to_string(), format!("webtransport: {other}")),
     }
 }
 

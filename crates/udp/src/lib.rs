@@ -28,6 +28,12 @@
 //!   spreads senders by address hash, so a connection stays on its shard). Each shard owns its
 //!   engine and its peers; a peer id carries its shard, so ids are unique across shards.
 //! * **Peer ids** never name the wrong client: see the `peers` module.
+//! * **Other transports.** Browser players reach the same engine (shard 0) over a WebTransport
+//!   session of the native endpoint (feature `webtransport`; its events wake shard 0's thread,
+//!   its datagrams go out with the shard's transmits) or over a connection of a transport the
+//!   host runs itself (WebSocket): the host hands its datagrams in with
+//!   [`SocketServer::receive_external`], and datagrams for it come back to the host as TRANSMIT
+//!   records of the event stream.
 //! * **Stop** joins the threads and closes every socket at once: the port is free when `stop`
 //!   returns.
 #![deny(unsafe_code)]
@@ -38,7 +44,7 @@ mod peers;
 #[allow(unsafe_code)]
 mod sys;
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io;
 use std::net::{IpAddr, SocketAddr, UdpSocket};
 use std::os::fd::AsRawFd;
@@ -53,8 +59,8 @@ use gamewire_abi::{config_to_flat, AbiError, FlatEngine};
 use gamewire_core::stats::{ConnectionStats, DropReason};
 use gamewire_core::Instant;
 
-pub use peers::MAX_SHARDS;
 use peers::{shard_of, Peers};
+pub use peers::{Route, MAX_SHARDS};
 use sys::{RecvBatch, SendBatch, ROOM};
 
 /// Datagrams per `recvmmsg`/`sendmmsg`.
@@ -77,6 +83,9 @@ pub struct ServerOptions {
     pub notify_delay: Duration,
     /// The share of a thread's time handshakes may take under load.
     pub handshake_share: f64,
+    /// A WebTransport endpoint whose sessions are peers of shard 0 (feature `webtransport`).
+    #[cfg(feature = "webtransport")]
+    pub webtransport: Option<gamewire_webtransport::Options>,
 }
 
 impl ServerOptions {
@@ -90,6 +99,8 @@ impl ServerOptions {
             threads: 1,
             notify_delay: Duration::ZERO,
             handshake_share: 0.5,
+            #[cfg(feature = "webtransport")]
+            webtransport: None,
         }
     }
 }
@@ -103,6 +114,10 @@ pub enum StartError {
     /// The configuration or key was refused.
     #[error("{0}")]
     Abi(#[from] AbiError),
+    /// The WebTransport endpoint did not start.
+    #[cfg(feature = "webtransport")]
+    #[error("webtransport: {0}")]
+    WebTransport(#[from] gamewire_webtransport::StartError),
 }
 
 /// One shard's engine and peers (behind its lock).
@@ -112,6 +127,21 @@ pub struct State {
     pub engine: FlatEngine,
     peers: Peers,
     blocklist: Arc<HashSet<IpAddr>>,
+    /// Datagrams for peers of the host's own transports, waiting to go out as TRANSMIT records.
+    external: ExternalOut,
+}
+
+/// Datagrams for the host's transports: (peer, key, start, len) over one byte buffer.
+#[derive(Debug, Default)]
+struct ExternalOut {
+    bytes: Vec<u8>,
+    items: VecDeque<(u32, u32, usize, usize)>,
+}
+
+impl State {
+    fn has_events(&self) -> bool {
+        !self.external.items.is_empty() || self.engine.has_events()
+    }
 }
 
 /// Time spent by the socket threads, nanoseconds (the dashboard's time profile).
@@ -136,6 +166,8 @@ struct Common {
     notify_delay: Duration,
     handshake_share: f64,
     profile: Profile,
+    #[cfg(feature = "webtransport")]
+    webtransport: std::sync::OnceLock<Mutex<gamewire_webtransport::WebTransportServer>>,
 }
 
 impl Common {
@@ -255,6 +287,8 @@ impl SocketServer {
             notify_delay: opts.notify_delay,
             handshake_share: opts.handshake_share.clamp(0.05, 1.0),
             profile: Profile::default(),
+            #[cfg(feature = "webtransport")]
+            webtransport: std::sync::OnceLock::new(),
         });
         if threads > 1 && opts.bind.port() != 0 {
             // SO_REUSEPORT would let these sockets join another server's group on the same port
@@ -276,7 +310,12 @@ impl SocketServer {
             waker_tx.set_nonblocking(true)?;
             waker_rx.set_nonblocking(true)?;
             shards.push(Arc::new(Shard {
-                state: Mutex::new(State { engine, peers: Peers::new(i), blocklist: Arc::default() }),
+                state: Mutex::new(State {
+                    engine,
+                    peers: Peers::new(i),
+                    blocklist: Arc::default(),
+                    external: ExternalOut::default(),
+                }),
                 socket,
                 waker_rx,
                 waker_tx,
@@ -285,12 +324,18 @@ impl SocketServer {
                 armed_us: AtomicU64::new(u64::MAX),
             }));
         }
+        #[cfg(feature = "webtransport")]
+        if let Some(wt_opts) = opts.webtransport {
+            let shard0 = Arc::clone(&shards[0]);
+            let wt = gamewire_webtransport::WebTransportServer::start(wt_opts, move || shard0.wake())?;
+            let _ = common.webtransport.set(Mutex::new(wt));
+        }
         let mut handles = Vec::with_capacity(threads);
         for (i, shard) in shards.iter().enumerate() {
             let (shard, common) = (Arc::clone(shard), Arc::clone(&common));
             let spawned = std::thread::Builder::new()
                 .name(format!("gamewire-udp-{i}"))
-                .spawn(move || run_shard(&shard, &common));
+                .spawn(move || run_shard(&shard, &common, i == 0));
             match spawned {
                 Ok(h) => handles.push(h),
                 Err(e) => {
@@ -349,22 +394,92 @@ impl SocketServer {
         for j in 0..k {
             let shard = &self.shards[(first + j) % k];
             let mut st = shard.lock();
-            let State { engine, peers, .. } = &mut *st;
+            let State { engine, peers, external, .. } = &mut *st;
             peers.settle();
+            at = write_transmits(external, out, at);
             let room = out.get_mut(at..).unwrap_or_default();
+            let mut closed = Vec::new();
             at += engine.events_with(room, |kind, peer| match kind {
                 event_kind::CONNECTED => {
                     peers.announce(peer);
                     true
                 }
-                event_kind::RELEASED => peers.release(peer),
+                event_kind::RELEASED => {
+                    let (told, route) = peers.release(peer);
+                    if let Some(Route::WebTransport(session)) = route {
+                        closed.push(session);
+                    }
+                    told
+                }
                 _ => true,
             }) as usize;
-            if !engine.has_events() {
+            if !st.has_events() {
                 shard.notified.store(false, Ordering::Release);
             }
+            drop(st);
+            self.close_sessions(&closed);
         }
         at as u32
+    }
+
+    /// Closes the WebTransport sessions of released peers.
+    fn close_sessions(&self, sessions: &[u64]) {
+        #[cfg(feature = "webtransport")]
+        if let Some(wt) = self.common.webtransport.get() {
+            let wt = wt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for s in sessions {
+                wt.close(*s);
+            }
+        }
+        #[cfg(not(feature = "webtransport"))]
+        let _ = sessions;
+    }
+
+    /// A datagram from a connection of one of the host's own transports (`key`, whose remote end
+    /// is `remote`): handled by shard 0's engine like one from the socket. Returns the peer id.
+    pub fn receive_external(&self, key: u32, remote: SocketAddr, datagram: &mut [u8]) -> Option<u32> {
+        let shard = self.shards.first()?;
+        let now = Instant::from_millis_f64(self.now_ms());
+        let mut st = shard.lock();
+        let State { engine, peers, blocklist, .. } = &mut *st;
+        let ip = canonical(remote.ip());
+        let ep = engine.endpoint();
+        if blocklist.contains(&ip) {
+            ep.count_blocked(datagram.len());
+            return None;
+        }
+        let id = peers.id_of_route(Route::External(key), remote)?;
+        let _ = ep.handle_datagram_from(now, id, source_of(ip), datagram);
+        let hello = engine.queued_handshakes() > 0;
+        drop(st);
+        if hello {
+            // The thread answers handshakes within its budget.
+            shard.wake();
+        }
+        Some(id)
+    }
+
+    /// A connection of the host's transports closed: its peer ends at once (`TransportClosed`).
+    pub fn close_external(&self, key: u32) {
+        let Some(shard) = self.shards.first() else { return };
+        let now = self.now_ms();
+        let mut st = shard.lock();
+        if let Some(id) = st.peers.get(&Route::External(key)) {
+            st.engine.abort(now, id);
+        }
+    }
+
+    /// How a peer is reached (`None` once released).
+    pub fn peer_route(&self, peer: u32) -> Option<Route> {
+        self.with_peer(peer, |st, _| st.peers.route(peer)).flatten()
+    }
+
+    /// The WebTransport endpoint's address and current certificate (feature `webtransport`).
+    #[cfg(feature = "webtransport")]
+    pub fn webtransport(&self) -> Option<(SocketAddr, gamewire_webtransport::CertificateInfo)> {
+        let wt = self.common.webtransport.get()?;
+        let wt = wt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        Some((wt.local_addr(), wt.certificate()))
     }
 
     /// Room the largest event that did not fit needs (0 if none waits).
@@ -406,7 +521,9 @@ impl SocketServer {
         let t0 = StdInstant::now();
         let mut tx = self.host_tx.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for s in &self.shards {
-            let next = flush_transmits(s, &self.common, &mut tx);
+            // Datagrams for the host's own transports wait in the event stream: the caller
+            // drains events next (it is in the middle of a handler round).
+            let (next, _) = flush_transmits(s, &self.common, &mut tx);
             let armed = s.armed_us.load(Ordering::Acquire);
             if next.is_some_and(|us| us < armed) {
                 s.wake();
@@ -488,6 +605,10 @@ impl SocketServer {
     /// every socket: the port is free when this returns.
     pub fn stop(&mut self) {
         stop_threads(&self.shards, &mut self.threads);
+        #[cfg(feature = "webtransport")]
+        if let Some(wt) = self.common.webtransport.get() {
+            wt.lock().unwrap_or_else(std::sync::PoisonError::into_inner).stop();
+        }
         // The threads are gone: these are the last handles on the sockets.
         self.shards.clear();
     }
@@ -509,38 +630,141 @@ impl Drop for SocketServer {
     }
 }
 
-/// Collects what `shard`'s engine has due and sends it, batch by batch, until nothing is due.
-/// Returns the engine's next deadline (µs on the server clock).
-fn flush_transmits(shard: &Shard, common: &Common, tx: &mut SendBatch) -> Option<u64> {
+/// Writes waiting datagrams for the host's transports into `out` from `at` as TRANSMIT records
+/// (kind, peer, key, len, bytes); returns the new end. What does not fit waits for the next call.
+fn write_transmits(external: &mut ExternalOut, out: &mut [u8], mut at: usize) -> usize {
+    let head = gamewire_abi::layout::EVENT_HEAD as usize;
+    while let Some(&(peer, key, start, len)) = external.items.front() {
+        let end = at + head + ((len + 3) & !3);
+        let Some(rec) = out.get_mut(at..end) else { break };
+        for (i, v) in [event_kind::TRANSMIT, peer, key, len as u32].into_iter().enumerate() {
+            rec[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+        }
+        rec[head..head + len].copy_from_slice(&external.bytes[start..start + len]);
+        external.items.pop_front();
+        at = end;
+    }
+    if external.items.is_empty() {
+        external.bytes.clear();
+    }
+    at
+}
+
+/// Collects what `shard`'s engine has due and sends it, batch by batch, until nothing is due:
+/// UDP datagrams by `sendmmsg`, WebTransport ones through the endpoint, the host's transports'
+/// ones into the event stream. Returns the engine's next deadline (µs on the server clock) and
+/// whether datagrams for the host's transports are waiting.
+fn flush_transmits(shard: &Shard, common: &Common, tx: &mut SendBatch) -> (Option<u64>, bool) {
+    #[cfg(feature = "webtransport")]
+    let mut sessions: Vec<(u64, usize, usize)> = Vec::new();
     loop {
         let now = common.now_ms();
-        let (full, next) = {
+        let (full, next, external) = {
             let mut st = shard.lock();
-            let State { engine, peers, .. } = &mut *st;
+            let State { engine, peers, external, .. } = &mut *st;
             let ep = engine.endpoint();
             let mut at = 0usize;
-            while tx.outs.len() < BATCH && at + ROOM <= tx.bytes.len() {
+            let mut n = 0;
+            while n < BATCH && at + ROOM <= tx.bytes.len() {
                 let Some(t) = ep.poll_transmit(Instant::from_millis_f64(now), &mut tx.bytes[at..]) else {
                     break;
                 };
-                if let Some(to) = peers.addr(t.to) {
-                    tx.outs.push((to, at, t.len));
-                    at += t.len;
+                match peers.route(t.to) {
+                    Some(Route::Udp(to)) => tx.outs.push((to, at, t.len)),
+                    #[cfg(feature = "webtransport")]
+                    Some(Route::WebTransport(s)) => sessions.push((s, at, t.len)),
+                    Some(Route::External(key)) => {
+                        let start = external.bytes.len();
+                        external.bytes.extend_from_slice(&tx.bytes[at..at + t.len]);
+                        external.items.push_back((t.to, key, start, t.len));
+                        continue;
+                    }
+                    _ => continue,
                 }
+                at += t.len;
+                n += 1;
             }
-            let full = tx.outs.len() == BATCH || at + ROOM > tx.bytes.len();
-            (full, engine.next_timeout())
+            let full = n == BATCH || at + ROOM > tx.bytes.len();
+            (full, engine.next_timeout(), !external.items.is_empty())
         };
         if !tx.outs.is_empty() {
             tx.send(&shard.socket);
         }
+        #[cfg(feature = "webtransport")]
+        if !sessions.is_empty() {
+            if let Some(wt) = common.webtransport.get() {
+                let wt = wt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                let bytes = &tx.bytes;
+                wt.send_batch(sessions.iter().map(|&(s, at, len)| (s, &bytes[at..at + len])));
+            }
+            sessions.clear();
+        }
         if !full {
-            return (next >= 0.0).then_some((next * 1000.0) as u64);
+            return ((next >= 0.0).then_some((next * 1000.0) as u64), external);
         }
     }
 }
 
-fn run_shard(shard: &Shard, common: &Common) {
+/// Shard 0 takes in what the WebTransport endpoint queued: new sessions become peers, their
+/// datagrams go to the engine, closed sessions end their peers at once.
+#[cfg(feature = "webtransport")]
+fn take_webtransport(shard: &Shard, common: &Common, events: &mut Vec<gamewire_webtransport::Event>) {
+    use gamewire_webtransport::Event as W;
+    let Some(wt) = common.webtransport.get() else { return };
+    loop {
+        events.clear();
+        let n = wt.lock().unwrap_or_else(std::sync::PoisonError::into_inner).drain(events, 256);
+        if n == 0 {
+            return;
+        }
+        let now = common.now_ms();
+        let t = Instant::from_millis_f64(now);
+        let mut refused = Vec::new();
+        {
+            let mut st = shard.lock();
+            let State { engine, peers, blocklist, .. } = &mut *st;
+            for ev in events.drain(..) {
+                match ev {
+                    W::Opened { session, remote } => {
+                        let ip = canonical(remote.ip());
+                        if blocklist.contains(&ip) {
+                            engine.endpoint().count_blocked(0);
+                            refused.push(session);
+                        } else if peers.id_of_route(Route::WebTransport(session), remote).is_none() {
+                            refused.push(session);
+                        }
+                    }
+                    W::Datagram { session, data } => {
+                        let Some(id) = peers.get(&Route::WebTransport(session)) else { continue };
+                        let ip = peers.addr(id).map_or(IpAddr::from([0, 0, 0, 0]), |a| canonical(a.ip()));
+                        let mut buf = data.to_vec();
+                        let _ = engine.endpoint().handle_datagram_from(t, id, source_of(ip), &mut buf);
+                    }
+                    W::Closed { session } => {
+                        if let Some(id) = peers.get(&Route::WebTransport(session)) {
+                            engine.abort(now, id);
+                        }
+                    }
+                }
+            }
+        }
+        if !refused.is_empty() {
+            let wt = wt.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for s in refused {
+                wt.close(s);
+            }
+        }
+        if n < 256 {
+            return;
+        }
+    }
+}
+
+fn run_shard(shard: &Shard, common: &Common, first: bool) {
+    #[cfg(feature = "webtransport")]
+    let mut wt_events = Vec::new();
+    #[cfg(not(feature = "webtransport"))]
+    let _ = first;
     let mut rx = RecvBatch::new(BATCH);
     let mut tx = SendBatch::new(BATCH);
     let mut budget = budget::HandshakeBudget::new(common.handshake_share, Duration::from_millis(2));
@@ -573,6 +797,10 @@ fn run_shard(shard: &Shard, common: &Common) {
         if ready.socket {
             receive(shard, common, &mut rx);
         }
+        #[cfg(feature = "webtransport")]
+        if first && ready.waker {
+            take_webtransport(shard, common, &mut wt_events);
+        }
         {
             let now = common.now_ms();
             let mut st = shard.lock();
@@ -581,25 +809,31 @@ fn run_shard(shard: &Shard, common: &Common) {
         let t2 = StdInstant::now();
         profile.handle_ns.fetch_add((t2 - t1).as_nanos() as u64, Ordering::Relaxed);
         // Replies to established traffic first, then handshakes within their budget.
-        let mut next = flush_transmits(shard, common, &mut tx);
+        let (mut next, _) = flush_transmits(shard, common, &mut tx);
         let t3 = StdInstant::now();
         profile.network_ns.fetch_add((t3 - t2).as_nanos() as u64, Ordering::Relaxed);
         if handshakes_at.is_none_or(|t| t <= t3) {
-            let mut st = shard.lock();
-            handshakes_at = if st.engine.queued_handshakes() > 0 {
-                budget.run(&mut st.engine, || common.now_ms()).map(|d| StdInstant::now() + d)
-            } else {
-                None
+            let ran = {
+                let mut st = shard.lock();
+                let queued = st.engine.queued_handshakes() > 0;
+                handshakes_at = if queued {
+                    budget.run(&mut st.engine, || common.now_ms()).map(|d| StdInstant::now() + d)
+                } else {
+                    None
+                };
+                queued
             };
-            drop(st);
-            let t4 = StdInstant::now();
-            profile.handle_ns.fetch_add((t4 - t3).as_nanos() as u64, Ordering::Relaxed);
-            next = flush_transmits(shard, common, &mut tx);
-            profile.network_ns.fetch_add(t4.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            if ran {
+                let t4 = StdInstant::now();
+                profile.handle_ns.fetch_add((t4 - t3).as_nanos() as u64, Ordering::Relaxed);
+                next = flush_transmits(shard, common, &mut tx).0;
+                profile.network_ns.fetch_add(t4.elapsed().as_nanos() as u64, Ordering::Relaxed);
+            }
         }
         deadline_us = next;
-        // Tell the host once per batch of events, at most `notify_delay` after the first.
-        let has_events = shard.lock().engine.has_events();
+        // Tell the host once per batch of events (datagrams for its transports included), at
+        // most `notify_delay` after the first.
+        let has_events = shard.lock().has_events();
         if has_events && !shard.notified.load(Ordering::Acquire) {
             let now = StdInstant::now();
             let due = *notify_at.get_or_insert(now + common.notify_delay);
@@ -626,7 +860,7 @@ fn receive(shard: &Shard, common: &Common, rx: &mut RecvBatch) {
         let now = common.now_ms();
         let t = Instant::from_millis_f64(now);
         let mut st = shard.lock();
-        let State { engine, peers, blocklist } = &mut *st;
+        let State { engine, peers, blocklist, .. } = &mut *st;
         for i in 0..n {
             let (from, len) = (rx.from[i], rx.lens[i]);
             let ip = canonical(from.ip());

@@ -13,9 +13,34 @@
 //!
 //! Ids the host never heard of (a datagram that created no connection, a refused handshake) are
 //! freed at once and their RELEASED records are not sent to the host at all.
+//!
+//! A peer is reached over a [`Route`]: the shard's UDP socket, a WebTransport session of the
+//! native endpoint, or a connection of a transport the host runs itself (WebSocket).
 
 use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
+
+/// How a peer is reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Route {
+    /// A UDP address, over the shard's socket.
+    Udp(SocketAddr),
+    /// A session of the native WebTransport endpoint.
+    WebTransport(u64),
+    /// A connection of a transport the host runs (its key): datagrams for it go to the host.
+    External(u32),
+}
+
+impl Route {
+    /// The transport's number as the host sees it (0 UDP, 1 WebTransport, 2 the host's own).
+    pub fn kind(self) -> u32 {
+        match self {
+            Self::Udp(_) => 0,
+            Self::WebTransport(_) => 1,
+            Self::External(_) => 2,
+        }
+    }
+}
 
 const SLOT_BITS: u32 = 20;
 const SHARD_BITS: u32 = 4;
@@ -30,7 +55,9 @@ pub(crate) fn shard_of(id: u32) -> usize {
 
 #[derive(Debug, Default)]
 struct Slot {
-    addr: Option<SocketAddr>,
+    route: Option<Route>,
+    /// The remote address behind the route.
+    remote: Option<SocketAddr>,
     generation: u8,
     /// The host saw this peer's CONNECTED record.
     announced: bool,
@@ -40,7 +67,7 @@ struct Slot {
 #[derive(Debug)]
 pub(crate) struct Peers {
     shard: u32,
-    by_addr: HashMap<SocketAddr, u32>,
+    by_route: HashMap<Route, u32>,
     slots: Vec<Slot>,
     free: VecDeque<u32>,
     /// Slots whose RELEASED record the host got in its last drain: freed at its next one.
@@ -51,7 +78,7 @@ impl Peers {
     pub(crate) fn new(shard: usize) -> Self {
         Self {
             shard: shard as u32,
-            by_addr: HashMap::new(),
+            by_route: HashMap::new(),
             slots: Vec::new(),
             free: VecDeque::new(),
             releasing: Vec::new(),
@@ -66,12 +93,17 @@ impl Peers {
     fn slot_of(&self, id: u32) -> Option<u32> {
         let slot = id & ((1 << SLOT_BITS) - 1);
         let s = self.slots.get(slot as usize)?;
-        (shard_of(id) as u32 == self.shard && self.id(slot) == id && s.addr.is_some()).then_some(slot)
+        (shard_of(id) as u32 == self.shard && self.id(slot) == id && s.route.is_some()).then_some(slot)
     }
 
-    /// The id of `addr`, allocated on first sight (`None` when every slot is taken).
+    /// The id of a UDP address, allocated on first sight (`None` when every slot is taken).
     pub(crate) fn id_of(&mut self, addr: SocketAddr) -> Option<u32> {
-        if let Some(&id) = self.by_addr.get(&addr) {
+        self.id_of_route(Route::Udp(addr), addr)
+    }
+
+    /// The id of `route` (whose remote end is `remote`), allocated on first sight.
+    pub(crate) fn id_of_route(&mut self, route: Route, remote: SocketAddr) -> Option<u32> {
+        if let Some(&id) = self.by_route.get(&route) {
             return Some(id);
         }
         let slot = match self.free.pop_front() {
@@ -82,15 +114,27 @@ impl Peers {
             }
             None => return None,
         };
-        self.slots[slot as usize].addr = Some(addr);
+        let s = &mut self.slots[slot as usize];
+        s.route = Some(route);
+        s.remote = Some(remote);
         let id = self.id(slot);
-        self.by_addr.insert(addr, id);
+        self.by_route.insert(route, id);
         Some(id)
     }
 
-    /// The address of a live id.
+    /// The id of a route, if it has one.
+    pub(crate) fn get(&self, route: &Route) -> Option<u32> {
+        self.by_route.get(route).copied()
+    }
+
+    /// The route of a live id.
+    pub(crate) fn route(&self, id: u32) -> Option<Route> {
+        self.slot_of(id).and_then(|s| self.slots[s as usize].route)
+    }
+
+    /// The remote address of a live id.
     pub(crate) fn addr(&self, id: u32) -> Option<SocketAddr> {
-        self.slot_of(id).and_then(|s| self.slots[s as usize].addr)
+        self.slot_of(id).and_then(|s| self.slots[s as usize].remote)
     }
 
     /// The host is about to see `id`'s CONNECTED record.
@@ -100,21 +144,25 @@ impl Peers {
         }
     }
 
-    /// The engine released `id`. Returns true when the host must be told (it knew the peer): the
-    /// id is then freed at the host's next drain ([`Self::settle`]); otherwise it is freed now.
-    pub(crate) fn release(&mut self, id: u32) -> bool {
-        let Some(slot) = self.slot_of(id) else { return false };
+    /// The engine released `id`. Returns whether the host must be told (it knew the peer: the
+    /// id is then freed at the host's next drain, [`Self::settle`]; otherwise it is freed now),
+    /// and the route it had.
+    pub(crate) fn release(&mut self, id: u32) -> (bool, Option<Route>) {
+        let Some(slot) = self.slot_of(id) else { return (false, None) };
         let s = &mut self.slots[slot as usize];
-        if let Some(a) = s.addr.take() {
-            self.by_addr.remove(&a);
+        let route = s.route.take();
+        s.remote = None;
+        if let Some(r) = route {
+            self.by_route.remove(&r);
         }
-        if s.announced {
+        let told = if s.announced {
             self.releasing.push(slot);
             true
         } else {
             self.free_slot(slot);
             false
-        }
+        };
+        (told, route)
     }
 
     /// The host came back for events: the releases it was told about last time are settled.
@@ -126,7 +174,8 @@ impl Peers {
 
     fn free_slot(&mut self, slot: u32) {
         let s = &mut self.slots[slot as usize];
-        s.addr = None;
+        s.route = None;
+        s.remote = None;
         s.announced = false;
         s.generation = s.generation.wrapping_add(1);
         self.free.push_back(slot);
@@ -135,7 +184,7 @@ impl Peers {
     /// Live peers (connections and addresses still being handled).
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
-        self.by_addr.len()
+        self.by_route.len()
     }
 }
 
@@ -154,7 +203,7 @@ mod tests {
         let mut p = Peers::new(0);
         let a = p.id_of(addr(1)).unwrap();
         p.announce(a);
-        assert!(p.release(a), "the host knew A: it is told");
+        assert!(p.release(a).0, "the host knew A: it is told");
         let b = p.id_of(addr(2)).unwrap();
         assert_ne!(a, b);
         assert_eq!(p.addr(a), None, "A's id names no one");
@@ -171,7 +220,7 @@ mod tests {
         let mut p = Peers::new(3);
         let ids: Vec<u32> = (1..=3).map(|port| p.id_of(addr(port)).unwrap()).collect();
         assert!(ids.iter().all(|&id| shard_of(id) == 3));
-        assert!(!p.release(ids[0]), "the host never heard of it");
+        assert!(!p.release(ids[0]).0, "the host never heard of it");
         // The same address again: a new id (the old one is gone with its generation).
         let again = p.id_of(addr(1)).unwrap();
         assert_ne!(again, ids[0]);

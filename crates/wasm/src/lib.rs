@@ -371,6 +371,11 @@ impl Engine {
         self.inner.disconnect(now, peer);
     }
 
+    /// Ends the connection with `peer` at once (its transport is gone).
+    pub fn abort(&mut self, now: f64, peer: u32) {
+        self.inner.abort(now, peer);
+    }
+
     /// Closes every connection gracefully.
     #[wasm_bindgen(js_name = closeAll)]
     pub fn close_all(&mut self, now: f64) {

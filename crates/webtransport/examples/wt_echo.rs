@@ -56,11 +56,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let start = StdInstant::now();
     let now = || Instant::from_micros(start.elapsed().as_micros() as u64);
-    let mut ep: Option<Endpoint<u64>> = root.map(|r| Endpoint::server(Config::default(), r, None));
+    let seed =
+        gamewire_abi::entropy::seed(&mut gamewire_abi::entropy::OsEntropy).expect("OS random generator");
+    let mut ep: Option<Endpoint<u64>> = root.map(|r| Endpoint::server(Config::default(), r, seed));
     let mut events = Vec::new();
     let mut buf = vec![0u8; 2048];
     while !done.load(std::sync::atomic::Ordering::Relaxed) {
-        let wait = ep.as_ref().and_then(|e| e.poll_timeout()).map_or(Duration::from_millis(50), |at| {
+        let wait = ep.as_mut().and_then(|e| e.poll_timeout()).map_or(Duration::from_millis(50), |at| {
             Duration::from_micros(at.as_micros().saturating_sub(now().as_micros()))
                 .min(Duration::from_millis(50))
         });
@@ -81,6 +83,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 (Event::Datagram { session, data }, Some(ep)) => {
                     let mut d = data.to_vec();
                     let _ = ep.handle_datagram(now(), session, &mut d);
+                    ep.process_handshakes(now(), usize::MAX);
                 }
                 (Event::Closed { session }, ep) => {
                     line(serde_json::json!({ "event": "closed", "session": session }));

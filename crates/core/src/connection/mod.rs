@@ -823,6 +823,18 @@ impl Connection {
         self.flush_settled(emit);
     }
 
+    /// Ends the connection at once: its transport is gone.
+    pub(crate) fn abort(&mut self, emit: &mut dyn FnMut(ConnEvent<'_>)) {
+        if matches!(self.state, State::Connected | State::Keyed) {
+            self.counters.connections_closed += 1;
+            emit(ConnEvent::Closed(CloseReason::TransportClosed));
+        }
+        if self.state != State::Done {
+            self.finish();
+        }
+        self.flush_settled(emit);
+    }
+
     fn finish(&mut self) {
         self.state = State::Done;
         let Self { outbox, sent, settled, .. } = self;
