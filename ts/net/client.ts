@@ -28,8 +28,6 @@ export interface UdpClientOptions extends BackendOptions {
   /** Engine options (timers, limits). */
   net?: NetOptions;
   logger?: Logger;
-  /** 32 bytes fixing the engine's random generator (tests only). */
-  seed?: Uint8Array;
 }
 
 export interface ConnectOptions {
@@ -139,7 +137,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
     this.statsNames = backend.layout.stats;
     const net: NetOptions = { ...this.opts.net };
     if (opts.timeout !== undefined) net.connectTimeout = opts.timeout;
-    const engine = backend.createClient(flatConfig(backend, net, Date.now() - clock()), this.opts.seed);
+    const engine = backend.createClient(flatConfig(backend, net, Date.now() - clock()));
     const socket = createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);

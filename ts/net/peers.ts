@@ -36,31 +36,45 @@ export function sourceOf(host: string): number {
 }
 
 export class PeerTable {
-  private readonly byKey = new Map<string, number>();
+  /** UDP peers by host, then port (no string is built per datagram). */
+  private readonly udp = new Map<string, Map<number, number>>();
+  /** WebSocket peers by connection key. */
+  private readonly external = new Map<number, number>();
   private readonly slots: (PeerAddress | undefined)[] = [];
-  private readonly keys: (string | undefined)[] = [];
   private readonly gens: number[] = [];
   /** Free slots, oldest first (a queue: `free[freeHead..]`). */
   private free: number[] = [];
   private freeHead = 0;
+  private count = 0;
 
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 
   /** The id of `host:port`, allocated on first sight. */
   idOf(host: string, port: number, family: string): number {
-    return this.allocate(`${port}/${host}`, { host, port, family: family === 'IPv6' ? 'IPv6' : 'IPv4' });
+    let ports = this.udp.get(host);
+    const id = ports?.get(port);
+    if (id !== undefined) return id;
+    if (!ports) {
+      ports = new Map();
+      this.udp.set(host, ports);
+    }
+    const fresh = this.allocate({ host, port, family: family === 'IPv6' ? 'IPv6' : 'IPv4' });
+    ports.set(port, fresh);
+    return fresh;
   }
 
   /** The id of WebSocket connection `key` (whose remote end is `host:port`), allocated on first sight. */
   idOfExternal(key: number, host: string, port: number): number {
-    return this.allocate(`ws/${key}`, { host, port, family: host.includes(':') ? 'IPv6' : 'IPv4', external: key });
+    const id = this.external.get(key);
+    if (id !== undefined) return id;
+    const fresh = this.allocate({ host, port, family: host.includes(':') ? 'IPv6' : 'IPv4', external: key });
+    this.external.set(key, fresh);
+    return fresh;
   }
 
-  private allocate(key: string, addr: PeerAddress): number {
-    const id = this.byKey.get(key);
-    if (id !== undefined) return id;
+  private allocate(addr: PeerAddress): number {
     let slot: number;
     if (this.freeHead < this.free.length) {
       slot = this.free[this.freeHead++];
@@ -73,11 +87,9 @@ export class PeerTable {
       if (slot >= SLOTS) throw new RangeError(`more than ${SLOTS} peers at once`);
       this.gens.push(0);
     }
-    const fresh = this.gens[slot] * SLOTS + slot;
-    this.byKey.set(key, fresh);
     this.slots[slot] = addr;
-    this.keys[slot] = key;
-    return fresh;
+    this.count++;
+    return this.gens[slot] * SLOTS + slot;
   }
 
   get(id: number): PeerAddress | undefined {
@@ -87,11 +99,17 @@ export class PeerTable {
 
   release(id: number): void {
     const slot = id % SLOTS;
-    const key = this.keys[slot];
-    if (key === undefined || this.gens[slot] * SLOTS + slot !== id) return;
-    this.byKey.delete(key);
+    const addr = this.slots[slot];
+    if (!addr || this.gens[slot] * SLOTS + slot !== id) return;
+    if (addr.external !== undefined) {
+      this.external.delete(addr.external);
+    } else {
+      const ports = this.udp.get(addr.host);
+      ports?.delete(addr.port);
+      if (ports?.size === 0) this.udp.delete(addr.host);
+    }
     this.slots[slot] = undefined;
-    this.keys[slot] = undefined;
+    this.count--;
     this.gens[slot] = (this.gens[slot] + 1) % GENERATIONS;
     this.free.push(slot);
   }

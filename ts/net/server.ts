@@ -74,8 +74,6 @@ export interface UdpServerOptions extends BackendOptions {
   recvBufferSize?: number;
   /** Logger (default: gamewire's pino logger). */
   logger?: Logger;
-  /** 32 bytes fixing the engine's random generator (tests only). */
-  seed?: Uint8Array;
 }
 
 export type { TimeProfile } from './metrics-source.js';
@@ -279,7 +277,7 @@ export class UdpServer {
       if (this.opts.webtransport) {
         throw new ConfigError('webtransport', `needs the native backend with io: "thread" (this server runs on ${backend.name}, io: "dgram"); browsers without it use the websocket option`);
       }
-      const engine = backend.createServer(config, this.ctx.rootKey.pkcs8, this.opts.seed);
+      const engine = backend.createServer(config, this.ctx.rootKey.pkcs8);
       const socket = createSocket({ type: isIPv6(this.host) || this.host === '::' ? 'udp6' : 'udp4' });
       await new Promise<void>((resolve, reject) => {
         socket.once('error', (err) => reject(bindError(err, this.host, this.port)));
@@ -412,7 +410,7 @@ export class UdpServer {
 
   /**
    * Serves `router` over HTTP, or HTTPS with `tls` (PEM text or file paths), on `addr` beside the
-   * game port (the seed's `listenTCP`); port 0 picks one. Call it before or after `listen()`/`run()`;
+   * game port (mpgameserver's `listenTCP`); port 0 picks one. Call it before or after `listen()`/`run()`;
    * it closes when the server stops.
    */
   async listenTcp(router: Router, addr: HttpAddress, tls?: TlsOptions, limits?: HttpLimits): Promise<AddressInfo> {
@@ -434,7 +432,7 @@ export class UdpServer {
     return listener.address;
   }
 
-  /** Serves the live dashboard (the seed's GuiServer) and `/metrics` on `addr`; closes when the server stops. */
+  /** Serves the live dashboard (mpgameserver's GuiServer, in a browser) and `/metrics` on `addr`; closes when the server stops. */
   async enableDashboard(addr: HttpAddress, opts: EnableDashboardOptions = {}): Promise<AddressInfo> {
     return (await this.http.add(() => Dashboard.serve(this, addr, { logger: this.log, ...opts }))).address!;
   }
