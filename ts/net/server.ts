@@ -13,6 +13,7 @@ import { ClientHandle, checkPayload, checkRetry, type HandleHost } from './clien
 import { flatConfig } from './config.js';
 import { ConnectionStatus, RetryMode, codeName, finalStatus, type CloseReason } from './constants.js';
 import type { ServerContext } from './context.js';
+import { EventHandler } from './handler.js';
 import { clock, EngineDriver, type DriverSink, type PeerRoute } from './driver.js';
 import { componentLogger, type Logger } from '../log.js';
 import { PeerTable, sourceOf } from './peers.js';
@@ -78,16 +79,18 @@ export interface UdpServerOptions extends BackendOptions {
 
 export type { TimeProfile } from './metrics-source.js';
 
-/** Live counters for monitoring (the dashboard reads these). */
+/** Live counters for monitoring (the dashboard reads these); read at the time they are read. */
 export interface ServerMetrics {
-  ticks: number;
-  startedAt: number;
-  profile: TimeProfile;
-  /** Messages handed to the engine, and the batches they crossed in (see `ts/backend/batch.ts`). */
-  messagesSent: number;
-  sendBatches: number;
+  /** Ticks run (`update` calls); stays 0 for a handler without `update`: such a server does not tick. */
+  readonly ticks: number;
+  /** When `run()` started, Unix ms; 0 while not running. */
+  readonly startedAt: number;
+  readonly profile: Readonly<TimeProfile>;
+  /** Messages handed to the engine, and the batches they crossed in. */
+  readonly messagesSent: number;
+  readonly sendBatches: number;
   /** Queued messages the engine refused (send queue full, connection gone); their callbacks got false. */
-  messagesRefused: number;
+  readonly messagesRefused: number;
 }
 
 type State = 'idle' | 'listening' | 'running' | 'stopping' | 'stopped';
@@ -120,6 +123,8 @@ export class UdpServer {
   private state: State = 'idle';
   private addressInfo: AddressInfo | null = null;
   private tickTimer: NodeJS.Timeout | null = null;
+  /** `io: 'thread'`: keeps the event loop alive while the server runs. */
+  private holdOpen: NodeJS.Timeout | null = null;
   /** `io: 'dgram'`: one timer, armed for the engine's next deadline. */
   private netTimer: NodeJS.Timeout | null = null;
   private netAt = Infinity;
@@ -135,14 +140,22 @@ export class UdpServer {
   private signalHandler: ((signal: NodeJS.Signals) => void) | null = null;
   private statsNames: readonly string[] = [];
   private readonly http = new HttpServices(() => this.state === 'stopping' || this.state === 'stopped');
-  readonly metrics: ServerMetrics = {
-    ticks: 0,
-    startedAt: 0,
-    profile: { messageHandling: 0, update: 0, network: 0, idle: 0 },
-    messagesSent: 0,
-    sendBatches: 0,
-    messagesRefused: 0,
-  };
+  private ticks = 0;
+  private startedAt = 0;
+  private updateMs = 0;
+  private refused = 0;
+  /** Live counters, computed when read (nothing is kept up to date on a timer). */
+  readonly metrics: ServerMetrics = (() => {
+    const server = this;
+    return {
+      get ticks() { return server.ticks; },
+      get startedAt() { return server.startedAt; },
+      get profile() { return server.timeProfile(); },
+      get messagesSent() { return server.batcher?.sent ?? 0; },
+      get sendBatches() { return server.batcher?.batches ?? 0; },
+      get messagesRefused() { return server.refused; },
+    };
+  })();
 
   constructor(ctx: ServerContext, addr: { host: string; port: number }, opts: UdpServerOptions = {}) {
     if (!addr || typeof addr.host !== 'string') throw new ConfigError('addr.host', 'must be a host string such as "0.0.0.0" or "::"');
@@ -340,11 +353,16 @@ export class UdpServer {
     this.state = 'running';
     await this.guard('starting', undefined, () => this.ctx.handler.starting());
     if (this.opts.installSignals) this.installSignals();
-    this.metrics.startedAt = Date.now();
+    this.startedAt = Date.now();
     this.runStartedAt = clock();
     this.lastTick = clock();
     this.nextTickAt = this.lastTick;
-    this.scheduleTick();
+    // A handler without `update` has nothing to run on a tick: the server does not tick at all,
+    // and an idle server sleeps (the engine's timers run at its deadlines, not on ticks).
+    if (this.ctx.handler.update !== EventHandler.prototype.update) this.scheduleTick();
+    // The socket threads are invisible to Node's event loop: hold it open while the server runs,
+    // as node:dgram's socket does on the other path. The timer never fires.
+    if (this.threaded) this.holdOpen = setInterval(() => undefined, 2 ** 30);
     return this.runDone;
   }
 
@@ -378,6 +396,8 @@ export class UdpServer {
     }
     if (this.tickTimer) clearTimeout(this.tickTimer);
     this.tickTimer = null;
+    if (this.holdOpen) clearInterval(this.holdOpen);
+    this.holdOpen = null;
     if (this.netTimer) clearTimeout(this.netTimer);
     this.netTimer = null;
     this.netAt = Infinity;
@@ -471,14 +491,14 @@ export class UdpServer {
   /** Wraps the engine so that sends cross into it in batches; refusals come back here. */
   private batched(engine: Engine): SendBatcher {
     const b = new SendBatcher(engine, (peer, code, callbackId) => {
-      this.metrics.messagesRefused++;
+      this.refused++;
       const cb = this.driver?.takeCallback(callbackId);
       const now = clock();
       if (now - this.lastRefusalLog >= 1000) {
         this.lastRefusalLog = now;
         const client = this.handles.get(peer);
         this.log.warn(
-          { token: client?.token, code: codeName(code), refused: this.metrics.messagesRefused },
+          { token: client?.token, code: codeName(code), refused: this.refused },
           'a message was refused by the engine (its callback gets false); more within a second are counted, not logged',
         );
       }
@@ -677,20 +697,21 @@ export class UdpServer {
     driver.pump();
     const t1 = clock();
     this.guard('update', undefined, () => this.ctx.handler.update(dt));
-    this.metrics.profile.update += clock() - t1;
+    this.updateMs += clock() - t1;
     driver.pump();
-    this.metrics.ticks++;
-    if (this.batcher) {
-      this.metrics.messagesSent = this.batcher.sent;
-      this.metrics.sendBatches = this.batcher.batches;
-    }
-    const p = this.metrics.profile;
-    const thread = this.threaded?.threadProfile();
-    p.messageHandling = driver.profile.handleMs + (thread?.handleMs ?? 0);
-    p.network = driver.profile.networkMs + (thread?.networkMs ?? 0);
-    p.idle = Math.max(0, clock() - this.runStartedAt - p.messageHandling - p.network - p.update);
+    this.ticks++;
     this.scheduleTick();
     this.scheduleNet();
+  }
+
+  /** Where time went so far (the socket threads' time included). */
+  private timeProfile(): TimeProfile {
+    const driver = this.driver;
+    const thread = this.threaded?.threadProfile();
+    const messageHandling = (driver?.profile.handleMs ?? 0) + (thread?.handleMs ?? 0);
+    const network = (driver?.profile.networkMs ?? 0) + (thread?.networkMs ?? 0);
+    const running = this.runStartedAt > 0 ? clock() - this.runStartedAt : 0;
+    return { messageHandling, update: this.updateMs, network, idle: Math.max(0, running - messageHandling - network - this.updateMs) };
   }
 
   /**

@@ -46,7 +46,8 @@ pub struct Config {
     /// (gamewire; 1024). Beyond it new ones are dropped as rate-limited.
     pub handshake_queue: usize,
     /// Of those, how many one source (the driver's id for a sender's IP address) may hold
-    /// (gamewire; 32), so that one flooding sender cannot crowd out the others.
+    /// (gamewire; 256: players behind one NAT share an address), so that one flooding sender
+    /// cannot fill the whole queue; senders are answered in turn whatever they hold.
     pub handshake_queue_per_source: usize,
     /// Message de-duplication window in messages, a power of two from 64 to 32768 (gamewire:
     /// 32768, half the sequence ring, so no retransmission of a Python peer slips through).
@@ -86,7 +87,7 @@ impl Default for Config {
             max_pending_handshakes: 4096,
             handshakes_per_second: 2000,
             handshake_queue: 1024,
-            handshake_queue_per_source: 32,
+            handshake_queue_per_source: 256,
             message_window: 32_768,
             packet_window: 1024,
             max_ctime_age: Duration::from_secs(60),
