@@ -229,7 +229,11 @@ export function rewriteLinks(markdown, mdPath, shipped, baseUrl) {
 function npmPack(dir, outDir) {
   const r = run('npm', ['pack', dir, '--pack-destination', outDir, '--json', '--ignore-scripts'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [info] = JSON.parse(r.stdout.toString());
-  return { name: info.name, version: info.version, file: info.filename, integrity: info.integrity, shasum: info.shasum, size: info.size, unpackedSize: info.unpackedSize, files: info.files.map((f) => f.path) };
+  return {
+    name: info.name, version: info.version, file: info.filename, integrity: info.integrity, shasum: info.shasum,
+    size: info.size, unpackedSize: info.unpackedSize, files: info.files.map((f) => f.path),
+    manifest: readJson(join(dir, 'package.json')),
+  };
 }
 
 function stageMain(stage) {
