@@ -5,6 +5,8 @@
 #   cargo fmt --check, cargo clippy -D warnings, cargo test   (the Rust workspace)
 #   tsc --noEmit                                             (the TypeScript, strict)
 #   vitest                                                   (every backend-facing suite on native and wasm)
+#   package                                                  (the packed tarballs installed into empty projects and
+#                                                             run there on Node 20, 22 and 24, ~1-2 min; test/package)
 #   bench --quick                                            (a smoke run of the benchmarks; asserts nothing about speed)
 #   bench:load --quick                                       (a smoke run of the end-to-end load benchmarks, ~30 s; same)
 set -euo pipefail
@@ -20,6 +22,7 @@ step "cargo clippy"; cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test"; cargo test --workspace
 step tsc;          npx tsc -p tsconfig.json --noEmit
 step vitest;       npx vitest run
+step package;      npx vitest run --config test/package/vitest.config.ts
 if [ -f bench/run.ts ]; then
   step "bench --quick"; node scripts/run-ts.mjs bench/run.ts --quick
 fi
