@@ -12,7 +12,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-step() { printf '\n\033[1;36m== %s\033[0m\n' "$*" >&2; }
+# Each step's time is listed at the end (CI must stay under 30 minutes).
+STEP=""; STEP_T0=$SECONDS; TIMES=()
+end_step() { if [ -n "$STEP" ]; then TIMES+=("$(printf '%5d s  %s' $((SECONDS - STEP_T0)) "$STEP")"); fi; }
+step() { end_step; STEP="$*"; STEP_T0=$SECONDS; printf '\n\033[1;36m== %s\033[0m\n' "$*" >&2; }
 
 step setup;        bash scripts/setup.sh
 step deps;         bash scripts/ensure-deps.sh
@@ -29,4 +32,6 @@ fi
 if [ -f bench/load/run.ts ]; then
   step "bench:load --quick"; node scripts/run-ts.mjs bench/load/run.ts --quick
 fi
+end_step
+printf '\n%s\n' "${TIMES[@]}" >&2
 printf '\n\033[1;32mall checks passed\033[0m\n' >&2

@@ -17,6 +17,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Consumer,
@@ -139,6 +140,14 @@ describe('the tarballs', () => {
       const addon = `gamewire.${tripleOf(t)}.node`;
       expect(p!.files.sort()).toEqual(['LICENSE', 'README.md', addon, 'package.json']);
       expect(p!.manifest).toMatchObject({ version: main.version, os: [t.os], cpu: [t.cpu], libc: [t.libc], main: addon });
+    }
+  });
+
+  it('npm/<triple>/package.json of every target is in step with package.json and scripts/targets.mjs', async () => {
+    const build = (await import(pathToFileURL(join(REPO, 'scripts', 'build.mjs')).href)) as { platformManifest(t: Target): unknown };
+    for (const t of TARGETS) {
+      const committed: unknown = JSON.parse(readFileSync(join(REPO, 'npm', tripleOf(t), 'package.json'), 'utf8'));
+      expect(committed, `npm/${tripleOf(t)}/package.json (node scripts/build.mjs npm-dirs rewrites it)`).toEqual(build.platformManifest(t));
     }
   });
 

@@ -26,7 +26,7 @@ import type { Backend, BackendChoice, BackendName, Binding } from './types.js';
 
 const require = createRequire(import.meta.url);
 
-/** The package root: this file is `ts/backend/loader.ts` in a checkout, `dist/backend/loader.js` when built. */
+/** The folder of the gamewire package: a checkout's root, or `node_modules/gamewire` when installed. */
 export const packageRoot: string = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Options every gamewire class accepts to pick its backend. */
@@ -86,7 +86,7 @@ function isMusl(): boolean {
 }
 
 /** The npm package that serves the native addon on this machine. */
-export function nativePackage(): string {
+function nativePackage(): string {
   return `${PLATFORM_SCOPE}${nativeTriple()}`;
 }
 
