@@ -5,8 +5,13 @@
 #   cargo fmt --check, cargo clippy -D warnings, cargo test   (the Rust workspace)
 #   tsc --noEmit                                             (the TypeScript, strict)
 #   vitest                                                   (every backend-facing suite on native and wasm)
-#   package                                                  (the packed tarballs installed into empty projects and
-#                                                             run there on Node 20, 22 and 24, ~1-2 min; test/package)
+#   package                                                  (the packed tarballs installed into empty projects and run
+#                                                             there: this machine's on Node 20, 22 and 24, the cross-built
+#                                                             ones under qemu-user; test/package)
+#
+# The build includes the cross-built native targets of scripts/targets.mjs (linux-arm64-gnu):
+# GAMEWIRE_TARGETS=linux-x64-gnu (a list of platform triples, default `all`) narrows the build
+# and the package test to those.
 #   bench --quick                                            (a smoke run of the benchmarks; asserts nothing about speed)
 #   bench:load --quick                                       (a smoke run of the end-to-end load benchmarks, ~30 s; same)
 set -euo pipefail
@@ -19,7 +24,8 @@ step() { end_step; STEP="$*"; STEP_T0=$SECONDS; printf '\n\033[1;36m== %s\033[0m
 
 step setup;        bash scripts/setup.sh
 step deps;         bash scripts/ensure-deps.sh
-step build;        node scripts/build.mjs
+export GAMEWIRE_TARGETS="${GAMEWIRE_TARGETS:-all}"
+step build;        node scripts/build.mjs native wasm ts --target="$GAMEWIRE_TARGETS"
 step "cargo fmt";  cargo fmt --all --check
 step "cargo clippy"; cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test"; cargo test --workspace

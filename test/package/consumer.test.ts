@@ -10,9 +10,10 @@
  *     ESM and as CommonJS, and the CommonJS build runs (`require('gamewire')`);
  *   - no installed package compiles native code at install time.
  *
- * GAMEWIRE_PACKAGE_TARGETS=all (or a list of triples) also packs and verifies the cross-built
- * platform packages, each under its emulator (scripts/cross.sh); GAMEWIRE_PACKAGE_NODES narrows
- * the Node versions (default 20,22,24).
+ * GAMEWIRE_TARGETS=all (or a list of platform triples; `npm test` passes `all`) also packs and
+ * verifies the cross-built platform packages, each on Node 22 for its CPU under qemu-user; alone,
+ * the test takes this machine's. GAMEWIRE_PACKAGE_NODES narrows the Node versions (default
+ * 20,22,24).
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -38,7 +39,7 @@ import {
 
 const { TARGETS, tripleOf, packageOf, hostTarget } = targets;
 const host = hostTarget();
-const wanted = (process.env.GAMEWIRE_PACKAGE_TARGETS ?? tripleOf(host)).split(',').map((s) => s.trim());
+const wanted = (process.env.GAMEWIRE_TARGETS ?? tripleOf(host)).split(',').map((s) => s.trim());
 const platforms: Target[] = wanted.includes('all') ? TARGETS : TARGETS.filter((t) => wanted.includes(tripleOf(t)));
 const emulated = platforms.filter((t) => t !== host);
 const majors = (process.env.GAMEWIRE_PACKAGE_NODES ?? '20,22,24').split(',').map(Number);
