@@ -8,8 +8,8 @@
 //   wasm      the WebAssembly module for Node              -> dist/wasm/gamewire_wasm{.js,_bg.wasm}
 //   ts        the TypeScript, with declarations            -> dist/**/*.js, *.d.ts
 //   npm-dirs  npm/<triple>/package.json and README.md for every target (after a version bump)
-//   pack      the npm tarballs from what is built: gamewire and one @gamewire/<triple> per built
-//             addon                                        -> target/pack/*.tgz + packages.json
+//   pack      the npm tarballs: gamewire and one @gamewire/<triple> per --target (`all` for a
+//             release; without --target, per addon built) -> target/pack/*.tgz + packages.json
 //
 // --features passes cargo features to the native and wasm builds (none by default).
 //
@@ -18,7 +18,8 @@
 // rustup toolchain `debweb`, building std from source (see docs/development.md). Set
 // GAMEWIRE_WASM_ROUTE=rustup|debweb to force one.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -106,7 +107,7 @@ function buildWasm({ features }) {
     if (hasWasmPack) {
       try {
         run('wasm-pack', ['build', 'crates/wasm', '--release', '--target', 'nodejs', '--no-pack',
-          '--out-dir', outDir, '--out-name', 'gamewire_wasm', '--', ...cargoFeatures], { env: { WASM_PACK_CACHE: join(root, '.cache', 'wasm-pack') } });
+          '--out-dir', outDir, '--out-name', 'gamewire_wasm', ...(cargoFeatures.length ? ['--', ...cargoFeatures] : [])], { env: { WASM_PACK_CACHE: join(root, '.cache', 'wasm-pack') } });
         packed = true;
       } catch (err) {
         process.stderr.write(`wasm-pack failed (${err.message}); falling back to cargo + wasm-bindgen\n`);
@@ -280,24 +281,26 @@ function stagePlatform(target, stage) {
  */
 function pack({ targets, out }) {
   const outDir = out ?? join(root, 'target', 'pack');
-  const stageRoot = join(root, 'target', 'pack-stage');
-  rmSync(stageRoot, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   for (const f of readdirSync(outDir)) if (f.endsWith('.tgz')) rmSync(join(outDir, f));
+  const stageRoot = mkdtempSync(join(tmpdir(), 'gamewire-pack-'));
   const packed = [];
-  stageMain(join(stageRoot, 'gamewire'));
-  packed.push(npmPack(join(stageRoot, 'gamewire'), outDir));
-  for (const t of targets ?? TARGETS) {
-    if (!existsSync(join(root, 'dist', 'native', binaryOf(t)))) {
-      if (targets) throw new Error(`dist/native/${binaryOf(t)} is not built: run \`node scripts/build.mjs native --target=${tripleOf(t)}\``);
-      process.stderr.write(`pack: ${packageOf(t)} skipped (dist/native/${binaryOf(t)} is not built)\n`);
-      continue;
+  try {
+    stageMain(join(stageRoot, 'gamewire'));
+    packed.push(npmPack(join(stageRoot, 'gamewire'), outDir));
+    for (const t of targets ?? TARGETS) {
+      if (!existsSync(join(root, 'dist', 'native', binaryOf(t)))) {
+        if (targets) throw new Error(`dist/native/${binaryOf(t)} is not built: run \`node scripts/build.mjs native --target=${tripleOf(t)}\``);
+        process.stderr.write(`pack: ${packageOf(t)} skipped (dist/native/${binaryOf(t)} is not built)\n`);
+        continue;
+      }
+      const stage = join(stageRoot, tripleOf(t));
+      stagePlatform(t, stage);
+      packed.push(npmPack(stage, outDir));
     }
-    const stage = join(stageRoot, tripleOf(t));
-    stagePlatform(t, stage);
-    packed.push(npmPack(stage, outDir));
+  } finally {
+    rmSync(stageRoot, { recursive: true, force: true });
   }
-  rmSync(stageRoot, { recursive: true, force: true });
   writeJson(join(outDir, 'packages.json'), packed);
   for (const p of packed) process.stderr.write(`pack: ${p.file} (${(p.size / 1024).toFixed(0)} KiB, ${p.files.length} files)\n`);
 }
