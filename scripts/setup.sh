@@ -9,6 +9,8 @@
 #   wasm-bindgen-cli  the exact version Cargo.toml pins; wasm-pack (both from crates.io, cached
 #                     in ~/.cargo/bin)
 #   Python            a virtualenv with mpgameserver 0.2.4 from PyPI, the interop peer
+#   cross builds      rustup's targets and Debian's cross linkers and qemu-user for every native
+#                     target in scripts/targets.mjs (linux-arm64-gnu: gcc-aarch64-linux-gnu)
 #
 # Environment: GAMEWIRE_CACHE (default ~/.cache/gamewire) holds the virtualenv;
 # GAMEWIRE_WASM_ROUTE=debweb forces the Debian route even where rustup could add the target.
@@ -42,9 +44,10 @@ apt_install() {
 apt_install ca-certificates curl git build-essential pkg-config python3 python3-venv nats-server chromium
 
 # --- Node ----------------------------------------------------------------------------------------
-have node || die "Node.js 20 or newer is needed (node not found)"
-node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a===20&&b>=17)?0:1)' \
-  || die "Node.js >= 20.17 is needed (found $(node --version))"
+# 20.19 and 22.12 are the first releases that require() ES modules without a flag (package.json engines).
+have node || die "Node.js 20.19+, 22.12+ or newer is needed (node not found)"
+node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit((a===20&&b>=19)||(a===22&&b>=12)||a>22?0:1)' \
+  || die "Node.js 20.19+, 22.12+ or newer is needed (found $(node --version))"
 
 # --- Rust: stable by rustup ----------------------------------------------------------------------
 have rustup || die "rustup is needed (Rust stable by rustup; see https://rustup.rs)"
@@ -66,6 +69,15 @@ if [ "${GAMEWIRE_WASM_ROUTE:-}" = debweb ] || ! has_wasm_target; then
     rustup toolchain list | grep -q '^debweb' || rustup toolchain link debweb /usr
   fi
 fi
+
+# --- cross builds of the native addon (scripts/targets.mjs) ---------------------------------------
+# shellcheck disable=SC2046 # one word per package
+apt_install $(node "$ROOT/scripts/targets.mjs" debian)
+for t in $(node "$ROOT/scripts/targets.mjs" rust); do
+  rustup target list --toolchain stable --installed | grep -qx "$t" && continue
+  log "rustup target add $t"
+  timeout 300 rustup target add --toolchain stable "$t" >&2
+done
 
 # --- wasm-bindgen-cli (the version Cargo.toml pins) and wasm-pack --------------------------------
 WBG_VERSION="$(sed -n 's/^wasm-bindgen *= *"=\([0-9.]*\)".*/\1/p' "$ROOT/Cargo.toml")"

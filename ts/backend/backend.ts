@@ -18,7 +18,7 @@ function checkLayout(name: BackendName, path: string, json: string): EngineLayou
   }
   if (!same) {
     throw new BackendLoadError(
-      `the ${name} backend at ${path} was built from other sources than this TypeScript (its tables of codes and layouts differ): rebuild it`,
+      `the ${name} backend at ${path} was built from other sources than this TypeScript (its tables of codes and layouts differ)`,
     );
   }
   return { config: CONFIG_FIELDS, stats: STATS_FIELDS };

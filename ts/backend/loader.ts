@@ -2,21 +2,31 @@
  * Finds and loads a backend: the N-API addon (`native`) or the WebAssembly module (`wasm`).
  *
  * Choice: the `backend` option, else `GAMEWIRE_BACKEND`, else `auto`. `auto` tries native first
- * and falls back to WASM; it fails only when neither loads, with both attempts in `cause`.
- * A backend asked for by name that does not load throws a `BackendLoadError` naming it, the file
- * it looked for, and the command that builds it.
+ * and falls back to WASM; it fails only when neither loads, with both attempts in `cause`. Any
+ * other value is a `ConfigError` naming the option or the variable.
+ *
+ * The native addon is looked for, first found wins:
+ *   1. `GAMEWIRE_NATIVE_PATH`, a `.node` file (when set, nothing else is tried);
+ *   2. the platform package `@gamewire/<platform>-<arch>-<abi>` (`@gamewire/linux-x64-gnu`), an
+ *      optional dependency of gamewire that npm installs only on matching machines;
+ *   3. a local build in a repository checkout, `dist/native/gamewire.<triple>.node`.
+ * The WebAssembly module ships inside this package (`dist/wasm`); `GAMEWIRE_WASM_PATH` overrides it.
+ *
+ * A backend that does not load is a `BackendLoadError` naming the platform, what was looked for,
+ * the package that would serve it and the WebAssembly fallback; the repository's build commands
+ * are suggested only when running from a checkout.
  */
 import { createRequire } from 'node:module';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { BackendLoadError, ConfigError } from '../errors.js';
 import { createBackend } from './backend.js';
 import type { Backend, BackendChoice, BackendName, Binding } from './types.js';
 
 const require = createRequire(import.meta.url);
 
-/** The package root: this file is `ts/backend/loader.ts` in a checkout, `dist/backend/loader.js` when built. */
+/** The folder of the gamewire package: a checkout's root, or `node_modules/gamewire` when installed. */
 export const packageRoot: string = fileURLToPath(new URL('../../', import.meta.url));
 
 /** Options every gamewire class accepts to pick its backend. */
@@ -25,10 +35,21 @@ export interface BackendOptions {
   backend?: BackendChoice;
 }
 
-const BUILD_COMMAND: Record<BackendName, string> = {
-  native: 'npm run build:native',
-  wasm: 'npm run build:wasm',
-};
+interface Manifest {
+  version: string;
+  optionalDependencies?: Record<string, string>;
+}
+
+/** This package's package.json: the published one lists the platform packages as optional dependencies. */
+const manifest = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as Manifest;
+
+/** The scope of the platform packages (`@gamewire/linux-x64-gnu`, ...). */
+const PLATFORM_SCOPE = '@gamewire/';
+
+/** A repository checkout (where `npm run build:*` exists), as opposed to an installed package. */
+function inCheckout(): boolean {
+  return existsSync(join(packageRoot, 'Cargo.toml'));
+}
 
 let triple: string | undefined;
 
@@ -64,12 +85,102 @@ function isMusl(): boolean {
   }
 }
 
-/** The file each backend is loaded from (`GAMEWIRE_NATIVE_PATH` / `GAMEWIRE_WASM_PATH` override). */
-export function backendPath(name: BackendName): string {
-  if (name === 'native') {
-    return process.env.GAMEWIRE_NATIVE_PATH || join(packageRoot, 'dist', 'native', `gamewire.${nativeTriple()}.node`);
+/** The npm package that serves the native addon on this machine. */
+function nativePackage(): string {
+  return `${PLATFORM_SCOPE}${nativeTriple()}`;
+}
+
+/** Why a backend did not load (`reason`), and the file it was loaded from or looked for (`path`). */
+class NotLoaded extends Error {
+  constructor(
+    readonly reason: string,
+    readonly path: string,
+    options?: ErrorOptions,
+  ) {
+    super(reason, options);
   }
-  return process.env.GAMEWIRE_WASM_PATH || join(packageRoot, 'dist', 'wasm', 'gamewire_wasm.js');
+}
+
+const checkoutLocalBuild = (): string => join(packageRoot, 'dist', 'native', `gamewire.${nativeTriple()}.node`);
+
+/** The installed platform package's addon, `null` when the package is not installed. */
+function platformPackageAddon(): string | null {
+  const pkg = nativePackage();
+  let manifestPath: string;
+  try {
+    manifestPath = require.resolve(`${pkg}/package.json`);
+  } catch {
+    return null;
+  }
+  const m = JSON.parse(readFileSync(manifestPath, 'utf8')) as { version: string; main?: string };
+  const path = join(dirname(manifestPath), m.main ?? `gamewire.${nativeTriple()}.node`);
+  if (m.version !== manifest.version) {
+    throw new NotLoaded(
+      `${pkg} ${m.version} is installed, but this gamewire is ${manifest.version}: \`npm install ${pkg}@${manifest.version}\``,
+      path,
+    );
+  }
+  return path;
+}
+
+/** Where the native addon is (see the order at the top), or why there is none. */
+function locateNative(): string {
+  const override = process.env.GAMEWIRE_NATIVE_PATH;
+  if (override) {
+    if (!existsSync(override)) throw new NotLoaded(`GAMEWIRE_NATIVE_PATH is ${override}, which does not exist`, override);
+    return override;
+  }
+  const fromPackage = platformPackageAddon();
+  if (fromPackage) return fromPackage;
+  const local = checkoutLocalBuild();
+  if (existsSync(local)) return local;
+  const pkg = nativePackage();
+  if (inCheckout()) {
+    throw new NotLoaded(`it is not built: ${local} does not exist (build it with \`npm run build:native\`)`, local);
+  }
+  const published = Object.keys(manifest.optionalDependencies ?? {}).filter((name) => name.startsWith(PLATFORM_SCOPE));
+  if (!published.includes(pkg)) {
+    const list = published.map((name) => name.slice(PLATFORM_SCOPE.length)).join(', ') || 'none';
+    throw new NotLoaded(`gamewire publishes no native addon for this platform (it does for ${list})`, pkg);
+  }
+  throw new NotLoaded(
+    `its package ${pkg} is not installed: \`npm install ${pkg}@${manifest.version}\` (npm leaves it out under ` +
+      '--omit=optional, and when package-lock.json was written on another platform: then remove node_modules and ' +
+      'package-lock.json and install again)',
+    pkg,
+  );
+}
+
+function locateWasm(): string {
+  const override = process.env.GAMEWIRE_WASM_PATH;
+  if (override) {
+    if (!existsSync(override)) throw new NotLoaded(`GAMEWIRE_WASM_PATH is ${override}, which does not exist`, override);
+    return override;
+  }
+  const path = join(packageRoot, 'dist', 'wasm', 'gamewire_wasm.js');
+  if (existsSync(path)) return path;
+  throw new NotLoaded(
+    inCheckout()
+      ? `it is not built: ${path} does not exist (build it with \`npm run build:wasm\`)`
+      : `${path} is missing from this installation of gamewire: reinstall gamewire`,
+    path,
+  );
+}
+
+const LOCATE: Record<BackendName, () => string> = { native: locateNative, wasm: locateWasm };
+
+/** Any failure while locating or loading, as a `NotLoaded`. */
+function notLoaded(err: unknown): NotLoaded {
+  return err instanceof NotLoaded ? err : new NotLoaded((err as Error).message, '', { cause: err });
+}
+
+/** The file each backend loads from, or (when it does not load) where it was looked for. */
+export function backendPath(name: BackendName): string {
+  try {
+    return LOCATE[name]();
+  } catch (err) {
+    return notLoaded(err).path;
+  }
 }
 
 /** Validates a backend choice; `undefined` means: the environment, else `auto`. */
@@ -86,55 +197,84 @@ export function resolveBackendChoice(choice?: string): BackendChoice {
 
 const loaded = new Map<string, Backend>();
 
-function loadByName(name: BackendName): Backend {
-  return loadBackendFile(name, backendPath(name));
+/** Loads one backend, or throws `NotLoaded` saying why not. */
+function tryLoad(name: BackendName): Backend {
+  return loadFrom(name, LOCATE[name]());
 }
 
 /**
- * Loads the `name` backend from the binding file at `path` (cached per path). `loadBackend` uses
- * it with the product's files; the test suite and the micro-benchmarks use it with the testing
- * builds (`target/testing/`), which carry entry points the shipped builds leave out.
+ * Loads the `name` backend from the binding file at `path` (cached per path), or throws
+ * `NotLoaded`. `loadBackend` uses it with the product's files; the test suite and the
+ * micro-benchmarks use it (through `loadBackendFile`) with the testing builds
+ * (`target/testing/`), which carry entry points the shipped builds leave out.
  */
-export function loadBackendFile(name: BackendName, path: string): Backend {
+function loadFrom(name: BackendName, path: string): Backend {
   const cached = loaded.get(path);
   if (cached) return cached;
-  if (!existsSync(path)) {
-    throw new BackendLoadError(
-      `the ${name} backend is not built: ${path} does not exist (build it with \`${BUILD_COMMAND[name]}\`)`,
-    );
-  }
   let binding: Binding;
   try {
     binding = require(path) as Binding;
   } catch (err) {
-    throw new BackendLoadError(
-      `the ${name} backend at ${path} failed to load: ${(err as Error).message} (rebuild it with \`${BUILD_COMMAND[name]}\`)`,
-      { cause: err },
-    );
+    const rebuild = inCheckout() ? ` (rebuild it with \`npm run build:${name}\`)` : '';
+    throw new NotLoaded(`${path} failed to load: ${(err as Error).message}${rebuild}`, path, { cause: err });
   }
-  const backend = createBackend(name, path, binding);
+  let backend: Backend;
+  try {
+    backend = createBackend(name, path, binding);
+  } catch (err) {
+    const fix = inCheckout() ? `rebuild it with \`npm run build:${name}\`` : 'reinstall gamewire';
+    throw new NotLoaded(`${(err as Error).message}: ${fix}`, path, { cause: err });
+  }
   loaded.set(path, backend);
   return backend;
+}
+
+/** `loadFrom` for a given file, throwing a `BackendLoadError` naming it. */
+export function loadBackendFile(name: BackendName, path: string): Backend {
+  try {
+    return loadFrom(name, path);
+  } catch (err) {
+    throw new BackendLoadError(`the ${name} backend at ${path} does not load: ${notLoaded(err).reason}`, { cause: err });
+  }
+}
+
+const WASM_FALLBACK =
+  "The WebAssembly backend runs the same API without native code: backend 'auto' (the default) falls back to it, " +
+  'or choose it with GAMEWIRE_BACKEND=wasm.';
+
+function loadByName(name: BackendName): Backend {
+  try {
+    return tryLoad(name);
+  } catch (err) {
+    const { reason } = notLoaded(err);
+    const message =
+      name === 'native'
+        ? `the native backend does not load on ${nativeTriple()}: ${reason}. ${WASM_FALLBACK}`
+        : `the wasm backend does not load: ${reason}`;
+    throw new BackendLoadError(message, { cause: err });
+  }
 }
 
 /**
  * Loads the backend the options (or `GAMEWIRE_BACKEND`) ask for. Backends are loaded once per
  * process and shared.
+ * @throws ConfigError when the choice is not `native`, `wasm` or `auto`.
  * @throws BackendLoadError when the named backend, or under `auto` every backend, fails to load.
  */
 export function loadBackend(opts: BackendOptions = {}): Backend {
   const choice = resolveBackendChoice(opts.backend);
   if (choice !== 'auto') return loadByName(choice);
-  const errors: Error[] = [];
+  const errors: NotLoaded[] = [];
   for (const name of ['native', 'wasm'] as const) {
     try {
-      return loadByName(name);
+      return tryLoad(name);
     } catch (err) {
-      errors.push(err as Error);
+      errors.push(notLoaded(err));
     }
   }
+  const [native, wasm] = errors;
   throw new BackendLoadError(
-    `no backend loads (tried native, then wasm): ${errors.map((e) => e.message).join('; ')} (build both with \`npm run build\`)`,
+    `no backend loads on ${nativeTriple()}: native: ${native!.reason}; wasm: ${wasm!.reason}`,
     { cause: new AggregateError(errors) },
   );
 }
@@ -142,6 +282,7 @@ export function loadBackend(opts: BackendOptions = {}): Backend {
 /** Whether each backend loads here, and from where. */
 export interface BackendAvailability {
   available: boolean;
+  /** The file it loads from, or where it was looked for. */
   path: string;
   error?: string;
 }
@@ -150,9 +291,10 @@ export interface BackendAvailability {
 export function probeBackends(): Record<BackendName, BackendAvailability> {
   const probe = (name: BackendName): BackendAvailability => {
     try {
-      return { available: true, path: loadByName(name).path };
+      return { available: true, path: tryLoad(name).path };
     } catch (err) {
-      return { available: false, path: backendPath(name), error: (err as Error).message };
+      const { path, reason } = notLoaded(err);
+      return { available: false, path, error: reason };
     }
   };
   return { native: probe('native'), wasm: probe('wasm') };

@@ -3,16 +3,22 @@
  * private keys as PKCS#8 (`BEGIN PRIVATE KEY`; SEC1 is read too), public keys as SPKI.
  */
 import { readFileSync } from 'node:fs';
-import { loadBackend, type BackendOptions } from '../backend/index.js';
+import { loadBackend, type BackendOptions, type KeyOps } from '../backend/index.js';
 import { DecodeError } from '../errors.js';
 
 function keysOf(opts?: BackendOptions) {
   return loadBackend(opts).keys;
 }
 
-function wrap<T>(what: string, f: () => T): T {
+/**
+ * Parses key bytes on the backend: bytes it refuses are a `DecodeError` (`ERR_BAD_KEY`). The
+ * backend is loaded first, outside that translation, so a backend that does not load (or a bad
+ * `GAMEWIRE_BACKEND`) surfaces as its own error, never as a bad key.
+ */
+function parse<T>(what: string, opts: BackendOptions | undefined, f: (keys: KeyOps) => T): T {
+  const keys = keysOf(opts);
   try {
-    return f();
+    return f(keys);
   } catch (err) {
     throw new DecodeError('ERR_BAD_KEY', `not a valid P-256 ${what}: ${(err as Error).message}`, { cause: err });
   }
@@ -29,7 +35,7 @@ export class PublicKey {
 
   /** From SPKI PEM (`BEGIN PUBLIC KEY`). */
   static fromPem(pem: string, opts?: BackendOptions): PublicKey {
-    return new PublicKey(wrap('public key', () => keysOf(opts).publicFromPem(pem)));
+    return new PublicKey(parse('public key', opts, (k) => k.publicFromPem(pem)));
   }
 
   /** From a PEM file. */
@@ -39,7 +45,7 @@ export class PublicKey {
 
   /** From DER SPKI. */
   static fromSpki(spki: Uint8Array, opts?: BackendOptions): PublicKey {
-    wrap('public key', () => keysOf(opts).publicToPem(spki));
+    parse('public key', opts, (k) => k.publicToPem(spki));
     return new PublicKey(Uint8Array.from(spki));
   }
 
@@ -70,7 +76,7 @@ export class PrivateKey {
 
   /** From PEM: PKCS#8 (`BEGIN PRIVATE KEY`) or SEC1 (`BEGIN EC PRIVATE KEY`). */
   static fromPem(pem: string, opts?: BackendOptions): PrivateKey {
-    return new PrivateKey(wrap('private key', () => keysOf(opts).fromPem(pem)));
+    return new PrivateKey(parse('private key', opts, (k) => k.fromPem(pem)));
   }
 
   /** From a PEM file. */
