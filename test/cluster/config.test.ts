@@ -44,7 +44,7 @@ describe('cluster config', () => {
     expect(c.servicelist[0]!.module_names).toEqual(['idv_service', 'other']);
     expect(c.master.keep_alive_period).toBe(30);
     expect(c.nats).toBeNull();
-    expect(c.store.sqlite).toMatch(/\.sqlite$/);
+    expect(c.store).toMatchObject({ type: null, sqlite: null });
     // getCommonConfig() hands back what was written, unknown keys included.
     expect((c.raw as { redis: unknown }).redis).toEqual({ host: '127.0.0.1', port: 6379 });
     expect(c.game_id).toBe(0);
@@ -53,7 +53,11 @@ describe('cluster config', () => {
   it('reads the nats and store keys', () => {
     const c = parseConfig({ ...clone(), nats: { servers: 'nats://127.0.0.1:4222' }, store: { sqlite: '/tmp/m.sqlite' } });
     expect(c.nats).toEqual({ servers: ['nats://127.0.0.1:4222'], prefix: 'gamewire.7' });
-    expect(c.store).toEqual({ type: null, sqlite: '/tmp/m.sqlite', bucket: 'gamewire_gamewire_7', replicas: 1 });
+    expect(c.store).toEqual({ type: 'sqlite', sqlite: '/tmp/m.sqlite', bucket: 'gamewire_gamewire_7', replicas: 1 });
+    expect(parseConfig({ ...clone(), store: { memory: true } }).store.type).toBe('memory');
+    expect(parseConfig({ ...clone(), store: { sqlite: ':memory:' } }).store.type).toBe('memory');
+    expect(() => parseConfig({ ...clone(), store: { memory: true, sqlite: '/tmp/m.sqlite' } })).toThrow(/store\.sqlite/);
+    expect(() => parseConfig({ ...clone(), store: { memory: true, type: 'nats-kv' } })).toThrow(/store\.type/);
     const k = parseConfig({ ...clone(), nats: { servers: 'nats://127.0.0.1:4222', prefix: 'blue.east' }, store: { type: 'nats-kv', replicas: 3 } });
     expect(k.store).toMatchObject({ type: 'nats-kv', bucket: 'gamewire_blue_east', replicas: 3 });
     expect(() => parseConfig({ ...clone(), store: { type: 'redis' } })).toThrow(/store\.type/);

@@ -8,9 +8,14 @@
  * the config as it was written.
  */
 import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { getMod } from './mod.js';
+
+/** Where the master keeps bans and mutes. */
+export type StoreType = 'sqlite' | 'nats-kv' | 'memory';
 
 /** What a node does in the cluster. Lobby and game nodes are both `server`. */
 export type NodeRole = 'master' | 'proxy' | 'server' | 'service';
@@ -82,8 +87,10 @@ const configSchema = z.looseObject({
     .optional(),
   store: z
     .looseObject({
-      /** Where the master keeps bans and mutes: `sqlite` (a file) or `nats-kv` (a JetStream KV bucket on the bus's nats-server). */
-      type: z.enum(['sqlite', 'nats-kv']).optional(),
+      /** Where the master keeps bans and mutes: `sqlite` (a file), `nats-kv` (a JetStream KV bucket on the bus's nats-server) or `memory` (lost when the master stops). */
+      type: z.enum(['sqlite', 'nats-kv', 'memory']).optional(),
+      /** `true`: the state lives in memory only (tests, demos). */
+      memory: z.boolean().optional(),
       sqlite: z.string().min(1).optional(),
       bucket: z
         .string()
@@ -165,9 +172,10 @@ export interface ClusterConfig {
   nats: { servers: string[]; prefix: string } | null;
   /**
    * The master's durable state. `type` null: `sqlite` when every node runs in one process
-   * (`Cluster.start`), `nats-kv` when the master runs alone (`Cluster.startNode`, the distributed mode).
+   * (`Cluster.start`), `nats-kv` when the master runs alone (`Cluster.startNode`, the distributed
+   * mode). `sqlite` null: a file in the data directory (see `defaultStorePath`).
    */
-  store: { type: 'sqlite' | 'nats-kv' | null; sqlite: string; bucket: string; replicas: number };
+  store: { type: StoreType | null; sqlite: string | null; bucket: string; replicas: number };
   dev_bare_uid_login: boolean;
   /** The validated input, unknown keys included. */
   raw: Readonly<Record<string, unknown>>;
@@ -290,14 +298,43 @@ export function parseConfig(input: unknown): ClusterConfig {
     servicelist,
     nats,
     store: {
-      type: c.store?.type ?? null,
-      sqlite: c.store?.sqlite ?? 'gamewire-master.sqlite',
+      type: storeType(c.store),
+      sqlite: c.store?.sqlite ?? null,
       bucket: c.store?.bucket ?? `gamewire_${prefix.replace(/[^A-Za-z0-9_-]/g, '_')}`,
       replicas: c.store?.replicas ?? 1,
     },
     dev_bare_uid_login: c.dev_bare_uid_login ?? false,
     raw: structuredClone(c) as Record<string, unknown>,
   };
+}
+
+/** The store type a config's `store` names (`memory: true` and `sqlite: ":memory:"` are the memory store). */
+function storeType(store: { type?: StoreType | undefined; memory?: boolean | undefined; sqlite?: string | undefined } | undefined): StoreType | null {
+  if (!store) return null;
+  const memory = store.memory === true || store.sqlite === ':memory:';
+  if (memory && store.type === 'nats-kv') throw new ConfigError('store.type', '"nats-kv" contradicts "memory": true / "sqlite": ":memory:"');
+  if (store.memory === true && store.sqlite !== undefined && store.sqlite !== ':memory:') throw new ConfigError('store.sqlite', 'a file contradicts "memory": true');
+  if (memory) return 'memory';
+  if (store.sqlite !== undefined && store.type === 'nats-kv') throw new ConfigError('store.sqlite', 'a file contradicts "type": "nats-kv"');
+  return store.type ?? (store.sqlite !== undefined ? 'sqlite' : null);
+}
+
+/**
+ * The folder where a master keeps its SQLite file when the config names none:
+ * `GAMEWIRE_DATA_DIR`, else `$XDG_DATA_HOME/gamewire`, else `~/.local/share/gamewire`.
+ */
+export function defaultDataDir(): string {
+  const env = process.env.GAMEWIRE_DATA_DIR?.trim();
+  if (env) return resolve(env);
+  const xdg = process.env.XDG_DATA_HOME?.trim();
+  if (xdg) return join(resolve(xdg), 'gamewire');
+  return join(homedir(), '.local', 'share', 'gamewire');
+}
+
+/** The SQLite file of a master whose config names none: `<data dir>/<prefix>.master-<serverid>.sqlite`. */
+export function defaultStorePath(config: ClusterConfig): string {
+  const cluster = (config.nats?.prefix ?? `gamewire.${String(config.game_id ?? 0)}`).replace(/[^A-Za-z0-9_.-]/g, '_');
+  return join(defaultDataDir(), `${cluster}.master-${config.master.serverid}.sqlite`);
 }
 
 /**

@@ -7,6 +7,8 @@ export { ClusterNode, MasterLink, type NodeOptions, type NodeStats, type NodeTim
 export {
   parseConfig,
   loadConfigFile,
+  defaultDataDir,
+  defaultStorePath,
   checkMods,
   findNode,
   type ClusterConfig,
@@ -15,6 +17,7 @@ export {
   type ServiceEntry,
   type NodeEntry,
   type NodeRole,
+  type StoreType,
 } from './config.js';
 export { defineMod, getMod, definedMods, type ModDefinition, type ModSystems, type SystemEntry, type SystemClass } from './mod.js';
 export {

@@ -71,11 +71,11 @@ export function capturingLogger(level = 'warn'): { logger: Logger; lines: Array<
 }
 
 /**
- * Starts every node of `config` here. Without a `store` key the master keeps its state in a
- * private in-memory SQLite database (so tests leave no file behind).
+ * Starts every node of `config` here. Without a `store` key the master keeps its state in memory
+ * (so tests leave no file behind).
  */
 export async function startCluster(config: Record<string, unknown>, opts: ClusterOptions = {}): Promise<Cluster> {
-  const c = 'store' in config ? config : { ...config, store: { sqlite: ':memory:' } };
+  const c = 'store' in config ? config : { ...config, store: { memory: true } };
   return Cluster.start(c, { logger: quietLogger(), ...FAST, ...opts });
 }
 

@@ -16,7 +16,7 @@
  */
 import type { Logger } from 'pino';
 import { ConfigError } from '../../errors.js';
-import type { ClusterConfig } from '../config.js';
+import { defaultStorePath, type ClusterConfig, type StoreType } from '../config.js';
 
 /** What is stored: a ban (login refused) or a mute (seed: "silent"). */
 export type SanctionKind = 'ban' | 'mute';
@@ -34,7 +34,7 @@ export interface SanctionRecord {
 
 /** Durable storage of the master's sanctions. Every method may reject (I/O, the nats-server gone). */
 export interface MasterStore {
-  readonly kind: 'sqlite' | 'nats-kv';
+  readonly kind: StoreType;
   /** Where the data lives: a file path, or `nats-kv:<bucket>`. */
   readonly location: string;
   get(kind: SanctionKind, uid: number): Promise<SanctionRecord | null>;
@@ -47,7 +47,7 @@ export interface MasterStore {
 }
 
 /** Which store a master uses in a mode (see the module doc). */
-export function storeKind(config: ClusterConfig, mode: 'embedded' | 'distributed'): 'sqlite' | 'nats-kv' {
+export function storeKind(config: ClusterConfig, mode: 'embedded' | 'distributed'): StoreType {
   if (config.store.type) return config.store.type;
   return mode === 'distributed' && config.nats ? 'nats-kv' : 'sqlite';
 }
@@ -55,9 +55,16 @@ export function storeKind(config: ClusterConfig, mode: 'embedded' | 'distributed
 /** Opens the master's store for `config` in `mode`. */
 export async function openStore(config: ClusterConfig, mode: 'embedded' | 'distributed', log: Logger): Promise<MasterStore> {
   const kind = storeKind(config, mode);
+  if (kind === 'memory') {
+    const { MemoryStore } = await import('./store-memory.js');
+    log.info({ store: 'memory' }, 'master store open');
+    return new MemoryStore();
+  }
   if (kind === 'sqlite') {
     const { SqliteStore } = await import('./store-sqlite.js');
-    return SqliteStore.open(config.store.sqlite, log);
+    const path = config.store.sqlite ?? defaultStorePath(config);
+    if (config.store.sqlite === null) log.info({ path }, 'the config names no store: the master keeps its state in the data directory (set "store" to choose)');
+    return SqliteStore.open(path, log);
   }
   if (!config.nats) throw new ConfigError('store.type', 'nats-kv keeps the master\'s state on the nats-server: the config needs "nats"');
   const { NatsKvStore } = await import('./store-nats.js');
