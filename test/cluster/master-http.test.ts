@@ -118,7 +118,7 @@ describe.each(BUSES)('masterHttp over the %s bus', (bus) => {
     });
     const r = await call(base, '/strict', { body: '{"uid": 12,' });
     expect(r.status).toBe(400);
-    expect(r.json).toMatchObject({ code: 0, message: expect.stringMatching(/malformed JSON/) });
+    expect(r.json).toMatchObject({ error: { status: 400, code: 'ERR_INVALID_ARG', message: expect.stringMatching(/malformed JSON/) } });
     expect((await call(base, '/admin/ban', { body: 'not json' })).status).toBe(400);
     expect((await call(base, '/admin/ban', { body: '[1,2]' })).status).toBe(400);
     expect((await call(base, '/admin/ban', { body: '{"uid":"x","banTime":10,"reason":"r"}' })).status).toBe(400);

@@ -64,4 +64,5 @@ export type { ServiceHttpHandler } from './service-http.js';
 export type { ResetGamesEventData } from './events.js';
 export type { ServerPlayer } from './players.js';
 export { clusterCommand, nodeCommand, CLUSTER_USAGE, type CommandOptions } from './cli.js';
-export { ConfigError, GamewireError, TimeoutError } from '../errors.js';
+export { MASTER_LIMITS } from './master/limits.js';
+export { ArgumentError, ConfigError, GamewireError, TimeoutError } from '../errors.js';

@@ -15,6 +15,7 @@ import type { MasterCore, LoginStrategy } from './core.js';
 import type { MasterHttpHandler, MasterHttpStats } from './http.js';
 import type { LifecycleOptions, RollingCloseOptions, RollingUpdateOptions, RollingUpdateResult } from './lifecycle.js';
 import { isLinkUp, type ServerStatusCode } from './registry.js';
+import { checkReason } from './inputs.js';
 import { banLoginText, sanctionClock, type SanctionInfoResult, type Sanctions } from './sanctions.js';
 
 /** `callback(uid, info)` of GetBanUserInfo / GetUserSilentInfo: info is a dict, `{}` (none) or null (failed). */
@@ -75,8 +76,10 @@ export class NetgameApi {
    * with `combineReason`, "Your account has been banned, the remaining ban time: x days y hours z
    * minutes, ban reason: [reason]. ..." (or "...permanently banned..."), else `reason` alone. An
    * online player is disconnected with the same text. Resolves true once stored.
+   * @throws ArgumentError (rejects) for a reason over MASTER_LIMITS.reason characters; nothing is stored.
    */
   async banUser(uid: number, banTime: number, reason: string, combineReason = false): Promise<boolean> {
+    checkReason(reason, 'banUser');
     const ok = await this.sanctions.set('ban', uid, banTime, reason, combineReason);
     if (ok) {
       const rec = { banTime, banTimestamp: sanctionClock.now(), reason, combineReason: !!combineReason };
@@ -95,8 +98,12 @@ export class NetgameApi {
     return this.sanctions.clear('ban', uid);
   }
 
-  /** Mutes `uid` for `banTime` seconds (-1: for good). Chat systems ask getUserSilentInfo. */
-  silentByUid(uid: number, banTime: number, reason: string): Promise<boolean> {
+  /**
+   * Mutes `uid` for `banTime` seconds (-1: for good). Chat systems ask getUserSilentInfo.
+   * @throws ArgumentError (rejects) for a reason over MASTER_LIMITS.reason characters.
+   */
+  async silentByUid(uid: number, banTime: number, reason: string): Promise<boolean> {
+    checkReason(reason, 'silentByUid');
     return this.sanctions.set('mute', uid, banTime, reason, false);
   }
 

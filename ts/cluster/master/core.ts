@@ -18,6 +18,7 @@
  * ban), and `pdel` to a lobby/game whose player's proxy was lost. Lifecycle operations
  * (`shutdown`, `reset`, `mtransfer`) are in lifecycle.ts.
  */
+import type { Logger } from 'pino';
 import { addServerEntry, isServerEntry, type ServerEntry } from '../config.js';
 import { EngineEvents } from '../events.js';
 import type { ClusterNode } from '../node.js';
@@ -28,7 +29,7 @@ import { MasterHttp } from './http.js';
 import { Lifecycle, type NodeLauncher } from './lifecycle.js';
 import { isLinkUp, NodeRegistry, PlayerRegistry, ServerStatus, type NodeRecord, type OnlinePlayer } from './registry.js';
 import { banLoginText, sanctionClock, Sanctions } from './sanctions.js';
-import { openStore } from './store.js';
+import { openStore, type SanctionRecord } from './store.js';
 
 /**
  * A login strategy (seed 000 SetLoginStrategy): decide the lobby/game of `uid` and call
@@ -89,6 +90,11 @@ export class MasterCore {
     this.api = { netgameApi: new NetgameApi(this, node), masterHttp: new MasterHttpApi(this, node), serverManager: new ServerManager(this) };
   }
 
+  /** The master node's logger. */
+  get log(): Logger {
+    return this.node.log;
+  }
+
   /** Opens the durable store and the HTTP server; runs before the master's systems are built. */
   async open(): Promise<void> {
     const n = this.node;
@@ -116,7 +122,7 @@ export class MasterCore {
     n.onOp('hello', (m) => this.onHello(m));
     n.onOp('hb', (m) => this.onHeartbeat(m));
     n.onOp('bye', (m) => this.onBye(m));
-    n.onOp('login', (m) => void this.onLogin(m));
+    n.onOp('login', (m) => void this.onLogin(m).catch((err: unknown) => n.log.error({ err, from: m.from }, 'login: answering the proxy failed')));
     n.onOp('transfer', (m) => this.onTransfer(m));
     n.onOp('logout', (m) => {
       const b = m.body as { uid: number; playerId: string };
@@ -211,12 +217,21 @@ export class MasterCore {
     return true;
   }
 
-  /** Disconnects an online player (its proxy tells the client `reason` and `text`). */
+  /**
+   * Disconnects an online player (its proxy tells the client `reason` and `text`). The player
+   * leaves the online list only once the kick is on its way; a kick that cannot be sent is logged
+   * and changes nothing.
+   */
   kickUid(uid: number, reason: string, text: string | null = null): boolean {
     const p = this.players.get(uid);
     if (!p) return false;
+    try {
+      this.node.sendOp(p.proxyId, 'kick', { uid, playerId: p.playerId, reason, text });
+    } catch (err) {
+      this.node.log.error({ err, uid, reason }, 'the kick could not be sent: the player stays online');
+      return false;
+    }
     this.players.delete(uid, p.playerId);
-    this.node.sendOp(p.proxyId, 'kick', { uid, playerId: p.playerId, reason, text });
     return true;
   }
 
@@ -325,16 +340,17 @@ export class MasterCore {
     }
     // A banned player is refused with the seed's text (store trouble: refused, never let through).
     if (this.sanctions) {
+      let ban: SanctionRecord | null;
       try {
-        const ban = await this.sanctions.active('ban', b.uid);
-        if (ban) {
-          this.stats.bannedLogins++;
-          this.sanctions.stats.refusedLogins++;
-          return refuse('banned', banLoginText(ban, sanctionClock.now()));
-        }
+        ban = await this.sanctions.active('ban', b.uid);
       } catch (err) {
         this.node.log.error({ err, uid: b.uid }, 'login: the ban lookup failed; refused');
         return refuse('master-unavailable');
+      }
+      if (ban) {
+        this.stats.bannedLogins++;
+        this.sanctions.stats.refusedLogins++;
+        return refuse('banned', banLoginText(ban, sanctionClock.now()));
       }
     }
     // One session per uid: a second login takes over and the first is kicked.

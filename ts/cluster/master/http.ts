@@ -1,23 +1,32 @@
 /**
- * The master's HTTP server (seed 000 `masterHttp`): a real node:http server on the master's
- * configured address (`master.ip`, default 127.0.0.1; `master.port`, 0 picks a free port; no port:
- * no server), serving the routes handlers registered with `registerMasterHttp(url, handler)` and
- * gamewire's admin routes (`/admin/...`, admin.ts).
+ * The master's HTTP server (`masterHttp`): the project's `Router`, served by `listenHttp` (its
+ * timeouts and connection cap included) on the master's configured address (`master.ip`, default
+ * 127.0.0.1; `master.port`, 0 picks a free port; no port: no server). It serves the routes game
+ * code registers with `registerMasterHttp(url, handler)` and gamewire's admin routes
+ * (`/admin/...`, admin.ts).
  *
  * - **Closed by default.** Every request must carry the shared secret of the config
  *   (`master.http_secret`, else the environment variable `GAMEWIRE_MASTER_HTTP_SECRET`) as
  *   `Authorization: Bearer <secret>`; without it (or when no secret is configured) the answer is
- *   401 and no handler runs. The comparison takes constant time.
- * - A handler gets `(clientId, requestBody, request)`: a unique id, the body as text (a non-empty
- *   body must be JSON: otherwise 400 and no handler runs), and the method, path and query. It
- *   answers with `sendHttpResponse(clientId, message)` at any time (asynchronously too).
- * - A request not answered within `master.http_timeout` seconds (default 10) gets 504; an answer
+ *   401 and no handler runs, unknown paths included (nobody can probe for routes). The comparison
+ *   takes constant time.
+ * - A registered handler gets `(clientId, requestBody, request)`: a unique id, the body as text (a
+ *   non-empty body must be JSON: otherwise 400 and no handler runs), and the method, path and
+ *   query. It answers with `sendHttpResponse(clientId, message)` at any time (asynchronously too).
+ *   A request not answered within `master.http_timeout` seconds (default 10) gets 504; an answer
  *   after that is dropped, logged and counted (`stats.late`). A handler that throws: 500.
+ * - An admin route validates its input with a zod schema (a POST's JSON body; a GET's query
+ *   string, numbers and booleans coerced) and refuses a bad one with 400 naming every field.
+ * - Every error answer has one shape:
+ *   `{ "error": { "status": 400, "code": "ERR_INVALID_ARG", "message": "...", "issues": [{ "path": "reason", "message": "..." }] } }`
+ *   (`issues` only when fields were refused).
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { Logger } from 'pino';
-import { GamewireError } from '../../errors.js';
-import { HttpError, listenHttp, Router, type HttpListener, type HttpRequest, type HttpResponse } from '../../net/http.js';
+import type { z } from 'zod';
+import { ArgumentError, type ErrorCode } from '../../errors.js';
+import type { Logger } from '../../log.js';
+import { HttpError, listenHttp, Router, type HttpListener, type HttpMethod, type HttpRequest, type HttpResponse } from '../../net/http.js';
+import { inputIssues, type InputIssue } from './inputs.js';
 
 /** What a handler learns about the request besides its body. */
 export interface MasterHttpRequest {
@@ -28,11 +37,17 @@ export interface MasterHttpRequest {
   remoteAddress: string | undefined;
 }
 
-/** A registered handler (seed: `func(clientId, requestBody)`); answer with `sendHttpResponse`. */
+/** A registered handler (`func(clientId, requestBody)`); answer with `sendHttpResponse`. */
 export type MasterHttpHandler = (clientId: number, requestBody: string, request: MasterHttpRequest) => unknown;
 
-/** A built-in route: gets the parsed JSON body (or the query for GET) and returns status and JSON. */
-export type BuiltinRoute = (input: Record<string, unknown>, request: MasterHttpRequest) => Promise<{ status: number; body: unknown }> | { status: number; body: unknown };
+/** What an admin route answers: a status and a JSON body. */
+export interface AdminAnswer {
+  status: number;
+  body: unknown;
+}
+
+/** An admin route: its validated input in, an answer out. */
+export type AdminRoute<T> = (input: T, request: MasterHttpRequest) => Promise<AdminAnswer> | AdminAnswer;
 
 export interface MasterHttpOptions {
   host: string;
@@ -72,19 +87,38 @@ interface Pending {
   path: string;
 }
 
-const RESERVED = '/admin/';
+/** The admin API's paths. */
+export const ADMIN_PREFIX = '/admin/';
 /** Ids of finished requests kept to tell a late answer from an unknown one. */
 const FINISHED_KEPT = 10_000;
+/** The methods a registered handler serves. */
+const USER_METHODS: readonly HttpMethod[] = ['GET', 'HEAD', 'POST'];
+const ALL_METHODS: readonly HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
 
 function digest(s: string): Buffer {
   return createHash('sha256').update(s, 'utf8').digest();
 }
 
+/** The one error body shape. */
+export function errorBody(status: number, code: ErrorCode, message: string, issues?: readonly InputIssue[]): { error: { status: number; code: ErrorCode; message: string; issues?: InputIssue[] } } {
+  return { error: { status, code, message, ...(issues && issues.length > 0 ? { issues: [...issues] } : {}) } };
+}
+
+/** An admin route's error answer. */
+export function adminError(status: number, code: ErrorCode, message: string): AdminAnswer {
+  return { status, body: errorBody(status, code, message) };
+}
+
+function sendError(res: HttpResponse, status: number, code: ErrorCode, message: string, issues?: readonly InputIssue[]): void {
+  if (res.sent) return;
+  res.json(errorBody(status, code, message, issues), status);
+}
+
 export class MasterHttp {
   readonly stats: MasterHttpStats = { requests: 0, unauthorized: 0, badRequests: 0, answered: 0, timedOut: 0, late: 0, unknown: 0, aborted: 0, failed: 0 };
-  private readonly router = new Router({ bodyLimit: 1024 * 1024 });
+  private readonly router: Router;
+  /** The registered handlers, by path (a route is added once per path; re-registering swaps the handler). */
   private readonly handlers = new Map<string, MasterHttpHandler>();
-  private readonly builtins = new Map<string, { methods: readonly string[]; fn: BuiltinRoute }>();
   private readonly pending = new Map<number, Pending>();
   private readonly finished = new Set<number>();
   private readonly secretDigest: Buffer | null;
@@ -93,9 +127,11 @@ export class MasterHttp {
 
   constructor(private readonly opts: MasterHttpOptions) {
     this.secretDigest = opts.secret ? digest(opts.secret) : null;
-    // One entry point: the secret is checked before anything else, unknown paths included.
-    this.router.all('/*', (req, res) => this.handle(req, res));
-    this.router.all('/', (req, res) => this.handle(req, res));
+    this.router = new Router({ bodyLimit: 1024 * 1024, logger: opts.log });
+    // Whatever no route serves: the secret first (no probing for routes), then 404 or 405.
+    this.router.all('/*', (req, res) => {
+      if (this.admit(req, res)) this.noRoute(req, res);
+    });
   }
 
   /** `http://host:port` once listening, else null. */
@@ -126,7 +162,7 @@ export class MasterHttp {
   async stop(): Promise<void> {
     for (const [id, p] of this.pending) {
       clearTimeout(p.timer);
-      if (!p.res.sent) p.res.json({ code: 0, message: 'the master is stopping' }, 503);
+      sendError(p.res, 503, 'ERR_STATE', 'the master is stopping');
       this.pending.delete(id);
     }
     const l = this.listener;
@@ -136,19 +172,50 @@ export class MasterHttp {
 
   /** Registers `handler` for `url` (GET and POST). A later registration replaces the earlier. */
   register(url: string, handler: MasterHttpHandler): void {
-    if (typeof url !== 'string' || !url.startsWith('/') || url.includes('?') || url.includes('#')) {
-      throw new GamewireError('ERR_INVALID_ARG', `registerMasterHttp: the url is a path such as "/kick-user" (got ${JSON.stringify(url)})`);
+    if (typeof url !== 'string' || !/^\/[^?#:*\s]*$/.test(url)) {
+      throw new ArgumentError(`registerMasterHttp: the url is a plain path such as "/kick-user" (got ${JSON.stringify(url)})`);
     }
-    if (url.startsWith(RESERVED)) throw new GamewireError('ERR_INVALID_ARG', `registerMasterHttp: ${RESERVED}... is gamewire's admin API`);
-    if (typeof handler !== 'function') throw new GamewireError('ERR_INVALID_ARG', 'registerMasterHttp needs a handler function');
+    if (url.startsWith(ADMIN_PREFIX)) throw new ArgumentError(`registerMasterHttp: ${ADMIN_PREFIX}... is gamewire's admin API`);
+    if (typeof handler !== 'function') throw new ArgumentError('registerMasterHttp needs a handler function');
     const path = normalize(url);
     if (this.handlers.has(path)) this.opts.log.debug({ url: path }, 'master HTTP handler replaced');
+    else this.router.on(USER_METHODS, path, (req, res) => this.runHandler(path, req, res));
     this.handlers.set(path, handler);
   }
 
-  /** Adds a built-in route (admin.ts). */
-  addBuiltin(path: string, methods: readonly string[], fn: BuiltinRoute): void {
-    this.builtins.set(path, { methods, fn });
+  /**
+   * Adds an admin route: its input (a GET's query string, a POST's JSON body) is validated with
+   * `schema` (null: no input) before `route` runs.
+   */
+  admin<T>(method: 'GET' | 'POST', path: string, schema: z.ZodType<T> | null, route: AdminRoute<T>): void {
+    const handler = async (req: HttpRequest, res: HttpResponse): Promise<void> => {
+      if (!this.admit(req, res)) return;
+      let raw: unknown = {};
+      if (method === 'GET') raw = { ...req.query };
+      else {
+        const body = await this.readBody(req, res);
+        if (body === null) return;
+        raw = body.value ?? {};
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return this.refuse(res, 'the body is a JSON object');
+      }
+      let input = raw as T;
+      if (schema) {
+        const r = schema.safeParse(raw);
+        if (!r.success) return this.refuse(res, `invalid request to ${path}`, inputIssues(r.error));
+        input = r.data;
+      }
+      try {
+        const out = await route(input, describe(req, path));
+        if (out.status === 400) this.stats.badRequests++;
+        res.json(out.body, out.status);
+      } catch (err) {
+        this.stats.failed++;
+        this.opts.log.error({ err, path }, 'master admin route failed');
+        sendError(res, 500, 'ERR_HTTP', 'internal server error');
+      }
+    };
+    if (method === 'GET') this.router.get(path, handler);
+    else this.router.post(path, handler);
   }
 
   /**
@@ -195,71 +262,57 @@ export class MasterHttp {
     if (this.finished.size > FINISHED_KEPT) this.finished.delete(this.finished.values().next().value!);
   }
 
-  private authorized(req: HttpRequest): boolean {
-    if (!this.secretDigest) return false;
-    const h = req.header('authorization') ?? '';
-    const m = /^Bearer\s+(.+)$/i.exec(h.trim());
-    if (!m) return false;
-    return timingSafeEqual(digest(m[1]!), this.secretDigest);
+  /** Counts the request and checks the shared secret; answers 401 (and returns false) without it. */
+  private admit(req: HttpRequest, res: HttpResponse): boolean {
+    this.stats.requests++;
+    const m = /^Bearer\s+(.+)$/i.exec((req.header('authorization') ?? '').trim());
+    if (this.secretDigest && m && timingSafeEqual(digest(m[1]!), this.secretDigest)) return true;
+    this.stats.unauthorized++;
+    req.raw.resume();
+    res.header('www-authenticate', 'Bearer realm="gamewire-master"');
+    sendError(res, 401, 'ERR_HTTP', 'unauthorized: send the master\'s shared secret as "Authorization: Bearer <secret>"');
+    return false;
   }
 
-  private async handle(req: HttpRequest, res: HttpResponse): Promise<void> {
-    this.stats.requests++;
-    if (!this.authorized(req)) {
-      this.stats.unauthorized++;
-      res.header('www-authenticate', 'Bearer realm="gamewire-master"').json({ code: 0, message: 'unauthorized: send the master\'s shared secret as "Authorization: Bearer <secret>"' }, 401);
-      req.raw.resume();
-      return;
-    }
+  private noRoute(req: HttpRequest, res: HttpResponse): void {
+    req.raw.resume();
     const path = normalize(req.path);
-    const info: MasterHttpRequest = { method: req.method, path, query: req.query, remoteAddress: req.remoteAddress };
-    const builtin = this.builtins.get(path);
-    const handler = this.handlers.get(path);
-    if (!builtin && !handler) {
-      req.raw.resume();
-      throw new HttpError(404, `no handler for ${path}`);
-    }
-    if (req.method !== 'GET' && req.method !== 'POST' && req.method !== 'HEAD') {
-      req.raw.resume();
-      res.header('allow', 'GET, POST');
-      throw new HttpError(405, 'GET or POST');
-    }
+    const allowed = ALL_METHODS.filter((m) => this.router.hasRoute(m, path));
+    if (allowed.length === 0 || allowed.includes(req.method as HttpMethod)) return sendError(res, 404, 'ERR_HTTP', `no handler for ${path}`);
+    res.header('allow', allowed.join(', '));
+    sendError(res, 405, 'ERR_HTTP', `${req.method} is not allowed on ${path} (allowed: ${allowed.join(', ')})`);
+  }
+
+  private refuse(res: HttpResponse, message: string, issues?: readonly InputIssue[]): void {
+    this.stats.badRequests++;
+    sendError(res, 400, 'ERR_INVALID_ARG', message, issues);
+  }
+
+  /** The body as text and, when not empty, parsed JSON; null once an error was answered. */
+  private async readBody(req: HttpRequest, res: HttpResponse): Promise<{ text: string; value: unknown } | null> {
     let text: string;
     try {
       text = await req.text();
     } catch (err) {
-      if (err instanceof HttpError) this.stats.badRequests++;
-      throw err;
+      if (!(err instanceof HttpError)) throw err;
+      this.stats.badRequests++;
+      sendError(res, err.status, err.status === 413 ? 'ERR_MESSAGE_TOO_LARGE' : 'ERR_INVALID_ARG', err.message);
+      return null;
     }
-    let parsed: unknown = undefined;
-    if (text.trim() !== '') {
-      try {
-        parsed = JSON.parse(text);
-      } catch (err) {
-        this.stats.badRequests++;
-        res.json({ code: 0, message: `malformed JSON body: ${(err as Error).message}` }, 400);
-        return;
-      }
+    if (text.trim() === '') return { text, value: undefined };
+    try {
+      return { text, value: JSON.parse(text) as unknown };
+    } catch (err) {
+      this.refuse(res, `malformed JSON body: ${(err as Error).message}`);
+      return null;
     }
-    if (builtin) {
-      if (!builtin.methods.includes(req.method === 'HEAD' ? 'GET' : req.method)) {
-        res.header('allow', builtin.methods.join(', '));
-        throw new HttpError(405, `${builtin.methods.join(' or ')} only`);
-      }
-      const input: Record<string, unknown> = { ...req.query };
-      if (parsed !== undefined) {
-        if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-          this.stats.badRequests++;
-          res.json({ code: 0, message: 'the body is a JSON object' }, 400);
-          return;
-        }
-        Object.assign(input, parsed);
-      }
-      const out = await builtin.fn(input, info);
-      if (out.status === 400) this.stats.badRequests++;
-      res.json(out.body, out.status);
-      return;
-    }
+  }
+
+  private async runHandler(path: string, req: HttpRequest, res: HttpResponse): Promise<void> {
+    if (!this.admit(req, res)) return;
+    const body = await this.readBody(req, res);
+    if (body === null) return;
+    const handler = this.handlers.get(path)!;
     const clientId = this.nextId++;
     const timer = setTimeout(() => {
       const p = this.pending.get(clientId);
@@ -267,7 +320,7 @@ export class MasterHttp {
       this.finish(clientId, p);
       this.stats.timedOut++;
       this.opts.log.warn({ clientId, path, timeout: this.opts.timeout }, 'master HTTP handler did not answer in time: 504');
-      p.res.json({ code: 0, message: 'the handler did not answer in time' }, 504);
+      sendError(p.res, 504, 'ERR_TIMEOUT', 'the handler did not answer in time');
     }, this.opts.timeout * 1000);
     timer.unref();
     const p: Pending = { res, timer, path };
@@ -279,7 +332,7 @@ export class MasterHttp {
       }
     });
     try {
-      const r = handler!(clientId, text, info);
+      const r = handler(clientId, body.text, describe(req, path));
       if (r && typeof (r as Promise<unknown>).then === 'function') {
         (r as Promise<unknown>).then(undefined, (err: unknown) => this.handlerFailed(clientId, p, err));
       }
@@ -293,8 +346,12 @@ export class MasterHttp {
     this.opts.log.error({ err, clientId, path: p.path }, 'master HTTP handler threw');
     if (this.pending.get(clientId) !== p) return;
     this.finish(clientId, p);
-    p.res.json({ code: 0, message: 'internal server error' }, 500);
+    sendError(p.res, 500, 'ERR_HTTP', 'internal server error');
   }
+}
+
+function describe(req: HttpRequest, path: string): MasterHttpRequest {
+  return { method: req.method, path, query: req.query, remoteAddress: req.remoteAddress };
 }
 
 /** `/a/` → `/a` (the router ignores trailing slashes; so do the handler names). */

@@ -18,6 +18,7 @@ import { GamewireError } from '../../errors.js';
 import type { ClusterConfig, ServerEntry } from '../config.js';
 import type { ClusterNode } from '../node.js';
 import type { MasterCore } from './core.js';
+import { checkInput, rollingCloseInput, rollingUpdateInput } from './inputs.js';
 import { isLinkUp, ServerStatus, type NodeRecord } from './registry.js';
 
 /** Starts nodes the master adds at run time (the Cluster gives one: in-process or child processes). */
@@ -100,7 +101,7 @@ export class Lifecycle {
 
   /** Rolling close: no new players on any of them, then each one stops once empty. */
   async rollingClose(serverIds: readonly number[], opts: RollingCloseOptions = {}): Promise<boolean> {
-    if (!Array.isArray(serverIds)) throw new GamewireError('ERR_INVALID_ARG', 'rollingCloseServers takes a list of server ids');
+    checkInput(rollingCloseInput, { serverIds, transfer: opts.transfer }, 'rollingCloseServers');
     const recs = serverIds.map((id) => this.rec(id)).filter((r): r is NodeRecord => !!r && r.entry.role !== 'master' && isLinkUp(r.status) && !this.busy.has(r.entry.serverid));
     for (const r of recs) {
       this.busy.add(r.entry.serverid);
@@ -144,14 +145,14 @@ export class Lifecycle {
    * Rolling update of the proxies or lobbies/games of `serverType`: starts `old + addNum` nodes
    * (at least one) of app_version `appVersion` on `ip`, then retires every old one (a node of that
    * type with another app_version), moving its players to the new ones.
+   * @throws ArgumentError for `addNum` outside 0..MASTER_LIMITS.addNum or text beyond MASTER_LIMITS.
    */
   async rollingUpdate(serverType: string, appVersion: string, ip: string, addNum: number, opts: RollingUpdateOptions = {}): Promise<RollingUpdateResult> {
     const fail = (reason: string, started: number[] = [], retired: number[] = []): RollingUpdateResult => {
       this.node.log.warn({ serverType, appVersion, reason }, 'rollingUpdateServers failed');
       return { ok: false, reason, started, retired };
     };
-    if (typeof appVersion !== 'string' || appVersion === '') throw new GamewireError('ERR_INVALID_ARG', 'rollingUpdateServers: appVersion is a non-empty string');
-    if (!Number.isInteger(addNum)) throw new GamewireError('ERR_INVALID_ARG', 'rollingUpdateServers: addNum is an integer');
+    checkInput(rollingUpdateInput, { serverType, appVersion, ip, addNum }, 'rollingUpdateServers');
     const ofType = this.core.nodes.all().filter((r) => r.entry.type === serverType && (r.entry.role === 'server' || r.entry.role === 'proxy'));
     if (ofType.length === 0) return fail('bad-type');
     if (!this.launcher) return fail('no-launcher');
