@@ -4,7 +4,10 @@
  * notifyToServiceNode, listenForEvent). For bots, tests and Node game clients.
  */
 import { pino, type Logger } from 'pino';
-import { ConfigError, GamewireError, TimeoutError } from '../errors.js';
+import type { BackendChoice } from '../backend/index.js';
+import { ArgumentError, ConfigError, GamewireError, TimeoutError } from '../errors.js';
+import type { PublicKey } from '../net/index.js';
+import { createUdpGateway } from './gateway-udp.js';
 import { ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents, EventDispatcher, type EventData } from './events.js';
 import type { Gateway, ProxyLink } from './gateway.js';
 import { getMod, type SystemEntry } from './mod.js';
@@ -12,10 +15,19 @@ import { decodeProxyMessage, EnvelopeWriter, InOrder, type ClientToProxy, type P
 import type { ClientSystem } from './systems/client.js';
 import { constructSystem, type System, type SystemHost } from './systems/system.js';
 
-export interface GameClientOptions {
-  /** The transport: a gateway (a link is created from it) or a ready link. */
-  gateway?: Gateway;
-  link?: ProxyLink;
+/**
+ * A GameClient's transport, one of: `rootPublicKey` (the encrypted UDP gateway, pinning the
+ * proxies' public key), a `gateway` (a link is created from it), or a ready `link`.
+ */
+export type GameClientTransport =
+  | { rootPublicKey: PublicKey; backend?: BackendChoice; gateway?: never; link?: never }
+  | { gateway: Gateway; rootPublicKey?: never; link?: never }
+  | { link: ProxyLink; rootPublicKey?: never; gateway?: never };
+
+/** Options of a GameClient: its transport (see GameClientTransport) and the rest. */
+export type GameClientOptions = GameClientTransport & GameClientSettings;
+
+export interface GameClientSettings {
   /** Mods whose client systems this client runs (comma-separated or a list). */
   mods?: string | string[];
   /** The client's protocol version; the master sends it to a lobby/game of that version. Default null: any. */
@@ -72,8 +84,8 @@ export class GameClient implements SystemHost {
   private closedWaiters: Array<() => void> = [];
 
   constructor(opts: GameClientOptions) {
-    const link = opts.link ?? opts.gateway?.createLink();
-    if (!link) throw new GamewireError('ERR_INVALID_ARG', 'GameClient needs a gateway or a link');
+    const link = opts.link ?? opts.gateway?.createLink() ?? (opts.rootPublicKey ? createUdpGateway({ rootPublicKey: opts.rootPublicKey, backend: opts.backend }).createLink() : undefined);
+    if (!link) throw new ArgumentError('GameClient needs its transport: { rootPublicKey } (the UDP gateway), { gateway } or { link }');
     this.link = link;
     this.pv = opts.protocolVersion ?? null;
     this.log = opts.logger ?? pino({ level: opts.logLevel ?? 'warn' });
