@@ -261,3 +261,17 @@ describe('banLoginText', () => {
     );
   });
 });
+
+describe('netgameApi on a master whose server id is not 0', () => {
+  it('getServerLoadedModsById(0) is the master, as the seed has it', async () => {
+    const cluster = await startCluster({ game_key: KEY, master: { serverid: 9, mods: `${PROBE},extra` }, serverlist: [{ serverid: 4000, type: 'lobby', ip: '127.0.0.1', port: 1, mods: PROBE }], servicelist: [] });
+    try {
+      const api = cluster.getSystem<ProbeMaster>(9, PROBE, 'master')!.netgameApi;
+      expect(api.getServerLoadedModsById(0)).toEqual([PROBE, 'extra']);
+      expect(api.getServerLoadedModsById(9)).toEqual([PROBE, 'extra']);
+      expect(api.getServerLoadedModsById(4000)).toEqual([PROBE]);
+    } finally {
+      await cluster.stop();
+    }
+  });
+});

@@ -57,7 +57,8 @@ export class NetgameApi {
 
   /** The mods a server loads (id 0, or the master's id: the master). */
   getServerLoadedModsById(serverId: number): string[] {
-    return [...(this.core.nodes.get(serverId)?.entry.mods ?? [])];
+    const id = serverId === 0 ? this.config.master.serverid : serverId;
+    return [...(this.core.nodes.get(id)?.entry.mods ?? [])];
   }
 
   /** The mods of one server of a type. */
