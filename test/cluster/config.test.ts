@@ -1,6 +1,10 @@
 /** The deploy config: shape of seed 000's getCommonConfig(), plus `nats` and `store`; bad configs are refused naming the field. */
 import { describe, expect, it } from 'vitest';
-import { checkMods, Cluster, ConfigError, defineMod, parseConfig } from '../../ts/cluster/index.js';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkMods, Cluster, ConfigError, createGateway, defineMod, loadConfigFile, parseConfig } from '../../ts/cluster/index.js';
+import { PrivateKey } from '../../ts/net/index.js';
 import { baseConfig, type RawConfig } from './helpers/cluster.js';
 import './helpers/probe-mod.js';
 
@@ -160,5 +164,40 @@ describe('cluster config', () => {
     expect(() => defineMod('a,b', {})).toThrow();
     // @ts-expect-error: a system class is required
     expect(() => defineMod('broken', { server: [{ namespace: 'n', systemName: 's' }] })).toThrow(/system class/);
+  });
+
+  it('gateway.root_key that is missing or not a key: a ConfigError naming the field, the key file and the config file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'gamewire-rootkey-'));
+    try {
+      const file = join(dir, 'cluster.json');
+      const key = join(dir, 'keys', 'proxy.pem');
+      writeFileSync(file, JSON.stringify({ game_key: 'k', master: { serverid: 0 }, serverlist: [{ serverid: 2000, type: 'proxy', ip: '127.0.0.1', port: 0 }], store: { memory: true }, gateway: { root_key: 'keys/proxy.pem' } }));
+      const config = loadConfigFile(file);
+      const refusedKey = (): ConfigError => {
+        try {
+          createGateway(config);
+        } catch (err) {
+          expect(err).toBeInstanceOf(ConfigError);
+          return err as ConfigError;
+        }
+        throw new Error('the key was accepted');
+      };
+      let e = refusedKey();
+      expect(e.field).toBe('gateway.root_key');
+      expect(e.message).toContain(key);
+      expect(e.message).toContain(file);
+      await expect(Cluster.start(config, { logLevel: 'silent' })).rejects.toMatchObject({ code: 'ERR_CONFIG', field: 'gateway.root_key' });
+      mkdirSync(join(dir, 'keys'));
+      writeFileSync(key, 'not a key');
+      e = refusedKey();
+      expect(e.field).toBe('gateway.root_key');
+      expect(e.message).toMatch(/is not a PEM private key/);
+      expect(e.message).toContain(key);
+      const real = PrivateKey.generate();
+      writeFileSync(key, real.toPem());
+      expect(createGateway(config).publicKey!.equals(real.publicKey())).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
 import { getMod } from './mod.js';
@@ -177,6 +177,10 @@ export interface ClusterConfig {
    */
   store: { type: StoreType | null; sqlite: string | null; bucket: string; replicas: number };
   dev_bare_uid_login: boolean;
+  /** The players' transport: the proxies' root key file (null: GAMEWIRE_PROXY_KEY, else a key made at start) and backend. */
+  gateway: { root_key: string | null; backend: 'native' | 'wasm' | 'auto' | null };
+  /** The file the config was read from (null: given as an object or text). Relative paths in it are relative to this file. */
+  source: string | null;
   /** The validated input, unknown keys included. */
   raw: Readonly<Record<string, unknown>>;
 }
@@ -201,7 +205,7 @@ function splitList(v: string | string[] | undefined): string[] {
  * Validates a deploy config (an object, or JSON text) and returns it normalized.
  * @throws ConfigError naming the first offending field.
  */
-export function parseConfig(input: unknown): ClusterConfig {
+export function parseConfig(input: unknown, opts: { source?: string } = {}): ClusterConfig {
   let value = input;
   if (typeof value === 'string') {
     try {
@@ -304,6 +308,8 @@ export function parseConfig(input: unknown): ClusterConfig {
       replicas: c.store?.replicas ?? 1,
     },
     dev_bare_uid_login: c.dev_bare_uid_login ?? false,
+    gateway: { root_key: c.gateway?.root_key ?? null, backend: c.gateway?.backend ?? null },
+    source: opts.source ?? null,
     raw: structuredClone(c) as Record<string, unknown>,
   };
 }
@@ -394,7 +400,17 @@ export function loadConfigFile(path: string): ClusterConfig {
   } catch (err) {
     throw new ConfigError('(config)', `cannot read ${path}: ${(err as Error).message}`, { cause: err });
   }
-  return parseConfig(text);
+  try {
+    return parseConfig(text, { source: resolve(path) });
+  } catch (err) {
+    if (err instanceof ConfigError) throw new ConfigError(err.field, `${err.message.slice(err.field.length + 2)} (in ${path})`, { cause: err });
+    throw err;
+  }
+}
+
+/** A path the config names, resolved against the config file's folder (or the working directory). */
+export function configPath(config: ClusterConfig, path: string): string {
+  return resolve(config.source ? dirname(config.source) : process.cwd(), path);
 }
 
 /** Every node entry: master, then serverlist, then servicelist, each with its field path. */

@@ -10,7 +10,10 @@
  */
 import { EventHandler, PrivateKey, PublicKey, RetryMode, ServerContext, UdpClient, UdpServer, type ClientHandle } from '../net/index.js';
 import type { BackendChoice } from '../backend/index.js';
-import type { ClusterConfig } from './config.js';
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { ConfigError } from '../errors.js';
+import { configPath, type ClusterConfig } from './config.js';
 import type { Gateway, GatewayAddress, GatewayHandler, GatewayListener, PlayerConnection, ProxyLink } from './gateway.js';
 
 export interface UdpGatewayOptions {
@@ -119,11 +122,31 @@ export function createUdpGateway(opts: UdpGatewayOptions = {}): UdpGateway {
   };
 }
 
-/** The default gateway of a cluster config (see the module doc for where the key comes from). */
+/**
+ * The default gateway of a cluster config: the proxies' root key from `gateway.root_key` (a PEM
+ * file, relative to the config file), else from the file named by `GAMEWIRE_PROXY_KEY`, else a
+ * key made now.
+ * @throws ConfigError naming the field (or the variable) and the file when the key cannot be read.
+ */
 export function createGateway(config: ClusterConfig): UdpGateway {
-  const g = (config.raw.gateway ?? {}) as { root_key?: string; backend?: BackendChoice };
-  const backend = g.backend;
-  const file = g.root_key ?? process.env.GAMEWIRE_PROXY_KEY;
-  const rootKey = file ? PrivateKey.fromFile(file, { backend }) : PrivateKey.generate({ backend });
+  const backend = config.gateway.backend ?? undefined;
+  const named = config.gateway.root_key;
+  const env = process.env.GAMEWIRE_PROXY_KEY?.trim();
+  if (!named && !env) return createUdpGateway({ rootKey: PrivateKey.generate({ backend }), backend });
+  const field = named ? 'gateway.root_key' : 'GAMEWIRE_PROXY_KEY';
+  const file = named ? configPath(config, named) : resolve(env!);
+  const where = named && config.source ? ` (named in ${config.source})` : '';
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(field, `cannot read the proxies' root key ${file}${where}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  let rootKey: PrivateKey;
+  try {
+    rootKey = PrivateKey.fromPem(pem, { backend });
+  } catch (err) {
+    throw new ConfigError(field, `${file}${where} is not a PEM private key (make one with: gamewire keygen --out ${file}): ${(err as Error).message}`, { cause: err });
+  }
   return createUdpGateway({ rootKey, backend });
 }
