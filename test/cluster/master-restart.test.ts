@@ -131,6 +131,36 @@ describe.each(BUSES)('embedded master restart over the %s bus (SQLite file)', (b
   });
 });
 
+describe.each(BUSES)('a master killed and back within the heartbeat window, over the %s bus', (bus) => {
+  let nats: NatsServer | null = null;
+  let cluster: Cluster;
+
+  beforeAll(async () => {
+    nats = await natsFor(bus);
+    // Heartbeats go unanswered for at most 30 s before a node reports the master lost: the new
+    // master is back long before that, so only the registration tells the nodes.
+    cluster = await startCluster(withBus(restartConfig(), bus, nats), { gateway: GATEWAYS.loopback!(), heartbeatInterval: 0.2, nodeTimeout: 30 });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await nats?.stop();
+  });
+
+  it('every node re-registers and fires MasterConnectStatusEvent false, then true', async () => {
+    const watched = [cluster.getSystem<ProbeServer>(4000, PROBE, 'server')!, cluster.getSystem<ProbeServer>(4001, PROBE, 'server')!, cluster.getSystem<ProbeService>(8000, PROBE, 'service')!];
+    const statuses = record(watched, ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.MasterConnectStatusEvent);
+    const registrations = watched.map((s) => cluster.node(s.serverId).masterLink!.registrations);
+    // Killed: its bus connection is gone before it can say so (no master-down reaches anyone).
+    await cluster.node(0).busConnection!.close();
+    await cluster.stopNode(0);
+    await cluster.restartNode(0);
+    await waitFor(() => statuses.filter((s) => s.data.isConnect === true).length === 3, 5000, 'isConnect true');
+    for (const s of watched) expect(statuses.filter((x) => x.at === s.serverId).map((x) => x.data.isConnect)).toEqual([false, true]);
+    watched.forEach((s, i) => expect(cluster.node(s.serverId).masterLink!.registrations).toBe(registrations[i]! + 1));
+  });
+});
+
 describe('distributed master restart: a `gamewire node` process, state in JetStream KV', () => {
   let nats: NatsServer;
   let dir: string;

@@ -539,6 +539,8 @@ export class MasterLink {
   private helloInFlight = false;
   private helloGeneration = 0;
   private hbInFlight = false;
+  /** The master answered a heartbeat without knowing this node (it dropped it): the next registration is a new one. */
+  private forgotten = false;
   private timer: NodeJS.Timeout | null = null;
   private waiters: Array<(ok: boolean) => void> = [];
   /** Registrations that succeeded (the first one and every re-registration). */
@@ -616,6 +618,7 @@ export class MasterLink {
       if (!r.ok || !r.data) return;
       this.lastOk = Date.now();
       if (!r.data.known || r.data.inc !== this.masterInc) {
+        if (r.data.inc === this.masterInc) this.forgotten = true;
         this.node.log.info('master does not know this node (it restarted or dropped us): registering again');
         this.hello();
       }
@@ -641,9 +644,15 @@ export class MasterLink {
       if (!this.node.running) return;
       if (!r.ok || !r.data) return; // tried again on the next tick
       this.node.learnMembers(r.data.members);
+      // Registered while the link looked up, with a new master (the old one was killed and this
+      // one came up before the heartbeats noticed) or with one that had forgotten this node: what
+      // it knew of this node was lost. Report the link down, then up again.
+      const again = this.connected && (r.data.inc !== this.masterInc || this.forgotten);
+      this.forgotten = false;
       this.masterInc = r.data.inc;
       this.lastOk = Date.now();
       this.registrations++;
+      if (again) this.setConnected(false);
       this.setConnected(true);
     });
   }
