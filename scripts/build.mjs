@@ -4,6 +4,7 @@
 //   native  the N-API addon, release, with @napi-rs/cli   -> dist/native/gamewire.<triple>.node
 //   wasm    the WebAssembly module for Node                -> dist/wasm/gamewire_wasm{.js,_bg.wasm}
 //   ts      the TypeScript, with declarations              -> dist/**/*.js, *.d.ts
+//           and the daily sign-in example the demo runs    -> dist/cli/demo/daily-signin/
 //
 // WASM toolchain: rustup's wasm32-unknown-unknown target when installed (wasm-pack, or cargo +
 // wasm-bindgen if wasm-pack is missing or refuses); otherwise Debian's rustc-web linked as the
@@ -106,6 +107,8 @@ function buildWasm() {
 
 function buildTs() {
   run(bin('tsc'), ['-p', 'tsconfig.build.json']);
+  // The daily sign-in example, compiled into the CLI for `gamewire demo` (it imports gamewire/cluster).
+  run(bin('tsc'), ['-p', 'examples/daily-signin/tsconfig.build.json']);
 }
 
 const steps = { native: buildNative, wasm: buildWasm, ts: buildTs };

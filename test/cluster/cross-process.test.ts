@@ -156,7 +156,7 @@ describe('gamewire cluster --config (every node in one process) as a child proce
   it('refuses bad usage and bad configs with an exit code', async () => {
     const bad = new NodeProcess(['node', '--config', '/nonexistent.json']);
     expect(await bad.wait()).toBe(2);
-    expect(bad.stderr).toMatch(/--server-id <n> is required/);
+    expect(bad.stderr).toMatch(/--server-id ID is required/);
     const missing = new NodeProcess(['node', '--config', '/nonexistent.json', '--server-id', '4000']);
     expect(await missing.wait()).toBe(1);
     expect(missing.stderr).toMatch(/cannot read/);

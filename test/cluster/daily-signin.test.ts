@@ -1,10 +1,10 @@
 /**
- * Seed 002 end to end (examples/daily-signin): a client logs in through a proxy; the lobby asks
+ * The daily sign-in example end to end (examples/daily-signin): a client logs in through a proxy; the lobby asks
  * the service over RPC whether the player signed in today and tells the client to open its UI;
  * the client signs in; the service records it; the lobby gets the answer and grants the reward;
  * a second sign-in the same day is refused. Per bus and per gateway.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Cluster, createConnectToken, GameClient, type Gateway } from '../../ts/cluster/index.js';
 import {
   ClientSystemName,
@@ -20,6 +20,9 @@ import { BUSES, natsFor, startCluster, withBus, type BusKind, type RawConfig } f
 import { GATEWAY_NAMES, GATEWAYS } from './helpers/gateways.js';
 import type { NatsServer } from './helpers/nats-server.js';
 import exampleConfig from '../../examples/daily-signin/cluster.json' with { type: 'json' };
+
+// The example imports gamewire/cluster as user code does; here it gets the sources under test.
+vi.mock('gamewire/cluster', async () => await import('../../ts/cluster/index.js'));
 
 const cases = BUSES.flatMap((bus) => GATEWAY_NAMES.map((gw) => [bus, gw] as [BusKind, string]));
 

@@ -38,7 +38,9 @@ class Demo {
 
 describe('gamewire demo (npm start)', () => {
   it('is built', () => {
-    expect(existsSync(join(ROOT, 'dist', 'cluster', 'demo', 'demo.js'))).toBe(true);
+    expect(existsSync(join(ROOT, 'dist', 'cli', 'demo', 'demo.js'))).toBe(true);
+    // The daily sign-in example, compiled in by the build.
+    expect(existsSync(join(ROOT, 'dist', 'cli', 'demo', 'daily-signin', 'mod.js'))).toBe(true);
   });
 
   it('--duration 10: the scripted story completes and it exits 0', async () => {
@@ -83,6 +85,7 @@ describe('gamewire demo (npm start)', () => {
   it('refuses bad usage with exit 2', async () => {
     const d = new Demo(['--bots', 'many']);
     expect(await d.exited).toBe(2);
-    expect(d.stderr).toMatch(/--bots takes a number/);
+    expect(d.stderr).toMatch(/^gamewire demo: --bots takes a whole number from 3 to 200/);
+    expect(d.stderr).not.toMatch(/\n\s+at /); // no stack
   });
 });

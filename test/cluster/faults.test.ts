@@ -13,7 +13,7 @@ import {
   InProcessConnection,
   ServerStatus,
 } from '../../ts/cluster/index.js';
-import { encodeWire } from '../../ts/cluster/wire.js';
+import { encodeWire } from '../../ts/cluster/core/bus-messages.js';
 import { BUSES, baseConfig, capturingLogger, natsFor, sleep, startCluster, waitFor, withBus } from './helpers/cluster.js';
 import { createLoopbackGateway } from './helpers/loopback-gateway.js';
 import type { NatsServer } from './helpers/nats-server.js';

@@ -16,6 +16,7 @@ import {
   type ClientTransferEventData,
   type MasterSystem,
 } from '../../ts/cluster/index.js';
+import { SERVER_ROLE } from '../../ts/cluster/server/server-role.js';
 import { BUSES, natsFor, sleep, startCluster, waitFor, withBus, type RawConfig } from './helpers/cluster.js';
 import { GATEWAYS } from './helpers/gateways.js';
 import type { NatsServer } from './helpers/nats-server.js';
@@ -197,7 +198,7 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     expect(fresh.resetEvents).toEqual(['end']);
     expect(sm().getAllResettingServers()).toEqual([]);
     expect(sm().isValidServer(4001)).toBe(true);
-    expect(cluster.node(4001).resets).toBe(1);
+    expect(cluster.node(4001).part(SERVER_ROLE)!.resets).toBe(1);
     expect(await sm().resetServer(2000)).toBe(false); // a proxy is not reset
     // The new systems serve players.
     const b = await bot(20);

@@ -14,6 +14,7 @@ import {
   LoginRefusedError,
   type Gateway,
 } from '../../ts/cluster/index.js';
+import { MASTER_ROLE } from '../../ts/cluster/master/master-role.js';
 import { BUSES, baseConfig, natsFor, sleep, startCluster, waitFor, withBus, type BusKind, type RawConfig } from './helpers/cluster.js';
 import { GATEWAY_NAMES, GATEWAYS } from './helpers/gateways.js';
 import type { NatsServer } from './helpers/nats-server.js';
@@ -225,7 +226,7 @@ describe.each(cases)('players over the %s bus, %s gateway', (bus, gatewayName) =
       const a = cluster.proxyAddress(2000);
       await expect(newClient().login(a.host, a.port, createConnectToken(KEY, 2052))).rejects.toMatchObject({ reason: 'invalid-target' });
     } finally {
-      cluster.node(0).masterCore!.setLoginStrategy(null);
+      cluster.node(0).part(MASTER_ROLE)!.setLoginStrategy(null);
     }
   });
 });

@@ -12,7 +12,6 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from '../errors.js';
-import { getMod } from './mod.js';
 
 /** Where the master keeps bans and mutes. */
 export type StoreType = 'sqlite' | 'nats-kv' | 'memory';
@@ -426,18 +425,4 @@ export function nodeEntries(config: ClusterConfig): Array<{ entry: NodeEntry; fi
 export function findNode(config: ClusterConfig, id: number): NodeEntry | undefined {
   if (config.master.serverid === id) return config.master;
   return config.serverlist.find((s) => s.serverid === id) ?? config.servicelist.find((s) => s.serverid === id);
-}
-
-/**
- * Checks that every mod a node names has been defined with `defineMod` (call it after importing
- * the mods). `only` limits the check to some server ids.
- * @throws ConfigError naming e.g. `serverlist[1].mods`.
- */
-export function checkMods(config: ClusterConfig, only?: ReadonlySet<number>): void {
-  for (const { entry, field } of nodeEntries(config)) {
-    if (only && !only.has(entry.serverid)) continue;
-    for (const name of entry.mods) {
-      if (!getMod(name)) throw new ConfigError(`${field}.mods`, `mod ${JSON.stringify(name)} is not defined by any defineMod()`);
-    }
-  }
 }
