@@ -32,7 +32,8 @@ import { MasterHttp } from './master-http.js';
 import { MasterState } from './master-state.js';
 import { isLinkUp, ServerStatus, type NodeRecord, type OnlinePlayer } from './registry.js';
 import { banLoginText, Sanctions } from './sanctions.js';
-import { openStore, type SanctionRecord } from './store/store.js';
+import { openStore } from './store/open-store.js';
+import type { SanctionRecord } from './store/store.js';
 
 interface HelloBody {
   inc: string;
