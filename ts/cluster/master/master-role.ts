@@ -19,6 +19,7 @@
  * ban), and `pdel` to a lobby/game whose player's proxy was lost. Lifecycle operations
  * (`shutdown`, `reset`, `mtransfer`) are in lifecycle.ts.
  */
+import { componentLogger } from '../../log.js';
 import { addServerEntry, isServerEntry, type ServerEntry } from '../config.js';
 import type { LoginAnswer, OpMessage } from '../core/bus-messages.js';
 import type { ClockTimer } from '../core/clock.js';
@@ -86,15 +87,15 @@ export class MasterRole implements RolePart, MasterContext {
   /** Opens the durable store and the HTTP server; runs before the master's systems are built. */
   async open(): Promise<void> {
     const n = this.node;
-    const store = await openStore(n.config, this.mode, n.log.child({ component: 'store' }));
-    this.sanctions = new Sanctions(store, n.log.child({ component: 'sanctions' }), n.clock);
+    const store = await openStore(n.config, this.mode, componentLogger(n.log, 'store'));
+    this.sanctions = new Sanctions(store, componentLogger(n.log, 'sanctions'), n.clock);
     const m = n.config.master;
     this.http = new MasterHttp({
       host: m.ip ?? '127.0.0.1',
       port: m.port,
       secret: m.http_secret ?? process.env.GAMEWIRE_MASTER_HTTP_SECRET ?? null,
       timeout: m.http_timeout,
-      log: n.log.child({ component: 'http' }),
+      log: n.log,
       clock: n.clock,
     });
     installAdminRoutes(this.http, this, this.api);

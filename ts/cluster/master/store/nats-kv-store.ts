@@ -4,11 +4,14 @@
  * In a NATS cluster, `store.replicas` (default 1) copies survive losing a NATS machine too.
  *
  * Keys: `ban.<uid>`, `mute.<uid>`; values: the JSON of a SanctionRecord. History 1 (the bucket
- * keeps the latest value of each key). Needs a nats-server with JetStream (`nats-server -js`).
+ * keeps the latest value of each key). Needs a nats-server with JetStream (`nats-server -js`) and
+ * the optional packages `@nats-io/transport-node` and `@nats-io/kv`.
  */
-import { connect, type KV, type NatsConnection } from 'nats';
-import type { Logger } from '../../../log.js';
+import type { KV } from '@nats-io/kv';
+import type { NatsConnection } from '@nats-io/transport-node';
 import { ConfigError } from '../../../errors.js';
+import type { Logger } from '../../../log.js';
+import { loadOptional } from '../../optional-deps.js';
 import { isSanctionRecord, type MasterStore, type SanctionKind, type SanctionRecord } from './store.js';
 
 export interface NatsKvStoreOptions {
@@ -33,8 +36,14 @@ export class NatsKvStore implements MasterStore {
     this.location = `nats-kv:${bucket}`;
   }
 
-  /** Connects and binds (creating it if needed) the bucket. @throws ConfigError when JetStream is not there. */
+  /**
+   * Connects and binds (creating it if needed) the bucket.
+   * @throws MissingDependencyError without the NATS packages; ConfigError when JetStream is not there.
+   */
   static async open(opts: NatsKvStoreOptions, log: Logger): Promise<NatsKvStore> {
+    const feature = "the master's nats-kv store";
+    const { connect } = await loadOptional<typeof import('@nats-io/transport-node')>('@nats-io/transport-node', feature);
+    const { Kvm } = await loadOptional<typeof import('@nats-io/kv')>('@nats-io/kv', feature);
     const nc = await connect({
       servers: opts.servers,
       name: `gamewire-master-store-${opts.bucket}`,
@@ -45,7 +54,7 @@ export class NatsKvStore implements MasterStore {
     });
     let kv: KV;
     try {
-      kv = await nc.jetstream().views.kv(opts.bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'gamewire master: bans and mutes' });
+      kv = await new Kvm(nc).create(opts.bucket, { history: 1, replicas: opts.replicas ?? 1, description: 'gamewire master: bans and mutes' });
     } catch (err) {
       await nc.close().catch(() => undefined);
       throw new ConfigError(

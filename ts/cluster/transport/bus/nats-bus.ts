@@ -1,11 +1,20 @@
 /**
- * The NATS bus: each node holds one connection to a nats-server (the npm `nats` client). The
- * client reconnects by itself (forever, every `reconnectTimeWait` ms) and keeps subscriptions
- * across reconnects; publishes made while disconnected are buffered and sent after. Queue groups
- * are NATS queue subscriptions.
+ * The NATS bus: each node holds one connection to a nats-server, through the optional package
+ * `@nats-io/transport-node` (loaded when the first node connects; a `MissingDependencyError`
+ * naming it when it is not installed). The client reconnects by itself (forever, every
+ * `reconnectTimeWait` ms) and keeps subscriptions across reconnects; publishes made while
+ * disconnected are buffered and sent after. Queue groups are NATS queue subscriptions.
  */
-import { connect, Events, type NatsConnection } from 'nats';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { loadOptional } from '../../optional-deps.js';
 import type { Bus, BusConnection, BusStatus, BusSubscription } from './bus.js';
+
+type NatsTransport = typeof import('@nats-io/transport-node');
+
+/** Loads the NATS client package. @throws MissingDependencyError */
+function loadNatsTransport(): Promise<NatsTransport> {
+  return loadOptional<NatsTransport>('@nats-io/transport-node', 'the NATS bus');
+}
 
 export interface NatsBusOptions {
   /** `nats://host:port`, or several. */
@@ -21,6 +30,7 @@ export class NatsBus implements Bus {
   constructor(private readonly opts: NatsBusOptions) {}
 
   async connect(name: string): Promise<BusConnection> {
+    const { connect } = await loadNatsTransport();
     const nc = await connect({
       servers: this.opts.servers,
       name,
@@ -56,12 +66,12 @@ class NatsBusConnection implements BusConnection {
 
   private async watch(): Promise<void> {
     for await (const s of this.nc.status()) {
-      if (s.type === Events.Disconnect) {
+      if (s.type === 'disconnect') {
         if (this.connected) {
           this.connected = false;
           this.emit('disconnected');
         }
-      } else if (s.type === Events.Reconnect) {
+      } else if (s.type === 'reconnect') {
         this.connected = true;
         this.emit('reconnected');
       }
