@@ -1,10 +1,11 @@
 /**
- * Every communication method of seed 001 / api.md §2, on the systems the table gives it, with
- * real nodes, on both buses (in-process and a real nats-server).
+ * Every communication method of the systems, on the systems that have it, with real nodes, on
+ * both buses (in-process and a real nats-server). RPC deadlines are driven by a ManualClock.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, createConnectToken, GameClient, type EventData, type RpcResult } from '../../ts/cluster/index.js';
-import { BUSES, baseConfig, natsFor, sleep, startCluster, waitFor, withBus } from './helpers/cluster.js';
+import { BUSES, baseConfig, drained, natsFor, sleep, startCluster, waitFor, withBus } from './helpers/cluster.js';
+import { ManualClock } from './helpers/manual-clock.js';
 import { createLoopbackGateway } from './helpers/loopback-gateway.js';
 import type { NatsServer } from './helpers/nats-server.js';
 import { PROBE, ProbeClient, ProbeMaster, ProbeServer, ProbeService, record } from './helpers/probe-mod.js';
@@ -38,7 +39,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
   });
 
   afterAll(async () => {
-    for (const c of clients) await c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await cluster?.stop();
     await nats?.stop();
   });
@@ -97,9 +98,10 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     const { client, sys } = await login(1001);
     const got = record([sys], PROBE, 'server', 'PlayerJoinOKEvent', () => 'client');
     const wrongSender = record([sys], PROBE, 'service', 'PlayerJoinOKEvent', () => 'client');
+    const marker = record([sys], PROBE, 'server', 'Marker');
     server(client.serverId!).notifyToClient(client.playerId!, 'PlayerJoinOKEvent', { uid: 123, name: 'nickname' });
-    await waitFor(() => got.length === 1);
-    await sleep(50);
+    server(client.serverId!).notifyToClient(client.playerId!, 'Marker', {});
+    await waitFor(() => marker.length === 1); // the same path, in order: anything else would be here by now
     expect(got).toEqual([{ at: 'client', data: { uid: 123, name: 'nickname' } }]);
     expect(wrongSender).toEqual([]);
   });
@@ -107,9 +109,10 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
   it('notifyToServer (ClientSystem) reaches the lobby/game the player is on, with __id__', async () => {
     const { client, sys } = await login(1002);
     const got = record(SERVERS.map(server), PROBE, 'client', 'PlayerJoinEvent');
+    const marker = record(SERVERS.map(server), PROBE, 'client', 'Marker');
     sys.notifyToServer('PlayerJoinEvent', { uid: 123, name: 'nickname' });
-    await waitFor(() => got.length === 1);
-    await sleep(50);
+    sys.notifyToServer('Marker', {});
+    await waitFor(() => marker.length === 1);
     expect(got).toEqual([{ at: client.serverId, data: { uid: 123, name: 'nickname', __id__: client.playerId } }]);
   });
 
@@ -148,7 +151,8 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     master().notifyToServerNode(4001, 'PlayerJoinEvent', { uid: 1 });
     service(8000).notifyToServerNode(5000, 'PlayerJoinEvent', { uid: 2 });
     await waitFor(() => fromMaster.length === 1 && fromService.length === 1);
-    await sleep(50);
+    await drained(cluster, 0, everyNodeSystem());
+    await drained(cluster, 8000, everyNodeSystem());
     expect(fromMaster).toEqual([{ at: 4001, data: { uid: 1 } }]);
     expect(fromService).toEqual([{ at: 5000, data: { uid: 2 } }]);
   });
@@ -158,9 +162,9 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     const before = cluster.node(0).stats.misaddressed;
     master().notifyToServerNode(8000, 'Nowhere', {});
     master().notifyToServerNode(9999, 'Nowhere', {});
-    await sleep(100);
-    expect(got).toEqual([]);
     expect(cluster.node(0).stats.misaddressed).toBe(before + 2);
+    await drained(cluster, 0, everyNodeSystem());
+    expect(got).toEqual([]);
   });
 
   // ─── to one service ────────────────────────────────────────────────────────────────────────
@@ -177,7 +181,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     service(8000).notifyToServiceNode(8002, 'ServiceEvent', { c: 3 });
     sys.notifyToServiceNode(8001, 'ClientToServiceEvent', { name: 'nickname' });
     await waitFor(() => fromMaster.length + fromServer.length + fromService.length + fromClient.length === 4);
-    await sleep(50);
+    for (const from of [0, 4000, 8000]) await drained(cluster, from, all);
     expect(fromMaster).toEqual([{ at: 8000, data: { a: 1 } }]);
     expect(fromServer).toEqual([{ at: 8001, data: { b: 2 } }]);
     expect(fromService).toEqual([{ at: 8002, data: { c: 3 } }]);
@@ -195,7 +199,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     server(5001).broadcastToService('ServerBroadcastEvent', { x: 2 });
     service(8002).broadcastToService('ServiceBroadcastEvent', { x: 3 });
     await waitFor(() => m.length === 3 && s.length === 3 && v.length === 3);
-    await sleep(100);
+    for (const from of [0, 5001, 8002]) await drained(cluster, from, all);
     for (const got of [m, s, v]) {
       expect(got.map((g) => g.at).sort()).toEqual(SERVICES);
     }
@@ -209,7 +213,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     service(8002).broadcastToServerByType('survivalGame', 'SurvivalNews', { n: 2 });
     service(8002).broadcastToServerByType('nosuchtype', 'SurvivalNews', { n: 3 });
     await waitFor(() => lobby.length === 2 && survival.length === 1);
-    await sleep(100);
+    for (const from of [8000, 8002]) await drained(cluster, from, all);
     expect(lobby.map((g) => g.at).sort()).toEqual([4000, 4001]);
     expect(survival).toEqual([{ at: 5000, data: { n: 2 } }]);
   });
@@ -227,8 +231,9 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     await waitFor(() => hello.length === 1);
     const { __uid__, __proxyId__ } = hello[0]!.data as { __uid__: number; __proxyId__: number };
     service(8002).remoteNotifyToClient(__uid__, __proxyId__, 'ServiceToClientEvent', { uid: client.uid, name: 'nickname' });
-    await waitFor(() => got.length === 1);
-    await sleep(50);
+    const marker = record([other.sys], PROBE, 'service', 'Marker');
+    service(8002).remoteNotifyToClient(other.client.uid!, __proxyId__, 'Marker', {});
+    await waitFor(() => got.length === 1 && marker.length === 1);
     expect(got[0]!.data).toEqual({ uid: 1004, name: 'nickname' });
     expect(gotOther).toEqual([]);
   });
@@ -316,48 +321,6 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     expect(byMod).toEqual(new Set([8000, 8001]));
   });
 
-  it('a request nobody answers calls back (false, null) once at the timeout; the Promise gives { ok: false, data: null }', async () => {
-    service(8002).registerRpcMethodForMod('Silent', () => {
-      /* never answers */
-    });
-    const calls: Array<[boolean, unknown]> = [];
-    const t0 = Date.now();
-    const r = await server(4000).requestToServiceMod('rank', 'Silent', {}, (ok, data) => calls.push([ok, data]), 0.3);
-    const took = Date.now() - t0;
-    expect(r).toEqual({ ok: false, data: null } satisfies RpcResult);
-    expect(calls).toEqual([[false, null]]);
-    expect(took).toBeGreaterThanOrEqual(280);
-    expect(took).toBeLessThan(1500);
-    await sleep(400);
-    expect(calls).toHaveLength(1);
-    // No node of the type at all, no module at all: same.
-    expect(await master().requestToServiceMod('nosuchtype', 'X', {}, null, 0.2)).toEqual({ ok: false, data: null });
-    expect(await master().requestToService('no_module', 'X', {}, undefined, 0.2)).toEqual({ ok: false, data: null });
-  });
-
-  it('the default timeout is 2 seconds', async () => {
-    const t0 = Date.now();
-    const r = await server(4000).requestToServiceMod('rank', 'Silent', {});
-    const took = Date.now() - t0;
-    expect(r.ok).toBe(false);
-    expect(took).toBeGreaterThanOrEqual(1950);
-    expect(took).toBeLessThan(3500);
-  });
-
-  it('responseToServer after the timeout: the answer is dropped and counted, the callback ran once', async () => {
-    const s = service(8002);
-    s.registerRpcMethodForMod('Slow', (serverId, callbackId) => {
-      setTimeout(() => s.responseToServer(serverId, callbackId, { late: true }), 400);
-    });
-    const asker = cluster.node(4001);
-    const lateBefore = asker.rpc.stats.late;
-    const calls: Array<[boolean, unknown]> = [];
-    const r = await server(4001).requestToServiceMod('rank', 'Slow', {}, (ok, d) => calls.push([ok, d]), 0.15);
-    expect(r).toEqual({ ok: false, data: null });
-    await waitFor(() => asker.rpc.stats.late === lateBefore + 1, 3000, 'late answer counted');
-    expect(calls).toEqual([[false, null]]);
-  });
-
   it('an answer given twice reaches the callback once; the second is counted late', async () => {
     const s = service(8002);
     s.registerRpcMethodForMod('Twice', (serverId, callbackId) => {
@@ -410,7 +373,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     s.unListenForEvent(PROBE, 'master', 'Toggle', handler);
     s.unListenForEvent(PROBE, 'master', 'Toggle', holder, holder.on);
     master().notifyToServerNode(4000, 'Toggle', { n: 2 });
-    await sleep(100);
+    await drained(cluster, 0, [s]);
     expect(got).toEqual([{ n: 1 }]);
     expect(holder.seen).toEqual([{ n: 1 }]);
   });
@@ -437,5 +400,71 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     for (const [method, rows] of Object.entries(table)) {
       for (const [obj, want] of rows) expect(has(obj, method), `${method} on ${obj.constructor.name}`).toBe(want);
     }
+  });
+});
+
+describe.each(BUSES)('RPC deadlines over the %s bus, on a clock the test drives', (bus) => {
+  let nats: NatsServer | null = null;
+  let cluster: Cluster;
+  const clock = new ManualClock();
+  const server = (id: number) => cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
+  const service = (id: number) => cluster.getSystem<ProbeService>(id, PROBE, 'service')!;
+  const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
+
+  beforeAll(async () => {
+    nats = await natsFor(bus);
+    // Heartbeats far apart: only the deadlines under test fall due while the test moves the clock.
+    cluster = await startCluster(withBus(baseConfig(), bus, nats), { gateway: createLoopbackGateway(), clock, heartbeatInterval: 60, nodeTimeout: 600 });
+  });
+
+  afterAll(async () => {
+    await cluster?.stop();
+    await nats?.stop();
+  });
+
+  it('a request nobody answers calls back (false, null) once, at its timeout and not before; the Promise gives { ok: false, data: null }', async () => {
+    service(8002).registerRpcMethodForMod('Silent', () => {
+      /* never answers */
+    });
+    const calls: Array<[boolean, unknown]> = [];
+    const r = server(4000).requestToServiceMod('rank', 'Silent', {}, (ok, data) => calls.push([ok, data]), 0.3);
+    await clock.advance(299);
+    expect(calls).toEqual([]);
+    await clock.advance(1);
+    expect(calls).toEqual([[false, null]]);
+    expect(await r).toEqual({ ok: false, data: null } satisfies RpcResult);
+    await clock.advance(10_000);
+    expect(calls).toHaveLength(1);
+    // No node of the type at all, no module at all: the same.
+    const none = master().requestToServiceMod('nosuchtype', 'X', {}, null, 0.2);
+    const noModule = master().requestToService('no_module', 'X', {}, undefined, 0.2);
+    await clock.advance(200);
+    expect(await none).toEqual({ ok: false, data: null });
+    expect(await noModule).toEqual({ ok: false, data: null });
+  });
+
+  it('the default timeout is 2 seconds', async () => {
+    let done: boolean | null = null;
+    void server(4000).requestToServiceMod('rank', 'Silent', {}, (ok) => void (done = ok));
+    await clock.advance(1999);
+    expect(done).toBeNull();
+    await clock.advance(1);
+    expect(done).toBe(false);
+  });
+
+  it('responseToServer after the timeout: the answer is dropped and counted, the callback ran once', async () => {
+    const s = service(8002);
+    const held: Array<[number, number]> = [];
+    s.registerRpcMethodForMod('Slow', (serverId, callbackId) => void held.push([serverId, callbackId]));
+    const asker = cluster.node(4001);
+    const lateBefore = asker.rpc.stats.late;
+    const calls: Array<[boolean, unknown]> = [];
+    const r = server(4001).requestToServiceMod('rank', 'Slow', {}, (ok, d) => calls.push([ok, d]), 0.15);
+    await waitFor(() => held.length === 1, 5000, 'the request at the service');
+    await clock.advance(150);
+    expect(await r).toEqual({ ok: false, data: null });
+    s.responseToServer(held[0]![0], held[0]![1], { late: true });
+    await waitFor(() => asker.rpc.stats.late === lateBefore + 1, 5000, 'late answer counted');
+    expect(calls).toEqual([[false, null]]);
   });
 });

@@ -48,7 +48,7 @@ describe.each(cases)('daily sign-in over the %s bus, %s gateway', (bus, gatewayN
   });
 
   afterAll(async () => {
-    for (const c of clients) await c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await cluster?.stop();
     await nats?.stop();
   });

@@ -46,7 +46,7 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
   });
 
   afterAll(async () => {
-    for (const c of clients) await c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await cluster?.stop();
     await nats?.stop();
   });

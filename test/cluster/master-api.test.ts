@@ -6,7 +6,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { banLoginText, Cluster, createConnectToken, defineMod, GameClient, LoginRefusedError, type MasterSystem } from '../../ts/cluster/index.js';
 import { MASTER_ROLE } from '../../ts/cluster/master/master-role.js';
-import { BUSES, natsFor, sleep, startCluster, waitFor, withBus, type RawConfig } from './helpers/cluster.js';
+import { BUSES, natsFor, startCluster, waitFor, withBus, type RawConfig } from './helpers/cluster.js';
+import { ManualClock } from './helpers/manual-clock.js';
 import { GATEWAYS } from './helpers/gateways.js';
 import type { NatsServer } from './helpers/nats-server.js';
 import { PROBE, type ProbeMaster } from './helpers/probe-mod.js';
@@ -38,6 +39,7 @@ describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
   let nats: NatsServer | null = null;
   let cluster: Cluster;
   const gateway = GATEWAYS.udp!();
+  const clock = new ManualClock();
   const clients: GameClient[] = [];
   const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
   const api = () => master().netgameApi;
@@ -58,17 +60,18 @@ describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
     return err as LoginRefusedError;
   }
   async function logoutAll(): Promise<void> {
-    for (const c of clients.splice(0)) await c.close();
+    await Promise.all(clients.splice(0).map((c) => c.close()));
     await waitFor(() => api().getOnlineUidList().length === 0, 5000, 'everyone logged out');
   }
 
   beforeAll(async () => {
     nats = await natsFor(bus);
-    cluster = await startCluster(withBus(apiConfig(), bus, nats), { gateway });
+    // Time is the test's: bans and mutes end when it moves the clock (heartbeats far apart).
+    cluster = await startCluster(withBus(apiConfig(), bus, nats), { gateway, clock, heartbeatInterval: 60, nodeTimeout: 600 });
   });
 
   afterAll(async () => {
-    for (const c of clients) await c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await cluster?.stop();
     await nats?.stop();
   });
@@ -179,7 +182,10 @@ describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
     const text = (await refused(320)).text!;
     expect(text).toContain('the remaining ban time: 0 days 0 hours 1 minutes, ban reason: short.');
     // Whole seconds: it lasts at least 1 s and at most 2 s.
-    await sleep(2100);
+    await clock.advance(1000 - (clock.now() % 1000)); // to the next whole second: the ban's last one
+    expect(await api().getBanUserInfo(320)).toMatchObject({ banTime: 1 });
+    expect((await refused(320)).reason).toBe('banned');
+    await clock.advance(1000);
     expect(await api().getBanUserInfo(320)).toEqual({});
     expect((await login(320)).online).toBe(true);
     await logoutAll();
@@ -188,6 +194,8 @@ describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
   it('banning an online player disconnects it with the same text', async () => {
     const c = await login(330);
     expect(await api().banUser(330, 3600, 'toxic', true)).toBe(true);
+    await waitFor(() => c.closeText !== null, 5000, 'the kick');
+    await clock.advance(300); // the proxy closes the connection a moment after the kick
     expect(await c.whenClosed()).toBe('banned');
     expect(c.closeText).toBe('Your account has been banned, the remaining ban time: 0 days 1 hours 0 minutes, ban reason: toxic. If you have any questions, please go to the customer service area for feedback');
     await waitFor(() => api().getServerIdByUid(330) === null);
@@ -210,7 +218,7 @@ describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
     expect(await api().getUserSilentInfo(340)).toEqual({});
     expect(await api().silentByUid(342, 1, 'brief')).toBe(true);
     expect(await api().getUserSilentInfo(342)).toMatchObject({ banTime: 1 });
-    await sleep(2100);
+    await clock.advance(2000);
     expect(await api().getUserSilentInfo(342)).toEqual({});
     expect(await api().silentByUid(343, 0, 'bad')).toBe(false);
     expect(await api().unSilentByUid(341)).toBe(true);

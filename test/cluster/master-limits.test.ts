@@ -56,7 +56,7 @@ describe('the master API bounds its text fields', () => {
     cluster = await startCluster(config(), { gateway });
   });
   afterAll(async () => {
-    for (const c of clients) await c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await cluster?.stop();
   });
 

@@ -86,7 +86,7 @@ describe.each(BUSES)('embedded master restart over the %s bus (SQLite file)', (b
   });
 
   afterAll(async () => {
-    for (const c of clients) await c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await cluster?.stop();
     await nats?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -202,7 +202,7 @@ describe('distributed master restart: a `gamewire node` process, state in JetStr
   }, 60_000);
 
   afterAll(async () => {
-    for (const c of clients) await c.close();
+    await Promise.all(clients.map((c) => c.close()));
     for (const n of nodes) await n.stop();
     await masterProc?.stop();
     await nats?.stop();

@@ -62,7 +62,7 @@ describe.each(cases)('players over the %s bus, %s gateway', (bus, gatewayName) =
   });
 
   afterAll(async () => {
-    for (const c of clients) await c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await cluster?.stop();
     await nats?.stop();
   });
@@ -252,7 +252,7 @@ describe('players: limits and the dev flag', () => {
     );
   });
   afterAll(async () => {
-    for (const c of clients) await c.close();
+    await Promise.all(clients.map((c) => c.close()));
     await cluster.stop();
   });
 
