@@ -14,7 +14,7 @@ import {
   ServerStatus,
 } from '../../ts/cluster/index.js';
 import { encodeWire } from '../../ts/cluster/core/bus-messages.js';
-import { BUSES, baseConfig, capturingLogger, natsFor, sleep, startCluster, waitFor, withBus } from './helpers/cluster.js';
+import { BUSES, baseConfig, capturingLogger, natsFor, drained, sleep, startCluster, waitFor, withBus } from './helpers/cluster.js';
 import { createLoopbackGateway } from './helpers/loopback-gateway.js';
 import type { NatsServer } from './helpers/nats-server.js';
 import { PROBE, ProbeClient, ProbeMaster, ProbeServer, ProbeService, record } from './helpers/probe-mod.js';
@@ -91,17 +91,22 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     conn.publish(cluster.node(4001).subjects.node(4001), bytes);
     conn.publish(cluster.node(4001).subjects.node(4001), bytes);
     conn.publish(cluster.node(4001).subjects.node(4001), new TextEncoder().encode('{"not":"a message"}'));
+    // A marker after them on the same connection: once it is in, so is everything before it.
+    const marker = record([server(4001)], PROBE, 'intruder', 'Marker');
+    conn.publish(cluster.node(4001).subjects.node(4001), encodeWire({ k: 'ev', id: 'intruder.2', from: 0, ns: PROBE, sys: 'intruder', ev: 'Marker', data: {} }));
     await conn.flush();
-    await waitFor(() => cluster.node(4001).stats.duplicates === before + 1);
-    await sleep(50);
+    await waitFor(() => marker.length === 1);
+    expect(cluster.node(4001).stats.duplicates).toBe(before + 1);
     expect(got).toHaveLength(1);
     expect(cluster.node(4001).stats.malformed).toBeGreaterThanOrEqual(1);
     await conn.close();
   });
 
   it('a service that dies: its pending requests time out once each, later requests go to the other instance', async () => {
+    const working = { 8000: 0, 8001: 0 } as Record<number, number>;
     for (const id of [8000, 8001]) {
       service(id).registerRpcMethodForMod('Work', (sid, cb, args: { slow?: boolean }) => {
+        working[id]!++;
         setTimeout(() => service(id).responseToServer(sid, cb, { by: id }), args.slow ? 300 : 0);
       });
     }
@@ -113,11 +118,10 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
       calls.set(i, []);
       return asker.requestToServiceMod<{ by: number }>('sign', 'Work', { slow: true }, (ok, d) => calls.get(i)!.push([ok, d]), 1);
     });
-    await sleep(100);
+    await waitFor(() => working[8000]! > 0 && working[8001]! > 0, 5000, 'both instances at work');
     await cluster.node(8001).busConnection!.close(); // as if the process died
     const results = await Promise.all(pending);
     const took = Date.now() - t0;
-    await sleep(100);
     const answered = results.filter((r) => r.ok);
     const timedOut = results.filter((r) => !r.ok);
     expect(answered.every((r) => r.data!.by === 8000)).toBe(true);
@@ -233,7 +237,7 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     const got = record([server(4000)], PROBE, 'master', 'AfterReconnect');
     for (let n = 0; n < 10; n++) master().notifyToServerNode(4000, 'AfterReconnect', { n });
     await waitFor(() => got.length === 10);
-    await sleep(200);
+    await drained(cluster, 0, [server(4000)]); // a second copy of any of them would be in by now
     expect(got.map((g) => g.data.n)).toEqual([...Array(10).keys()]);
     service(8002).registerRpcMethodForMod('Echo', (sid, cb, a) => service(8002).responseToServer(sid, cb, a));
     expect(await server(4000).requestToServiceMod('rank', 'Echo', { ok: 1 })).toEqual({ ok: true, data: { ok: 1 } });

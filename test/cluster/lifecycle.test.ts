@@ -167,11 +167,11 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     expect(sm().getOneServerStatus(5000)).toBe(ServerStatus.GRACEFUL_SHUTDOWN);
     // Nobody new gets in.
     expect(await server(other.client.serverId!).transferToServer(other.client.playerId!, 5000)).toMatchObject({ ok: false, reason: 'target-unavailable' });
-    await sleep(400);
-    expect(done).toBe(false);
     expect(b.client.online).toBe(true);
     b.ping();
     await waitFor(() => b.pongs === 1); // still served while it waits
+    expect(done).toBe(false);
+    expect(server(5000).destroyed).toBe(false);
     await b.close();
     expect(await stopping).toBe(true);
     expect(sm().getOneServerStatus(5000)).toBe(ServerStatus.SHUTDOWN);
@@ -237,7 +237,7 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
         await sleep(30);
       }
     })();
-    await sleep(100);
+    await waitFor(() => logins > 0, 5000, 'the load running');
     const closing = sm().rollingCloseServers([4000]);
     const closedAt = landedOn.length;
     expect(sm().getOneServerStatus(4000)).toBe(ServerStatus.GRACEFUL_SHUTDOWN);

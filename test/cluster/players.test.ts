@@ -209,8 +209,7 @@ describe.each(cases)('players over the %s bus, %s gateway', (bus, gatewayName) =
     const second = await login(2040);
     expect(await first.whenClosed()).toBe('login-elsewhere');
     expect(second.online).toBe(true);
-    await sleep(50);
-    expect(master().netgameApi.getServerIdByUid(2040)).toBe(second.serverId);
+    await waitFor(() => master().netgameApi.getServerIdByUid(2040) === second.serverId, 5000, 'the master places the second login');
     const atServer = record(SERVERS.map(server), PROBE, 'client', 'Me');
     sysOf(second).notifyToServer('Me', {});
     await waitFor(() => atServer.length === 1);
