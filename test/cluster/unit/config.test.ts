@@ -3,10 +3,10 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkMods, Cluster, ConfigError, createGateway, defineMod, loadConfigFile, parseConfig } from '../../ts/cluster/index.js';
-import { PrivateKey } from '../../ts/net/index.js';
-import { baseConfig, type RawConfig } from './helpers/cluster.js';
-import './helpers/probe-mod.js';
+import { checkMods, Cluster, ConfigError, createGateway, defineMod, loadConfigFile, parseConfig } from '../../../ts/cluster/index.js';
+import { PrivateKey } from '../../../ts/net/index.js';
+import { baseConfig, type RawConfig } from '../helpers/cluster.js';
+import '../helpers/probe-mod.js';
 
 function refused(config: unknown): ConfigError {
   try {

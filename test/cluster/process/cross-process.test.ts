@@ -8,12 +8,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createConnectToken, GameClient } from '../../ts/cluster/index.js';
-import { NodeProcess, ROOT } from './helpers/child.js';
-import { sleep, waitFor } from './helpers/cluster.js';
-import { NatsServer } from './helpers/nats-server.js';
-import { createTcpGateway } from './helpers/tcp-gateway.js';
-import { NS, XClient } from './helpers/xproc-mod.js';
+import { createConnectToken, GameClient } from '../../../ts/cluster/index.js';
+import { NodeProcess, ROOT } from '../helpers/child.js';
+import { sleep, waitFor } from '../helpers/cluster.js';
+import { NatsServer } from '../helpers/nats-server.js';
+import { createTcpGateway } from '../helpers/tcp-gateway.js';
+import { NS, XClient } from '../helpers/xproc-mod.js';
 
 const KEY = 'xproc-key';
 const MOD = join(ROOT, 'test', 'cluster', 'helpers', 'xproc-mod.ts');

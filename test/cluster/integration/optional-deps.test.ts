@@ -8,10 +8,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster, MissingDependencyError } from '../../ts/cluster/index.js';
-import { optionalDeps } from '../../ts/cluster/optional-deps.js';
-import { ROOT } from './helpers/child.js';
-import { FAST } from './helpers/cluster.js';
+import { Cluster, MissingDependencyError } from '../../../ts/cluster/index.js';
+import { optionalDeps } from '../../../ts/cluster/optional-deps.js';
+import { ROOT } from '../helpers/child.js';
+import { FAST } from '../helpers/cluster.js';
 
 const OPTIONAL = ['@nats-io/transport-node', '@nats-io/jetstream', '@nats-io/kv', 'better-sqlite3', 'node:sqlite'];
 const realLoad = optionalDeps.load;
@@ -44,7 +44,7 @@ describe('a missing optional dependency', () => {
 
   it("the master's nats-kv store: names @nats-io/kv", async () => {
     uninstall('@nats-io/kv');
-    const { NatsKvStore } = await import('../../ts/cluster/master/store/nats-kv-store.js');
+    const { NatsKvStore } = await import('../../../ts/cluster/master/store/nats-kv-store.js');
     await expect(NatsKvStore.open({ servers: 'nats://127.0.0.1:4222', bucket: 'b' }, { info() {} } as never)).rejects.toThrow(
       "the master's nats-kv store needs the optional package @nats-io/kv: npm install @nats-io/kv",
     );
@@ -93,7 +93,7 @@ export async function resolve(specifier, context, next) {
     writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
     writeFileSync(
       join(dir, 'main.ts'),
-      `import { Cluster } from '../../ts/cluster/index.js';
+      `import { Cluster } from '../../../ts/cluster/index.js';
 const cluster = await Cluster.start({ game_key: 'k', master: { serverid: 0 }, serverlist: [], store: { memory: true } }, { logLevel: 'silent' });
 await cluster.master!.netgameApi.banUser(1, 60, 'r');
 await cluster.stop();

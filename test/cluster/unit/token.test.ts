@@ -1,7 +1,7 @@
 /** Connect tokens (uid + expiry, HMAC-SHA256 with game_key) and the player envelope. */
 import { describe, expect, it } from 'vitest';
-import { createConnectToken, verifyConnectToken } from '../../ts/cluster/index.js';
-import { decodeClientMessage, decodeProxyMessage, EnvelopeWriter, InOrder, MAX_ENVELOPE_BYTES } from '../../ts/cluster/player/envelope.js';
+import { createConnectToken, verifyConnectToken } from '../../../ts/cluster/index.js';
+import { decodeClientMessage, decodeProxyMessage, EnvelopeWriter, InOrder, MAX_ENVELOPE_BYTES } from '../../../ts/cluster/player/envelope.js';
 
 const KEY = 'secret';
 

@@ -13,12 +13,12 @@ import {
   GameClient,
   LoginRefusedError,
   type Gateway,
-} from '../../ts/cluster/index.js';
-import { MASTER_ROLE } from '../../ts/cluster/master/master-role.js';
-import { BUSES, baseConfig, natsFor, sleep, startCluster, waitFor, withBus, type BusKind, type RawConfig } from './helpers/cluster.js';
-import { GATEWAY_NAMES, GATEWAYS } from './helpers/gateways.js';
-import type { NatsServer } from './helpers/nats-server.js';
-import { PROBE, ProbeClient, ProbeMaster, ProbeServer, record } from './helpers/probe-mod.js';
+} from '../../../ts/cluster/index.js';
+import { MASTER_ROLE } from '../../../ts/cluster/master/master-role.js';
+import { BUSES, baseConfig, natsFor, sleep, startCluster, waitFor, withBus, type BusKind, type RawConfig } from '../helpers/cluster.js';
+import { GATEWAY_NAMES, GATEWAYS } from '../helpers/gateways.js';
+import type { NatsServer } from '../helpers/nats-server.js';
+import { PROBE, ProbeClient, ProbeMaster, ProbeServer, record } from '../helpers/probe-mod.js';
 
 const KEY = 'test-game-key';
 const SERVERS = [4000, 4001, 5000, 5001];

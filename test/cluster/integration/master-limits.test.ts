@@ -5,10 +5,10 @@
  * at the limit reaches the player whole, in the kick and in the refused login.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgumentError, createConnectToken, GameClient, MASTER_LIMITS, type Cluster, type MasterSystem } from '../../ts/cluster/index.js';
-import { startCluster, waitFor, type RawConfig } from './helpers/cluster.js';
-import { GATEWAYS } from './helpers/gateways.js';
-import { PROBE, type ProbeMaster } from './helpers/probe-mod.js';
+import { ArgumentError, createConnectToken, GameClient, MASTER_LIMITS, type Cluster, type MasterSystem } from '../../../ts/cluster/index.js';
+import { startCluster, waitFor, type RawConfig } from '../helpers/cluster.js';
+import { GATEWAYS } from '../helpers/gateways.js';
+import { PROBE, type ProbeMaster } from '../helpers/probe-mod.js';
 
 const KEY = 'limits-key';
 const SECRET = 'limits-secret-0123456789';

@@ -15,12 +15,12 @@ import {
   ServerStatus,
   type ClientTransferEventData,
   type MasterSystem,
-} from '../../ts/cluster/index.js';
-import { SERVER_ROLE } from '../../ts/cluster/server/server-role.js';
-import { BUSES, natsFor, sleep, startCluster, waitFor, withBus, type RawConfig } from './helpers/cluster.js';
-import { GATEWAYS } from './helpers/gateways.js';
-import type { NatsServer } from './helpers/nats-server.js';
-import { PROBE, type ProbeClient, type ProbeMaster, type ProbeServer } from './helpers/probe-mod.js';
+} from '../../../ts/cluster/index.js';
+import { SERVER_ROLE } from '../../../ts/cluster/server/server-role.js';
+import { BUSES, natsFor, sleep, startCluster, waitFor, withBus, type RawConfig } from '../helpers/cluster.js';
+import { GATEWAYS } from '../helpers/gateways.js';
+import type { NatsServer } from '../helpers/nats-server.js';
+import { PROBE, type ProbeClient, type ProbeMaster, type ProbeServer } from '../helpers/probe-mod.js';
 
 const KEY = 'lifecycle-key';
 

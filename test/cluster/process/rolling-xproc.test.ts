@@ -9,12 +9,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, createConnectToken, ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents, GameClient, type ClientTransferEventData } from '../../ts/cluster/index.js';
-import { NodeProcess, ROOT } from './helpers/child.js';
-import { quietLogger, waitFor, type RawConfig } from './helpers/cluster.js';
-import { GATEWAYS } from './helpers/gateways.js';
-import { freePort, NatsServer } from './helpers/nats-server.js';
-import { PROBE, type ProbeClient } from './helpers/probe-mod.js';
+import { Cluster, createConnectToken, ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents, GameClient, type ClientTransferEventData } from '../../../ts/cluster/index.js';
+import { NodeProcess, ROOT } from '../helpers/child.js';
+import { quietLogger, waitFor, type RawConfig } from '../helpers/cluster.js';
+import { GATEWAYS } from '../helpers/gateways.js';
+import { freePort, NatsServer } from '../helpers/nats-server.js';
+import { PROBE, type ProbeClient } from '../helpers/probe-mod.js';
 
 const KEY = 'xroll-key';
 const SECRET = 'xroll-secret-0123456789';

@@ -8,8 +8,8 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Cluster, defaultDataDir } from '../../ts/cluster/index.js';
-import { capturingLogger, FAST } from './helpers/cluster.js';
+import { Cluster, defaultDataDir } from '../../../ts/cluster/index.js';
+import { capturingLogger, FAST } from '../helpers/cluster.js';
 
 const saved = { cwd: process.cwd(), data: process.env.GAMEWIRE_DATA_DIR, xdg: process.env.XDG_DATA_HOME };
 const dirs: string[] = [];

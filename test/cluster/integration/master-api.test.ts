@@ -4,13 +4,13 @@
  * login-refusal texts, the callback shapes null / {} / dict), online tracking, the login strategy.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { banLoginText, Cluster, createConnectToken, defineMod, GameClient, LoginRefusedError, type MasterSystem } from '../../ts/cluster/index.js';
-import { MASTER_ROLE } from '../../ts/cluster/master/master-role.js';
-import { BUSES, natsFor, startCluster, waitFor, withBus, type RawConfig } from './helpers/cluster.js';
-import { ManualClock } from './helpers/manual-clock.js';
-import { GATEWAYS } from './helpers/gateways.js';
-import type { NatsServer } from './helpers/nats-server.js';
-import { PROBE, type ProbeMaster } from './helpers/probe-mod.js';
+import { Cluster, createConnectToken, defineMod, GameClient, LoginRefusedError, type MasterSystem } from '../../../ts/cluster/index.js';
+import { MASTER_ROLE } from '../../../ts/cluster/master/master-role.js';
+import { BUSES, natsFor, startCluster, waitFor, withBus, type RawConfig } from '../helpers/cluster.js';
+import { ManualClock } from '../helpers/manual-clock.js';
+import { GATEWAYS } from '../helpers/gateways.js';
+import type { NatsServer } from '../helpers/nats-server.js';
+import { PROBE, type ProbeMaster } from '../helpers/probe-mod.js';
 
 const KEY = 'api-test-key';
 defineMod('extra', {});
@@ -254,19 +254,6 @@ describe('netgameApi: when the store fails', () => {
     const c = new GameClient({ gateway, mods: PROBE, protocolVersion: 1 });
     const a = cluster.proxyAddress(2000);
     await expect(c.login(a.host, a.port, createConnectToken(KEY, 402))).rejects.toMatchObject({ reason: 'master-unavailable' });
-  });
-});
-
-describe('banLoginText', () => {
-  it('rounds the remaining time up to the minute and spells days, hours and minutes as the seed does', () => {
-    const rec = { banTime: 90061, banTimestamp: 1000, reason: 'r', combineReason: true };
-    expect(banLoginText(rec, 1000)).toContain('remaining ban time: 1 days 1 hours 2 minutes, ban reason: r.');
-    expect(banLoginText(rec, 1000 + 90061 - 59)).toContain('remaining ban time: 0 days 0 hours 1 minutes');
-    expect(banLoginText(rec, 1000 + 90061)).toContain('remaining ban time: 0 days 0 hours 1 minutes'); // its last second
-    expect(banLoginText({ ...rec, combineReason: false }, 1000)).toBe('r');
-    expect(banLoginText({ ...rec, banTime: -1 }, 5)).toBe(
-      'Your account has been permanently banned, ban reason: r. If you have any questions, please go to the customer service area to give feedback',
-    );
   });
 });
 

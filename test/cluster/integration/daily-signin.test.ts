@@ -5,7 +5,7 @@
  * a second sign-in the same day is refused. Per bus and per gateway.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Cluster, createConnectToken, GameClient, type Gateway } from '../../ts/cluster/index.js';
+import { Cluster, createConnectToken, GameClient, type Gateway } from '../../../ts/cluster/index.js';
 import {
   ClientSystemName,
   DailyClientSystem,
@@ -14,15 +14,15 @@ import {
   ModName,
   ServerSystemName,
   ServiceSystemName,
-} from '../../examples/daily-signin/mod.js';
-import { dayOf } from '../../examples/daily-signin/service.js';
-import { BUSES, natsFor, startCluster, withBus, type BusKind, type RawConfig } from './helpers/cluster.js';
-import { GATEWAY_NAMES, GATEWAYS } from './helpers/gateways.js';
-import type { NatsServer } from './helpers/nats-server.js';
-import exampleConfig from '../../examples/daily-signin/cluster.json' with { type: 'json' };
+} from '../../../examples/daily-signin/mod.js';
+import { dayOf } from '../../../examples/daily-signin/service.js';
+import { BUSES, natsFor, startCluster, withBus, type BusKind, type RawConfig } from '../helpers/cluster.js';
+import { GATEWAY_NAMES, GATEWAYS } from '../helpers/gateways.js';
+import type { NatsServer } from '../helpers/nats-server.js';
+import exampleConfig from '../../../examples/daily-signin/cluster.json' with { type: 'json' };
 
 // The example imports gamewire/cluster as user code does; here it gets the sources under test.
-vi.mock('gamewire/cluster', async () => await import('../../ts/cluster/index.js'));
+vi.mock('gamewire/cluster', async () => await import('../../../ts/cluster/index.js'));
 
 const cases = BUSES.flatMap((bus) => GATEWAY_NAMES.map((gw) => [bus, gw] as [BusKind, string]));
 

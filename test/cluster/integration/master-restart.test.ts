@@ -25,12 +25,12 @@ import {
   EngineEvents,
   GameClient,
   type MasterSystem,
-} from '../../ts/cluster/index.js';
-import { NodeProcess, ROOT } from './helpers/child.js';
-import { BUSES, natsFor, quietLogger, startCluster, waitFor, withBus, type RawConfig } from './helpers/cluster.js';
-import { GATEWAYS } from './helpers/gateways.js';
-import { freePort, NatsServer } from './helpers/nats-server.js';
-import { PROBE, record, type ProbeMaster, type ProbeServer, type ProbeService } from './helpers/probe-mod.js';
+} from '../../../ts/cluster/index.js';
+import { NodeProcess, ROOT } from '../helpers/child.js';
+import { BUSES, natsFor, quietLogger, startCluster, waitFor, withBus, type RawConfig } from '../helpers/cluster.js';
+import { GATEWAYS } from '../helpers/gateways.js';
+import { freePort, NatsServer } from '../helpers/nats-server.js';
+import { PROBE, record, type ProbeMaster, type ProbeServer, type ProbeService } from '../helpers/probe-mod.js';
 
 const KEY = 'restart-key';
 const SECRET = 'restart-secret-0123456789';

@@ -1,11 +1,11 @@
 /** Two clusters on one nats-server, with the same server ids, do not hear each other. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Cluster } from '../../ts/cluster/index.js';
+import type { Cluster } from '../../../ts/cluster/index.js';
 import { connect } from '@nats-io/transport-node';
-import { baseConfig, drained, startCluster, waitFor } from './helpers/cluster.js';
-import { createLoopbackGateway } from './helpers/loopback-gateway.js';
-import { NatsServer } from './helpers/nats-server.js';
-import { PROBE, ProbeMaster, ProbeServer, ProbeService, record } from './helpers/probe-mod.js';
+import { baseConfig, drained, startCluster, waitFor } from '../helpers/cluster.js';
+import { createLoopbackGateway } from '../helpers/loopback-gateway.js';
+import { NatsServer } from '../helpers/nats-server.js';
+import { PROBE, ProbeMaster, ProbeServer, ProbeService, record } from '../helpers/probe-mod.js';
 
 describe('subjects are namespaced per cluster', () => {
   let nats: NatsServer;

@@ -12,12 +12,12 @@ import {
   GameClient,
   InProcessConnection,
   ServerStatus,
-} from '../../ts/cluster/index.js';
-import { encodeWire } from '../../ts/cluster/core/bus-messages.js';
-import { BUSES, baseConfig, capturingLogger, natsFor, drained, sleep, startCluster, waitFor, withBus } from './helpers/cluster.js';
-import { createLoopbackGateway } from './helpers/loopback-gateway.js';
-import type { NatsServer } from './helpers/nats-server.js';
-import { PROBE, ProbeClient, ProbeMaster, ProbeServer, ProbeService, record } from './helpers/probe-mod.js';
+} from '../../../ts/cluster/index.js';
+import { encodeWire } from '../../../ts/cluster/core/bus-messages.js';
+import { BUSES, baseConfig, capturingLogger, natsFor, drained, sleep, startCluster, waitFor, withBus } from '../helpers/cluster.js';
+import { createLoopbackGateway } from '../helpers/loopback-gateway.js';
+import type { NatsServer } from '../helpers/nats-server.js';
+import { PROBE, ProbeClient, ProbeMaster, ProbeServer, ProbeService, record } from '../helpers/probe-mod.js';
 
 const KEY = 'test-game-key';
 const E = (ev: string) => [ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, ev] as const;

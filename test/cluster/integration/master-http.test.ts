@@ -6,11 +6,11 @@
  * dropped); a hundred concurrent requests.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, createConnectToken, GameClient, ServiceSystem, type MasterSystem } from '../../ts/cluster/index.js';
-import { BUSES, natsFor, startCluster, waitFor, withBus, type RawConfig } from './helpers/cluster.js';
-import { GATEWAYS } from './helpers/gateways.js';
-import type { NatsServer } from './helpers/nats-server.js';
-import { PROBE, type ProbeMaster, type ProbeService } from './helpers/probe-mod.js';
+import { Cluster, createConnectToken, GameClient, ServiceSystem, type MasterSystem } from '../../../ts/cluster/index.js';
+import { BUSES, natsFor, startCluster, waitFor, withBus, type RawConfig } from '../helpers/cluster.js';
+import { GATEWAYS } from '../helpers/gateways.js';
+import type { NatsServer } from '../helpers/nats-server.js';
+import { PROBE, type ProbeMaster, type ProbeService } from '../helpers/probe-mod.js';
 
 const KEY = 'http-test-key';
 const SECRET = 'the-shared-secret-0123456789';

@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/child.js';
+import { ROOT } from '../helpers/child.js';
 
 const BIN = join(ROOT, 'bin', 'gamewire.js');
 

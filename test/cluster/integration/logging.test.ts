@@ -7,10 +7,10 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
-import { Cluster, createConnectToken, createUdpGateway, GameClient } from '../../ts/cluster/index.js';
-import { PrivateKey } from '../../ts/net/index.js';
-import { ROOT } from './helpers/child.js';
-import { capturingLogger, FAST } from './helpers/cluster.js';
+import { Cluster, createConnectToken, createUdpGateway, GameClient } from '../../../ts/cluster/index.js';
+import { PrivateKey } from '../../../ts/net/index.js';
+import { ROOT } from '../helpers/child.js';
+import { capturingLogger, FAST } from '../helpers/cluster.js';
 
 const CONFIG = {
   game_key: 'log-key',
@@ -45,8 +45,8 @@ it("logLevel 'silent' silences everything, the proxies' UDP servers included", a
     const file = join(dir, 'silent.ts');
     writeFileSync(
       file,
-      `import { Cluster, createConnectToken, createUdpGateway, GameClient } from '../../ts/cluster/index.js';
-import { PrivateKey } from '../../ts/net/index.js';
+      `import { Cluster, createConnectToken, createUdpGateway, GameClient } from '../../../ts/cluster/index.js';
+import { PrivateKey } from '../../../ts/net/index.js';
 const rootKey = PrivateKey.generate();
 const cluster = await Cluster.start(${JSON.stringify(CONFIG)}, { logLevel: 'silent', gateway: createUdpGateway({ rootKey }) });
 const a = cluster.proxyAddress(2000);
