@@ -1,9 +1,9 @@
 /**
- * The deploy config: the shape `getCommonConfig()` returns in seed 000 (`master`, `serverlist`,
- * `servicelist`, `game_key`, ...) plus gamewire's keys `nats` and `store` (api.md §2).
+ * The deploy config: the shape `getCommonConfig()` returns in Apollo (`master`, `serverlist`,
+ * `servicelist`, `game_key`, ...) plus gamewire's keys `nats`, `store` and `gateway`.
  *
  * `parseConfig` validates with zod and refuses a bad config with a `ConfigError` whose `field` is
- * the path of the offending value, e.g. `serverlist[2].serverid`. Unknown keys are kept (seed 000
+ * the path of the offending value, e.g. `serverlist[2].serverid`. Unknown keys are kept (Apollo
  * configs carry many: `redis`, `mysql`, `app_version`, ...), so `getCommonConfig()` can hand back
  * the config as it was written.
  */
@@ -23,7 +23,7 @@ export type NodeRole = 'master' | 'proxy' | 'server' | 'service';
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 const token = (what: string) => z.string().regex(TOKEN, `${what} may hold only letters, digits, '_' and '-'`);
 const serverId = z.number().int('a server id is an integer').nonnegative('a server id is >= 0');
-/** `mods` is comma-separated in seed 000 (`"neteaseRound"`, `""`); a list is accepted too. */
+/** `mods` is comma-separated, as in Apollo's configs (`"neteaseRound"`, `""`); a list is accepted too. */
 const modList = z.union([z.string(), z.array(z.string())]).optional();
 const port = z.number().int().min(0).max(65535);
 

@@ -141,10 +141,10 @@ class Demo {
   readonly bots: Bot[] = [];
   readonly steps: Step[] = [
     { name: 'bots log in over UDP, spread over both lobbies', state: 'todo', detail: '' },
-    { name: 'every bot signs in (daily sign-in service, seed 002)', state: 'todo', detail: '' },
+    { name: 'every bot signs in (the daily sign-in service)', state: 'todo', detail: '' },
     { name: 'the admin API refuses a request without the secret (401)', state: 'todo', detail: '' },
     { name: 'a ban over HTTP disconnects the player', state: 'todo', detail: '' },
-    { name: 'the banned player\'s login is refused with the seed\'s text', state: 'todo', detail: '' },
+    { name: 'the banned player\'s login is refused with the ban text', state: 'todo', detail: '' },
     { name: 'an unban over HTTP lets it in again', state: 'todo', detail: '' },
     { name: 'a mute over HTTP is recorded, read back and lifted', state: 'todo', detail: '' },
   ];

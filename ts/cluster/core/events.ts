@@ -95,7 +95,7 @@ export interface LoginResultEventData {
   serverId: number | null;
   serverType: string | null;
   reason: string | null;
-  /** For a refusal the player should read (a ban): the seed's text (absent otherwise). */
+  /** For a refusal the player should read (a ban): its text (absent otherwise). */
   text?: string;
 }
 

@@ -18,7 +18,7 @@ export interface RpcResult<T = unknown> {
   data: T | null;
 }
 
-/** The seed's callback: `(true, data)` on an answer, `(false, null)` on timeout. */
+/** A request's callback: `(true, data)` on an answer, `(false, null)` on timeout. */
 export type RpcCallback<T = unknown> = (ok: boolean, data: T | null) => void;
 
 /** Counters of one node's requests. */
@@ -44,7 +44,7 @@ interface Pending {
   timer: ClockTimer;
 }
 
-/** Validates a timeout in seconds (the seed's unit). */
+/** Validates a timeout in seconds. */
 export function checkTimeout(timeout: number | undefined): number {
   const t = timeout ?? DEFAULT_RPC_TIMEOUT;
   if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) {

@@ -35,7 +35,7 @@ export interface LifecycleOptions {
 }
 
 export interface RollingCloseOptions extends LifecycleOptions {
-  /** Move the players to other servers of the same type instead of waiting for them to leave (default false, as in the seed). */
+  /** Move the players to other servers of the same type instead of waiting for them to leave (default false: wait for them to leave). */
   transfer?: boolean;
 }
 

@@ -69,7 +69,7 @@ export class NetgameApi {
   // ─── bans and mutes (durable) ────────────────────────────────────────────────────────────
 
   /**
-   * Bans `uid` for `banTime` seconds (-1: for good). Its logins are refused with the seed's text:
+   * Bans `uid` for `banTime` seconds (-1: for good). Its logins are refused with this text:
    * with `combineReason`, "Your account has been banned, the remaining ban time: x days y hours z
    * minutes, ban reason: [reason]. ..." (or "...permanently banned..."), else `reason` alone. An
    * online player is disconnected with the same text. Resolves true once stored.
@@ -142,7 +142,7 @@ export class NetgameApi {
 
   /**
    * Sets the login strategy: `fn(uid, callback(targetId))`, callback exactly once. While a custom
-   * strategy is set, max_players no longer caps logins (as in the seed). `null` restores the
+   * strategy is set, max_players no longer caps logins (the strategy decides). `null` restores the
    * default (a valid lobby of the player's protocol version with room, least loaded first).
    */
   setLoginStrategy(fn: LoginStrategy | null): boolean {
@@ -298,7 +298,7 @@ export class ServerManager {
   /**
    * Resets a lobby/game: it takes no player meanwhile (listed by getAllResettingServers); the
    * node fires ResetGamesBeginEvent, destroys and rebuilds its systems, fires ResetGamesEndEvent.
-   * Players on it stay (the seed: make them leave first). Resolves true once done.
+   * Players on it stay (make them leave first if the reset needs it). Resolves true once done.
    */
   resetServer(serverId: number, opts?: { timeout?: number }): Promise<boolean> {
     return this.ctx.lifecycle.reset(serverId, opts);

@@ -240,7 +240,7 @@ export class MasterRole implements RolePart, MasterContext {
     const rec = this.state.nodes.get(m.from);
     const b = m.body as { inc: string };
     if (!rec || rec.inc !== b.inc || !isLinkUp(rec.status)) return;
-    // Seed: 7 (rolling update) goes on to 1; a stopped server is 3.
+    // A node retired by a rolling update (6 or 7) goes on to 1; a stopped server is 3.
     rec.status = rec.status === ServerStatus.ROLLING_UPDATE_END || rec.status === ServerStatus.ROLLING_UPDATE_BEGIN ? ServerStatus.DISCONNECTED : ServerStatus.SHUTDOWN;
     this.lost(rec, 'node-stopped');
   }
@@ -287,7 +287,7 @@ export class MasterRole implements RolePart, MasterContext {
     if (proxy.status === ServerStatus.GRACEFUL_SHUTDOWN || proxy.status === ServerStatus.ROLLING_UPDATE_BEGIN || proxy.status === ServerStatus.ROLLING_UPDATE_END) {
       return refuse('proxy-closing');
     }
-    // A banned player is refused with the seed's text (store trouble: refused, never let through).
+    // A banned player is refused with the ban text (store trouble: refused, never let through).
     if (this.sanctions) {
       let ban: SanctionRecord | null;
       try {

@@ -6,7 +6,7 @@
  *   "not banned" and is removed);
  * - info is `{ banTime, banTimestamp, reason }`, `{}` when there is none, `null` when the store
  *   failed;
- * - a banned player's login is refused with the seed's text (`banLoginText`).
+ * - a banned player's login is refused with the ban text (`banLoginText`).
  */
 import type { Logger } from '../../log.js';
 import { unixSeconds, type Clock } from '../core/clock.js';
@@ -23,7 +23,7 @@ export interface SanctionInfo {
 export type SanctionInfoResult = SanctionInfo | Record<string, never> | null;
 
 /**
- * The text a banned player sees when logging in (seed 000, BanUser notes). `combineReason` false:
+ * The text a banned player sees when logging in (Apollo's wording). `combineReason` false:
  * the reason alone. Remaining time is rounded up to the minute (at least 1).
  */
 export function banLoginText(rec: SanctionRecord, nowSeconds: number): string {
@@ -40,7 +40,7 @@ export function banLoginText(rec: SanctionRecord, nowSeconds: number): string {
   return `Your account has been banned, the remaining ban time: ${d} days ${h} hours ${m} minutes, ban reason: ${rec.reason}. If you have any questions, please go to the customer service area for feedback`;
 }
 
-/** True if `uid` is an int/long the seed accepts (a safe integer here). */
+/** True if `uid` is an integer uid (a safe integer). */
 export function isUid(uid: unknown): uid is number {
   return typeof uid === 'number' && Number.isSafeInteger(uid);
 }
@@ -121,7 +121,7 @@ export class Sanctions {
     return rec;
   }
 
-  /** The seed's info: a dict, `{}` (none) or null (failed). Never rejects. */
+  /** The info of getBanUserInfo / getUserSilentInfo: a dict, `{}` (none) or null (failed). Never rejects. */
   async info(kind: SanctionKind, uid: number): Promise<SanctionInfoResult> {
     if (!isUid(uid)) return null;
     try {

@@ -18,7 +18,7 @@
  * proxy → client
  * - `login_ok`   `{ uid, playerId, serverId, serverType }`
  * - `login_fail` `{ reason, text? }` (the proxy closes the connection after it); `text` is what the
- *   player should read, when there is one (a ban: the seed's text)
+ *   player should read, when there is one (a ban: its text)
  * - `ev`         `{ ns, sys, ev, data }`: an event from a lobby/game (notifyToClient) or a
  *   service (remoteNotifyToClient)
  * - `transfer`   `{ fromServerId, serverId, serverType }`: the player now is on another server

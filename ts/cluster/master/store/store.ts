@@ -1,5 +1,5 @@
 /**
- * The master's durable state: bans and mutes (seed 000 BanUser / SilentByUID). Kept apart from
+ * The master's durable state: bans and mutes (banUser / silentByUid). Kept apart from
  * the API (api.ts) and the in-memory registry (registry.ts) behind one interface with two
  * implementations, chosen by the config's `store`:
  *
@@ -16,17 +16,17 @@
  */
 import type { StoreType } from '../../config.js';
 
-/** What is stored: a ban (login refused) or a mute (seed: "silent"). */
+/** What is stored: a ban (login refused) or a mute (the API calls it "silent"). */
 export type SanctionKind = 'ban' | 'mute';
 
-/** One ban or mute, as the seed's info dict has it, plus how the login text is built. */
+/** One ban or mute, as getBanUserInfo gives it, plus how the login text is built. */
 export interface SanctionRecord {
   /** Seconds; -1: permanent. */
   banTime: number;
   /** Unix seconds when it began; it ends at banTimestamp + banTime (unless permanent). */
   banTimestamp: number;
   reason: string;
-  /** Bans: build the login text from the seed's template (true) or show `reason` alone (false). */
+  /** Bans: build the login text from the ban template (true) or show `reason` alone (false). */
   combineReason: boolean;
 }
 
