@@ -14,10 +14,10 @@ interface Entry {
 
 const COMMANDS: Record<string, Entry> = {
   info: { summary: 'print the version and which backends load here, as JSON', load: async () => (await import('./info.js')).infoCommand },
-  keygen: { summary: 'write a new root key (PEM) and print its public key', load: async () => (await import('./net.js')).keygenCommand },
-  echo: { summary: 'run an echo server (demos, benchmarks, interop)', load: async () => (await import('./net.js')).echoCommand },
-  cluster: { summary: 'run every node of a cluster config in this process', load: async () => (await import('./cluster.js')).clusterCommands().cluster },
-  node: { summary: 'run one node of a cluster config, over the NATS bus it names', load: async () => (await import('./cluster.js')).clusterCommands().node },
+  keygen: { summary: 'write a new root key (PEM) and print its public key', load: async () => (await import('./net-commands.js')).keygenCommand },
+  echo: { summary: 'run an echo server (demos, benchmarks, interop)', load: async () => (await import('./net-commands.js')).echoCommand },
+  cluster: { summary: 'run every node of a cluster config in this process', load: async () => (await import('./cluster-commands.js')).clusterCommands().cluster },
+  node: { summary: 'run one node of a cluster config, over the NATS bus it names', load: async () => (await import('./cluster-commands.js')).clusterCommands().node },
   demo: { summary: 'run a demo cluster with bots, a live summary and the dashboard (npm start)', load: async () => (await import('./demo/demo.js')).demoCommand },
 };
 

@@ -5,7 +5,7 @@
  *   node --import tsx test/cluster/helpers/node-main.ts node --config c.json --server-id 4000 --load mod.ts
  *   node --import tsx test/cluster/helpers/node-main.ts cluster --config c.json --load mod.ts
  */
-import { clusterCommands } from '../../../ts/cli/cluster.js';
+import { clusterCommands } from '../../../ts/cli/cluster-commands.js';
 import { createTcpGateway } from './tcp-gateway.js';
 
 const [command, ...argv] = process.argv.slice(2);

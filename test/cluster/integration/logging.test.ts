@@ -45,8 +45,8 @@ it("logLevel 'silent' silences everything, the proxies' UDP servers included", a
     const file = join(dir, 'silent.ts');
     writeFileSync(
       file,
-      `import { Cluster, createConnectToken, createUdpGateway, GameClient } from '../../../ts/cluster/index.js';
-import { PrivateKey } from '../../../ts/net/index.js';
+      `import { Cluster, createConnectToken, createUdpGateway, GameClient } from '../../ts/cluster/index.js';
+import { PrivateKey } from '../../ts/net/index.js';
 const rootKey = PrivateKey.generate();
 const cluster = await Cluster.start(${JSON.stringify(CONFIG)}, { logLevel: 'silent', gateway: createUdpGateway({ rootKey }) });
 const a = cluster.proxyAddress(2000);

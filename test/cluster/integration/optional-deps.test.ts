@@ -93,7 +93,7 @@ export async function resolve(specifier, context, next) {
     writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister('./hooks.mjs', import.meta.url);\n`);
     writeFileSync(
       join(dir, 'main.ts'),
-      `import { Cluster } from '../../../ts/cluster/index.js';
+      `import { Cluster } from '../../ts/cluster/index.js';
 const cluster = await Cluster.start({ game_key: 'k', master: { serverid: 0 }, serverlist: [], store: { memory: true } }, { logLevel: 'silent' });
 await cluster.master!.netgameApi.banUser(1, 60, 'r');
 await cluster.stop();

@@ -22,7 +22,7 @@ it('the quick start of docs/cluster.md type-checks and runs', async () => {
   const dir = mkdtempSync(join(ROOT, 'test', '.quickstart-'));
   try {
     const file = join(dir, 'quickstart.ts');
-    writeFileSync(file, quickStart().replaceAll("from 'gamewire/cluster'", "from '../../../ts/cluster/index.js'").replaceAll("from 'gamewire'", "from '../../../ts/index.js'"));
+    writeFileSync(file, quickStart().replaceAll("from 'gamewire/cluster'", "from '../../ts/cluster/index.js'").replaceAll("from 'gamewire'", "from '../../ts/index.js'"));
     const tsc = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '--noEmit', '--strict', '--target', 'es2022', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', '--types', 'node', '--verbatimModuleSyntax', file], { cwd: ROOT, encoding: 'utf8' });
     expect(tsc.stdout + tsc.stderr).toBe('');
     const p = spawn(process.execPath, ['--import', 'tsx', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GAMEWIRE_LOG_LEVEL: 'warn' } });

@@ -2,6 +2,7 @@
  * The master's state in memory only (`"store": { "memory": true }`, or `"sqlite": ":memory:"`):
  * for tests and demos. Nothing survives the master stopping, and no SQLite module is needed.
  */
+import { StateError } from '../../../errors.js';
 import type { MasterStore, SanctionKind, SanctionRecord } from './store.js';
 
 export class MemoryStore implements MasterStore {
@@ -14,7 +15,7 @@ export class MemoryStore implements MasterStore {
   private closed = false;
 
   private table(kind: SanctionKind): Map<number, SanctionRecord> {
-    if (this.closed) throw new Error('the memory store is closed');
+    if (this.closed) throw new StateError('the memory store is closed');
     return this.records.get(kind)!;
   }
 
