@@ -136,6 +136,10 @@ describe('the master API bounds its text fields', () => {
     const r = await fetch(`${master().masterHttp.url}/admin/ban`, { method: 'POST', headers: { authorization: `Bearer ${SECRET}` }, body: '{"uid": 1,' });
     expect(r.status).toBe(400);
     expect(((await r.json()) as Answer['json']).error).toMatchObject({ status: 400, code: 'ERR_INVALID_ARG', message: expect.stringMatching(/malformed JSON/) });
+    const huge = await post('/admin/ban', { uid: 1, banTime: 60, reason: 'h'.repeat(1024 * 1024 + 1) });
+    expect(huge.status).toBe(413);
+    expect(huge.json.error).toMatchObject({ status: 413, code: 'ERR_MESSAGE_TOO_LARGE' });
+    expect(await api().getBanUserInfo(1)).toEqual({});
   });
 
   it('a reason at the limit reaches the player whole: in the kick and in the refused login', async () => {
