@@ -19,7 +19,7 @@ export {
   type NodeEntry,
   type NodeRole,
   type StoreType,
-} from './config.js';
+} from './cluster-config.js';
 export { defineMod, getMod, definedMods, checkMods, type ModDefinition, type ModSystems, type SystemEntry, type SystemClass } from './mods.js';
 
 // The node core
@@ -59,7 +59,7 @@ export { ClientSystem } from './player/client-system.js';
 
 // The master's API
 export { NetgameApi, ServerManager, MasterHttpApi, type SanctionInfoCallback, type ServiceHttpResult } from './master/master-api.js';
-export type { LoginStrategy } from './master/context.js';
+export type { LoginStrategy } from './master/master-context.js';
 export type { MasterMode } from './master/master-role.js';
 export { ServerStatus, type ServerStatusCode, type OnlinePlayer } from './master/registry.js';
 export { banLoginText, type SanctionInfo, type SanctionInfoResult } from './master/sanctions.js';

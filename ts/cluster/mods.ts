@@ -4,7 +4,7 @@
  * destroys them when it stops or resets; a `GameClient` constructs the client systems of its mods.
  */
 import { ConfigError, GamewireError } from '../errors.js';
-import { nodeEntries, type ClusterConfig } from './config.js';
+import { nodeEntries, type ClusterConfig } from './cluster-config.js';
 import { definedMods, getMod as registered, MOD_ROLES, registerMod, type SystemClass, type SystemEntry } from './core/mod-registry.js';
 import type { MasterSystem } from './master/master-system.js';
 import type { ClientSystem } from './player/client-system.js';

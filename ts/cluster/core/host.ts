@@ -10,7 +10,7 @@
  *   (`host.part(MASTER_ROLE)`) with its type, without the core knowing the role.
  */
 import type { Logger } from '../../log.js';
-import type { ClusterConfig, NodeEntry, NodeRole, ServerEntry } from '../config.js';
+import type { ClusterConfig, NodeEntry, NodeRole, ServerEntry } from '../cluster-config.js';
 import type { Subjects } from '../transport/bus/bus.js';
 import type { OpMessage } from './bus-messages.js';
 import type { Clock } from './clock.js';

@@ -13,7 +13,7 @@
  * It listens for the master's `master-up { inc }` (register now) and `master-down { inc }` (the
  * link is down now, not after the heartbeat timeout).
  */
-import type { ServerEntry } from '../config.js';
+import type { ServerEntry } from '../cluster-config.js';
 import type { ClockTimer } from './clock.js';
 import { EngineEvents } from './events.js';
 import type { NodeHost } from './host.js';

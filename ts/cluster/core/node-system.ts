@@ -4,7 +4,7 @@
  * the implementations live here once, over the node's `NodeHost`.
  */
 import { ArgumentError, GamewireError } from '../../errors.js';
-import type { ClusterConfig, NodeEntry } from '../config.js';
+import type { ClusterConfig, NodeEntry } from '../cluster-config.js';
 import type { EventData } from './events.js';
 import type { NodeHost, RpcHandler } from './host.js';
 import type { RpcCallback, RpcResult } from './rpc.js';

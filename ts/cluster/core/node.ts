@@ -15,7 +15,7 @@
 import { randomBytes } from 'node:crypto';
 import { ArgumentError, ConfigError, GamewireError, StateError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import { addServerEntry, findNode, isServerEntry, type ClusterConfig, type NodeEntry, type NodeRole, type ServerEntry } from '../config.js';
+import { addServerEntry, findNode, isServerEntry, type ClusterConfig, type NodeEntry, type NodeRole, type ServerEntry } from '../cluster-config.js';
 import { Subjects, type Bus, type BusConnection, type BusSubscription } from '../transport/bus/bus.js';
 import { decodeWire, encodeWire, SeenIds, type OpMessage, type ReqMessage, type Unstamped, type WireMessage } from './bus-messages.js';
 import { systemClock, type Clock } from './clock.js';

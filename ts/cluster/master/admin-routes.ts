@@ -23,7 +23,7 @@
  * | `/admin/rolling-update` | POST | `serverType, appVersion, ip?, addNum?` | rollingUpdateServers (202: runs on) |
  */
 import { queryInput, resetServerInput, rollingCloseInput, rollingUpdateInput, sanctionInput, stopServerInput, uidInput } from './api-inputs.js';
-import type { MasterContext } from './context.js';
+import type { MasterContext } from './master-context.js';
 import type { NetgameApi, ServerManager } from './master-api.js';
 import { adminError, type AdminAnswer, type MasterHttp } from './master-http.js';
 

@@ -15,7 +15,7 @@
  * player like transferToServer; answer `{ ok, serverId, reason }`).
  */
 import { ArgumentError } from '../../errors.js';
-import type { ClusterConfig, ServerEntry } from '../config.js';
+import type { ClusterConfig, ServerEntry } from '../cluster-config.js';
 import { sleep } from '../core/clock.js';
 import type { NodeHost } from '../core/host.js';
 import { checkInput, rollingCloseInput, rollingUpdateInput } from './api-inputs.js';

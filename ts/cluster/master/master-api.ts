@@ -9,9 +9,9 @@
  * callback (getBanUserInfo, ...) also returns a Promise of the same value.
  */
 import { ArgumentError, StateError } from '../../errors.js';
-import { findNode, type ClusterConfig, type ServerEntry } from '../config.js';
+import { findNode, type ClusterConfig, type ServerEntry } from '../cluster-config.js';
 import { checkReason } from './api-inputs.js';
-import type { LoginStrategy, MasterContext } from './context.js';
+import type { LoginStrategy, MasterContext } from './master-context.js';
 import type { LifecycleOptions, RollingCloseOptions, RollingUpdateOptions, RollingUpdateResult } from './lifecycle.js';
 import type { MasterHttp, MasterHttpHandler, MasterHttpStats } from './master-http.js';
 import { isLinkUp, type ServerStatusCode } from './registry.js';

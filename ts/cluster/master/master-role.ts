@@ -20,13 +20,13 @@
  * (`shutdown`, `reset`, `mtransfer`) are in lifecycle.ts.
  */
 import { componentLogger } from '../../log.js';
-import { addServerEntry, isServerEntry, type ServerEntry } from '../config.js';
+import { addServerEntry, isServerEntry, type ServerEntry } from '../cluster-config.js';
 import type { LoginAnswer, OpMessage } from '../core/bus-messages.js';
 import type { ClockTimer } from '../core/clock.js';
 import { EngineEvents } from '../core/events.js';
 import { RoleKey, type NodeHost, type RolePart } from '../core/host.js';
 import { installAdminRoutes } from './admin-routes.js';
-import type { LoginStrategy, MasterContext } from './context.js';
+import type { LoginStrategy, MasterContext } from './master-context.js';
 import { Lifecycle, type NodeLauncher } from './lifecycle.js';
 import { MasterHttpApi, NetgameApi, ServerManager } from './master-api.js';
 import { MasterHttp } from './master-http.js';

@@ -3,7 +3,7 @@
  * servers being reset, the counters, and the placement rules (which lobby/game may take a player).
  * Kept apart from the operations that change it (master-role.ts, lifecycle.ts).
  */
-import type { ClusterConfig } from '../config.js';
+import type { ClusterConfig } from '../cluster-config.js';
 import { NodeRegistry, PlayerRegistry, ServerStatus, type NodeRecord } from './registry.js';
 
 export class MasterState {

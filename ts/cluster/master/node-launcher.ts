@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Logger } from '../../log.js';
-import { rawServerEntry, type ClusterConfig, type ServerEntry } from '../config.js';
+import { rawServerEntry, type ClusterConfig, type ServerEntry } from '../cluster-config.js';
 import type { NodeLauncher } from './lifecycle.js';
 
 export interface ProcessLauncherOptions {

@@ -2,7 +2,7 @@
  * The master's registries: which nodes are connected (and in which lifecycle state), and which
  * players are online where. In memory only: after a master restart the nodes report them again.
  */
-import type { ClusterConfig, NodeEntry } from '../config.js';
+import type { ClusterConfig, NodeEntry } from '../cluster-config.js';
 
 /** Server status codes (getAllServerStatus, Apollo's codes). Only CONNECTED serves players. */
 export const ServerStatus = {

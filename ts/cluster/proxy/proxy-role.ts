@@ -15,7 +15,7 @@
  * | `mtransfer` | master       | `{ playerId, target }`: move a player (rolling update, rolling close) | `{ ok, serverId, reason }` |
  * | `node-down` | master (all) | `{ serverId }`: players on it are kicked      | none              |
  */
-import { findNode } from '../config.js';
+import { findNode } from '../cluster-config.js';
 import type { LoginAnswer, OpMessage } from '../core/bus-messages.js';
 import { sleep, type ClockTimer } from '../core/clock.js';
 import type { EventData } from '../core/events.js';

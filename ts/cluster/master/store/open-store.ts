@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
-import { defaultStorePath, type ClusterConfig, type StoreType } from '../../config.js';
+import { defaultStorePath, type ClusterConfig, type StoreType } from '../../cluster-config.js';
 import type { MasterStore } from './store.js';
 
 /** Which store a master uses in a mode (see the module doc). */

@@ -14,7 +14,7 @@
  * The online list is not stored: nodes report their players when they register again with a
  * restarted master (node.ts, MasterLink).
  */
-import type { StoreType } from '../../config.js';
+import type { StoreType } from '../../cluster-config.js';
 
 /** What is stored: a ban (login refused) or a mute (the API calls it "silent"). */
 export type SanctionKind = 'ban' | 'mute';
