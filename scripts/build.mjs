@@ -7,7 +7,8 @@
 //             scripts/targets.mjs, or `all`); other targets use the cross linker listed there
 //   wasm      the WebAssembly module for Node              -> dist/wasm/gamewire_wasm{.js,_bg.wasm}
 //   ts        the TypeScript, with declarations            -> dist/**/*.js, *.d.ts (and the
-//             dashboard page's asset files beside them)
+//             dashboard page's asset files beside them, and the daily sign-in example the demo
+//             runs -> dist/cli/demo/daily-signin/)
 //   browser   the browser entry and the WASM core for the web -> dist/browser/browser/index.js, ...
 //   testing   both backends again with the cargo feature `testing` (entry points for tests and
 //             the micro-benchmarks that the shipped builds leave out) -> target/testing/{native,wasm}/
@@ -151,13 +152,24 @@ function buildWasm({ features, outDir = join(root, 'dist', 'wasm') }) {
 // Files the compiled code reads at run time, copied beside it: the dashboard page's assets.
 const TS_ASSETS = ['net/dashboard/assets'];
 
+/** Outputs of other steps that live in dist/ too; everything else there is the TypeScript's. */
+const NOT_TS = new Set(['native', 'wasm', 'browser']);
+
 function buildTs() {
+  // Start from nothing, so that no file of a moved or deleted module stays behind (and ships).
+  if (existsSync(join(root, 'dist'))) {
+    for (const entry of readdirSync(join(root, 'dist'))) {
+      if (!NOT_TS.has(entry)) rmSync(join(root, 'dist', entry), { recursive: true, force: true });
+    }
+  }
   run(bin('tsc'), ['-p', 'tsconfig.build.json']);
   for (const dir of TS_ASSETS) {
     const to = join(root, 'dist', dir);
     rmSync(to, { recursive: true, force: true });
     cpSync(join(root, 'ts', dir), to, { recursive: true });
   }
+  // The daily sign-in example, compiled into the CLI for `gamewire demo` (it imports gamewire/cluster).
+  run(bin('tsc'), ['-p', 'examples/daily-signin/tsconfig.build.json']);
 }
 
 // --- browser -------------------------------------------------------------------------------------

@@ -11,6 +11,7 @@
  * Pretty-printing is the reader's choice: `node server.js 2>&1 | npx pino-pretty`.
  */
 import { pino } from 'pino';
+import { envLogLevel, type LogLevel } from './log-levels.js';
 
 /** A log method: `(msg)` or `(object, msg?)`, as pino's. */
 export interface LogFn {
@@ -31,15 +32,7 @@ export interface Logger {
   level?: string;
 }
 
-/** Level names, quietest last. */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** The level `GAMEWIRE_LOG_LEVEL` asks for (`info` when unset or unknown). */
-export function envLogLevel(): LogLevel {
-  const v = process.env.GAMEWIRE_LOG_LEVEL?.trim().toLowerCase();
-  return (LOG_LEVELS as readonly string[]).includes(v ?? '') ? (v as LogLevel) : 'info';
-}
+export { LOG_LEVELS, envLogLevel, type LogLevel } from './log-levels.js';
 
 export interface CreateLoggerOptions {
   /** Level (default: `GAMEWIRE_LOG_LEVEL`, else `info`). */

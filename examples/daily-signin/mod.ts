@@ -1,6 +1,29 @@
-/**
- * The daily sign-in example's code lives in `ts/cluster/demo/daily-signin/mod.ts`, so it is compiled
- * into the package and `gamewire demo` (`npm start`) runs it; read it there. This file keeps the
- * example's import paths.
- */
-export * from '../../ts/cluster/demo/daily-signin/mod.js';
+/** The daily sign-in mod: import this module (it calls defineMod) before starting nodes that name it. */
+import { defineMod } from 'gamewire/cluster';
+import { DailyClientSystem } from './client.js';
+import { ClientSystemName, ModName, ServerSystemName, ServiceSystemName } from './const.js';
+import { DailyServerSystem } from './server.js';
+import { DailyServiceSystem } from './service.js';
+
+export const dailyMod = defineMod(ModName, {
+  server: [{ namespace: ModName, systemName: ServerSystemName, system: DailyServerSystem }],
+  service: [{ namespace: ModName, systemName: ServiceSystemName, system: DailyServiceSystem }],
+  client: [{ namespace: ModName, systemName: ClientSystemName, system: DailyClientSystem }],
+});
+
+export { DailyClientSystem, DailyServerSystem, DailyServiceSystem };
+export {
+  ClientSystemName,
+  DailyReward,
+  DisplayDailyRewardEvent,
+  ModName,
+  PlayerRecvEvent,
+  QueryDailyMethod,
+  ServerSystemName,
+  ServiceSystemName,
+  ServiceType,
+  SignInMethod,
+  type DisplayDailyRewardData,
+  type PlayerRecvRequest,
+  type PlayerRecvResult,
+} from './const.js';

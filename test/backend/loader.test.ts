@@ -117,7 +117,7 @@ describe('gamewire info', () => {
 
   it('prints usage on an unknown command', () => {
     const r = spawnSync(process.execPath, [cli, 'bogus'], { encoding: 'utf8' });
-    expect(r.status).toBe(1);
+    expect(r.status).toBe(2);
     expect(r.stderr).toContain('unknown command "bogus"');
   });
 });

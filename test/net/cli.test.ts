@@ -1,6 +1,7 @@
-/** The `gamewire keygen` and `gamewire echo` commands, as child processes. */
+/** The `gamewire` commands, as child processes: keygen and echo per backend, and the usage rules of every command. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -58,5 +59,84 @@ describe.each(BACKENDS)('gamewire CLI (%s)', (backend) => {
     await until(() => gone.length === 1, 3000, 'told of the shutdown');
     expect(gone[0]).toEqual([ConnectionStatus.DISCONNECTING, 'peer']);
     await c.disconnect();
+  });
+});
+
+describe('gamewire CLI usage', () => {
+  const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
+  const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at /);
+
+  it('--help on every command prints its usage and exits 0; --version prints the version', () => {
+    for (const command of ['info', 'keygen', 'echo', 'cluster', 'node', 'demo']) {
+      const r = run(command, '--help');
+      expect(r.status, command).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^usage: gamewire ${command}`));
+      expect(r.stdout).toContain('--help');
+    }
+    expect(run('info', '--help').stdout).not.toContain('"version"'); // it does not run info
+    const v = run('--version');
+    expect(v.status).toBe(0);
+    expect(v.stdout.trim()).toBe(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);
+  });
+
+  it('bad usage: exit 2, one line naming the problem, then the usage; never a stack', () => {
+    for (const [args, line] of [
+      [['keygen', '--out'], 'gamewire keygen: --out needs a value'],
+      [['keygen'], 'gamewire keygen: --out FILE (where to write the private key) is required'],
+      [['echo', '--port', 'x'], 'gamewire echo: --port takes a whole number from 0 to 65535 (got "x")'],
+      [['echo', '--nope'], 'gamewire echo: unknown option --nope'],
+      [['info', 'extra'], 'gamewire info: unexpected argument "extra"'],
+      [['node', '--config', 'c.json'], 'gamewire node: --server-id ID is required'],
+      [['cluster', '--config', 'c.json', '--log-level', 'loud'], 'gamewire cluster: --log-level is one of trace, debug, info, warn, error, fatal, silent (got "loud")'],
+    ] as const) {
+      const r = run(...args);
+      expect(r.status, args.join(' ')).toBe(2);
+      expect(r.stderr.split('\n')[0]).toBe(line);
+      expect(r.stderr).toContain(`usage: gamewire ${args[0]}`);
+      noStack(r.stderr);
+    }
+    const unknown = run('frobnicate');
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/^gamewire: unknown command "frobnicate"/);
+  });
+
+  it('keygen keeps an existing key unless --force', () => {
+    const out = join(dir, 'keep.pem');
+    expect(run('keygen', '--out', out).status).toBe(0);
+    const first = readFileSync(out, 'utf8');
+    const again = run('keygen', '--out', out);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toBe(`gamewire keygen: --out: ${out} exists: keygen does not overwrite a key (use --force to replace it)\n`);
+    expect(readFileSync(out, 'utf8')).toBe(first);
+    expect(run('keygen', '--out', out, '--force').status).toBe(0);
+    expect(readFileSync(out, 'utf8')).not.toBe(first);
+  });
+
+  it('echo names the option and the file or port it could not use', async () => {
+    const missing = run('echo', '--key', '/nonexistent.pem');
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/^gamewire echo: --key: cannot read the key file \/nonexistent\.pem: ENOENT\n$/);
+    const notKey = join(dir, 'not-a-key.pem');
+    writeFileSync(notKey, 'hello');
+    expect(run('echo', '--key', notKey).stderr).toMatch(new RegExp(`^gamewire echo: --key: ${notKey} is not a PEM private key`));
+    const busy = createServer();
+    await new Promise<void>((r) => busy.listen(0, '127.0.0.1', r));
+    try {
+      const port = (busy.address() as AddressInfo).port;
+      const r = spawnSync(process.execPath, [bin, 'echo', '--dashboard', String(port)], { encoding: 'utf8', timeout: 20_000 });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain(`\ngamewire echo: --dashboard: TCP port ${port} is in use\n`);
+      noStack(r.stderr);
+    } finally {
+      busy.close();
+    }
+  });
+
+  it('cluster: a gateway.root_key that cannot be read names the field, the key file and the config', () => {
+    const config = join(dir, 'rootkey-cluster.json');
+    writeFileSync(config, JSON.stringify({ game_key: 'k', master: { serverid: 0 }, serverlist: [{ serverid: 2000, type: 'proxy', ip: '127.0.0.1', port: 0 }], store: { memory: true }, gateway: { root_key: 'missing.pem' } }));
+    const r = run('cluster', '--config', config, '--log-level', 'silent');
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`gamewire cluster: gateway.root_key: cannot read the proxies' root key ${join(dir, 'missing.pem')} (named in ${config}): ENOENT\n`);
   });
 });

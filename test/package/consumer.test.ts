@@ -45,47 +45,6 @@ const emulated = platforms.filter((t) => t !== host);
 const majors = (process.env.GAMEWIRE_PACKAGE_NODES ?? '20,22,24').split(',').map(Number);
 
 /**
- * Packages that still run an install script when gamewire is installed, each with why it is
- * allowed. better-sqlite3 is a dependency of the cluster layer's SQLite store until the cluster
- * branch makes it an optional peer dependency; then this entry must go (the test says so).
- */
-const PENDING_INSTALL_SCRIPTS: Record<string, string> = {
-  'better-sqlite3': 'a dependency until it becomes an optional peer dependency of gamewire/cluster',
-};
-
-/**
- * Shipped declarations that still carry notes for the project's developers (repository test paths,
- * implementation briefs, "seed NNN" references); the sources are outside the packaging work.
- * Each entry must go once its source comment is rewritten for users (the test says so).
- */
-const PENDING_INTERNAL_NOTES = new Set([
-  'dist/cluster/gateway.d.ts',
-  'dist/cluster/master/core.d.ts',
-  'dist/cluster/master/registry.d.ts',
-  'dist/cluster/master/sanctions.d.ts',
-  'dist/cluster/master/store.d.ts',
-  'dist/cluster/master/api.d.ts',
-  'dist/cluster/rpc.d.ts',
-  'dist/cluster/systems/master.d.ts',
-  'dist/cluster/systems/service.d.ts',
-  'dist/cluster/demo/daily-signin/client.d.ts',
-  'dist/cluster/demo/daily-signin/server.d.ts',
-  'dist/cluster/demo/daily-signin/service.d.ts',
-  'dist/cluster/demo/daily-signin/const.d.ts',
-]);
-
-/**
- * Errors in the shipped declarations, as a strict consumer's tsc reports them (file: code). The
- * cluster layer marks `SystemHost` @internal, so stripInternal leaves it out of
- * dist/cluster/systems/system.d.ts, yet the public `GameClient` and `ClusterNode` declare
- * `implements SystemHost`. Each entry must go once its source is fixed (the test says so).
- */
-const PENDING_DECLARATION_ERRORS = new Set([
-  'node_modules/gamewire/dist/cluster/client.d.ts: TS2305',
-  'node_modules/gamewire/dist/cluster/node.d.ts: TS2305',
-]);
-
-/**
  * Documentation code compiled by the TypeScript consumer (strict, nodenext) into out/<name>.js,
  * which any consumer then runs with `c.run(compiledFile('<name>.js'), env)`. Each is the code as a
  * user would paste it, plus what ends the run once it has shown its result.
@@ -95,9 +54,8 @@ const SNIPPETS = (): Record<string, string> => ({
 setTimeout(() => process.exit(3), Number(process.env.EXAMPLE_TIMEOUT_MS ?? 10_000)).unref();
 client.on('message', async () => { await client.disconnect(); await server.stop(); process.exit(0); });
 `,
-  // Next: 'cluster-quickstart.ts' from codeBlock(join(REPO, 'docs', 'cluster.md'), '## Quick start'),
-  // once that block runs as written (it names `config`, `gateway`, `host` and `port` it does not
-  // define), with an `it` beside runsTheExample that runs it and checks what the client saw.
+  'cluster-quickstart.ts': `${codeBlock(join(REPO, 'docs', 'cluster.md'), '## Quick start')}
+`,
 });
 
 const work = mkdtempSync(join(tmpdir(), 'gamewire-package-'));
@@ -132,7 +90,7 @@ describe('the tarballs', () => {
   it('gamewire carries the build outputs, WASM included, and nothing of the repository', () => {
     const files = new Set(main.files);
     for (const f of ['LICENSE', 'README.md', 'package.json', 'bin/gamewire.js', 'dist/index.js', 'dist/index.d.ts', 'dist/cluster/index.js',
-      'dist/cluster/index.d.ts', 'dist/wasm/gamewire_wasm.js', 'dist/wasm/gamewire_wasm_bg.wasm', 'dist/wasm/package.json', 'docs/api.md']) {
+      'dist/cluster/index.d.ts', 'dist/wasm/gamewire_wasm.js', 'dist/wasm/gamewire_wasm_bg.wasm', 'dist/wasm/package.json', 'docs/api.md', 'dist/browser/browser/index.js', 'dist/browser/browser/gamewire_wasm_bg.wasm', 'dist/net/dashboard/assets/index.html']) {
       expect(files, f).toContain(f);
     }
     const unwanted = main.files.filter((f) => /\.(map|tsbuildinfo|node|ts)$/.test(f) && !f.endsWith('.d.ts'))
@@ -187,10 +145,7 @@ describe('the tarballs', () => {
       const text = readFileSync(join(unpacked, 'gamewire', f), 'utf8');
       return /@internal|(^|[\s(`])test\/[\w./-]+|\bseed \d{3}\b/.test(text);
     });
-    const fresh = internal.filter((f) => !PENDING_INTERNAL_NOTES.has(f));
-    expect(fresh, 'new internal notes in shipped .d.ts files').toEqual([]);
-    const cleaned = [...PENDING_INTERNAL_NOTES].filter((f) => !internal.includes(f));
-    expect(cleaned, 'rewritten for users: remove these from PENDING_INTERNAL_NOTES').toEqual([]);
+    expect(internal, 'internal notes in shipped .d.ts files').toEqual([]);
   });
 });
 
@@ -214,21 +169,17 @@ describe('a strict TypeScript consumer', () => {
 
   it('compiles (ESM and CommonJS, moduleResolution nodenext, strict, declarations checked)', () => {
     const errors = compiled.output.split('\n').filter(Boolean);
-    const keys = errors.map((line) => line.replace(/\(\d+,\d+\): error (TS\d+):.*/, ': $1'));
-    expect(errors.filter((_, i) => !PENDING_DECLARATION_ERRORS.has(keys[i]!)), 'type errors').toEqual([]);
-    const fixed = [...PENDING_DECLARATION_ERRORS].filter((k) => !keys.includes(k));
-    expect(fixed, 'fixed: remove these from PENDING_DECLARATION_ERRORS').toEqual([]);
+    expect(errors, 'type errors').toEqual([]);
   });
 
-  it('no installed package compiles native code at install', () => {
-    const scripts = ts.scripts();
-    const published = main.manifest as { dependencies?: Record<string, string> };
-    for (const [name, why] of Object.entries(PENDING_INSTALL_SCRIPTS)) {
-      expect(published.dependencies, `${name} is no longer a dependency: remove it from PENDING_INSTALL_SCRIPTS`).toHaveProperty(name);
-      expect(scripts.has(name), `${name} (${why})`).toBe(true);
-      scripts.delete(name);
-    }
-    expect([...scripts.keys()]).toEqual([]);
+  it('runs the cluster quick start of docs/cluster.md as written, from the package', async () => {
+    const r = await ts.run(compiledFile('cluster-quickstart.js'), { GAMEWIRE_LOG_LEVEL: 'warn' }, 60_000);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('rank 1');
+  });
+
+  it('no installed package compiles native code at install (the cluster\'s SQLite and NATS are optional peers)', () => {
+    expect([...ts.scripts().keys()]).toEqual([]);
   });
 });
 
@@ -250,9 +201,6 @@ function runsTheExample(consumer: () => Consumer, backends: string[]) {
   }
 }
 
-describe('documentation snippets', () => {
-  it.todo('runs the cluster quick start of docs/cluster.md (see SNIPPETS)');
-});
 
 for (const target of [host, ...emulated]) {
   const triple = tripleOf(target);

@@ -2,29 +2,43 @@
  * `Cluster.start(config)`: every node of a deploy config in this process (the embedded mode; the
  * in-process bus unless the config names `nats`). `Cluster.startNode(config, serverId)`: one node in
  * this process, over NATS (the distributed mode: one process per node). `cluster.stop()`.
+ *
+ * This is where the layers meet: it makes the bus, the gateway and the master's node launcher,
+ * and gives each node (the core) the part of its role (roles.ts).
  */
-import { pino, type Logger } from 'pino';
 import { ConfigError, GamewireError } from '../errors.js';
-import type { Bus } from './bus/bus.js';
-import { InProcessBus } from './bus/inprocess.js';
-import { NatsBus } from './bus/nats.js';
-import { checkMods, findNode, nodeEntries, parseConfig, type ClusterConfig } from './config.js';
-import type { Gateway, GatewayAddress } from './gateway.js';
-import { createProcessLauncher, type ProcessLauncherOptions } from './launcher.js';
-import type { MasterMode } from './master/core.js';
+import { createLogger, defaultLogger, type Logger, type LogLevel } from '../log.js';
+import { findNode, nodeEntries, parseConfig, type ClusterConfig } from './cluster-config.js';
+import type { Clock } from './core/clock.js';
+import type { NodeTiming } from './core/host.js';
+import { ClusterNode } from './core/node.js';
+import type { System } from './core/system.js';
 import type { NodeLauncher } from './master/lifecycle.js';
-import { ClusterNode, type NodeTiming } from './node.js';
-import type { System } from './systems/system.js';
+import { MASTER_ROLE, type MasterMode } from './master/master-role.js';
+import { createProcessLauncher, type ProcessLauncherOptions } from './master/node-launcher.js';
+import { checkMods } from './mods.js';
+import { PROXY_ROLE } from './proxy/proxy-role.js';
+import { roleFor } from './roles.js';
+import type { Bus } from './transport/bus/bus.js';
+import { InProcessBus } from './transport/bus/inprocess-bus.js';
+import { NatsBus } from './transport/bus/nats-bus.js';
+import type { Gateway, GatewayAddress } from './transport/gateway/gateway.js';
+import { createGateway } from './transport/gateway/udp-gateway.js';
+import type { MasterHttpApi, NetgameApi, ServerManager } from './master/master-api.js';
 
 export interface ClusterOptions {
-  /** The transport players connect to proxies over. Default: the UDP gateway (`./gateway-udp.js`) once it exists. */
+  /** The transport players connect to proxies over. Default: the encrypted UDP gateway of the config (`createGateway`). */
   gateway?: Gateway;
   /** Use this bus instead of the one the config implies (e.g. one InProcessBus shared by several Cluster objects). */
   bus?: Bus;
-  /** A pino logger; default: a new one at `logLevel`. */
+  /**
+   * Where every node of this cluster logs (the proxies' UDP servers and the master's HTTP server
+   * included). Default: gamewire's logger (JSON lines on stderr at `GAMEWIRE_LOG_LEVEL`), or one
+   * at `logLevel`.
+   */
   logger?: Logger;
-  /** pino level for the default logger. Default 'debug' when the config's log_debug_level is true, else 'info'. */
-  logLevel?: string;
+  /** The level of the default logger (`silent`: nothing). Default `GAMEWIRE_LOG_LEVEL`, else `debug` when the config's log_debug_level is true, else `info`. */
+  logLevel?: LogLevel;
   /** Seconds between heartbeats. Default: keep_alive_period / 3, at most 5. */
   heartbeatInterval?: number;
   /** Seconds of silence after which a link counts as lost. Default: the master's keep_alive_period (30). */
@@ -42,6 +56,18 @@ export interface ClusterOptions {
   launcher?: NodeLauncher;
   /** Options of the default child-process launcher of `startNode()` (the command, mods to load). */
   processLauncher?: ProcessLauncherOptions;
+  /**
+   * The time source of every cluster timing (heartbeats, deadlines, ban expiry). Default: the
+   * system clock. Tests and simulations pass one they drive.
+   */
+  clock?: Clock;
+}
+
+/** The master's API, as a MasterSystem has it (`Cluster#master`). */
+export interface MasterApi {
+  readonly netgameApi: NetgameApi;
+  readonly masterHttp: MasterHttpApi;
+  readonly serverManager: ServerManager;
 }
 
 /** A set of nodes running in this process. */
@@ -63,7 +89,8 @@ export class Cluster {
   ) {
     this.config = config;
     this.bus = bus;
-    this.log = opts.logger ?? pino({ level: opts.logLevel ?? (config.log_debug_level ? 'debug' : 'info'), base: { cluster: config.nats?.prefix ?? 'inprocess' } });
+    const level = opts.logLevel ?? (config.log_debug_level && !process.env.GAMEWIRE_LOG_LEVEL ? 'debug' : undefined);
+    this.log = opts.logger ?? (level ? createLogger({ level }) : defaultLogger());
     const nodeTimeout = opts.nodeTimeout ?? config.master.keep_alive_period;
     this.timing = {
       nodeTimeout,
@@ -127,7 +154,7 @@ export class Cluster {
 
   /** One gateway for every proxy started here (so clients made from it reach all of them). */
   private async gatewayFor(): Promise<Gateway> {
-    this.gateway ??= this.opts.gateway ?? (await defaultGateway(this.config));
+    this.gateway ??= this.opts.gateway ?? createGateway(this.config);
     return this.gateway;
   }
 
@@ -151,10 +178,8 @@ export class Cluster {
       bus: this.bus,
       logger: this.log,
       timing: this.timing,
-      gateway,
-      devBareUidLogin: this.opts.devBareUidLogin,
-      mode: isMaster ? this.mode : undefined,
-      launcher: isMaster ? this.launcher() : undefined,
+      clock: this.opts.clock,
+      role: roleFor({ gateway, devBareUidLogin: this.opts.devBareUidLogin, mode: isMaster ? this.mode : undefined, launcher: isMaster ? this.launcher() : undefined }),
       onStopRequest: (n) => {
         if (this.nodes.get(n.serverId) === n) void this.stopNode(n.serverId);
       },
@@ -196,9 +221,14 @@ export class Cluster {
     return this.nodes.get(serverId)?.getSystem<T>(namespace, systemName);
   }
 
+  /** The master's API (netgameApi, masterHttp, serverManager), when the master runs here; else null. */
+  get master(): MasterApi | null {
+    return this.nodes.get(this.config.master.serverid)?.part(MASTER_ROLE)?.api ?? null;
+  }
+
   /** Where players reach proxy `serverId` (the bound address). */
   proxyAddress(serverId: number): GatewayAddress {
-    const a = this.node(serverId).proxy?.address;
+    const a = this.node(serverId).part(PROXY_ROLE)?.address;
     if (!a) throw new GamewireError('ERR_NO_NODE', `node ${serverId} is not a listening proxy`);
     return a;
   }
@@ -245,17 +275,4 @@ export class Cluster {
 
 function isParsed(c: unknown): c is ClusterConfig {
   return typeof c === 'object' && c !== null && 'raw' in c && 'master' in c && typeof (c as ClusterConfig).master.role === 'string';
-}
-
-/** The UDP gateway, once `ts/cluster/gateway-udp.ts` exists (see gateway.ts). */
-async function defaultGateway(config: ClusterConfig): Promise<Gateway> {
-  const spec = './gateway-udp.js';
-  let mod: { createGateway?: (c: ClusterConfig) => Gateway | Promise<Gateway> };
-  try {
-    mod = (await import(spec)) as typeof mod;
-  } catch (err) {
-    throw new GamewireError('ERR_NO_GATEWAY', 'proxies need a gateway: pass { gateway } (the UDP gateway, ts/cluster/gateway-udp.ts, is not available in this build)', { cause: err });
-  }
-  if (typeof mod.createGateway !== 'function') throw new GamewireError('ERR_NO_GATEWAY', './gateway-udp.js does not export createGateway(config)');
-  return mod.createGateway(config);
 }

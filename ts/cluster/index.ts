@@ -1,13 +1,16 @@
 /**
- * gamewire/cluster: the multi-server cluster layer (api.md §2). Master, proxy, lobby/game and
- * service nodes; mods and systems; events and RPC between nodes over an in-process bus or NATS.
+ * gamewire/cluster: the multi-server cluster layer. Master, proxy, lobby/game and service nodes;
+ * mods and systems; events and RPC between nodes over an in-process bus or NATS; the player
+ * protocol and the game client. An explicit export list: what is not here is not public.
  */
-export { Cluster, type ClusterOptions } from './cluster.js';
-export { ClusterNode, MasterLink, type NodeOptions, type NodeStats, type NodeTiming, type RpcHandler } from './node.js';
+
+// Running a cluster
+export { Cluster, type ClusterOptions, type MasterApi } from './cluster.js';
 export {
   parseConfig,
   loadConfigFile,
-  checkMods,
+  defaultDataDir,
+  defaultStorePath,
   findNode,
   type ClusterConfig,
   type MasterEntry,
@@ -15,8 +18,14 @@ export {
   type ServiceEntry,
   type NodeEntry,
   type NodeRole,
-} from './config.js';
-export { defineMod, getMod, definedMods, type ModDefinition, type ModSystems, type SystemEntry, type SystemClass } from './mod.js';
+  type StoreType,
+} from './cluster-config.js';
+export { defineMod, getMod, definedMods, checkMods, type ModDefinition, type ModSystems, type SystemEntry, type SystemClass } from './mods.js';
+
+// The node core
+export { ClusterNode, type NodeOptions, type NodeStats, type NodeTiming, type RpcHandler } from './core/node.js';
+export { MasterLink } from './core/master-link.js';
+export type { Clock, ClockTimer } from './core/clock.js';
 export {
   ENGINE_NAMESPACE,
   ENGINE_SYSTEM_NAME,
@@ -33,32 +42,46 @@ export {
   type LoginResultEventData,
   type ClientTransferEventData,
   type ClientDisconnectEventData,
-} from './events.js';
-export { System } from './systems/system.js';
-export { NodeSystem } from './systems/node-system.js';
-export { MasterSystem } from './systems/master.js';
-export { ServerSystem, type TransferResult } from './systems/server.js';
-export { ServiceSystem } from './systems/service.js';
-export { ClientSystem } from './systems/client.js';
-export { GameClient, LoginRefusedError, type GameClientOptions, type LoginInfo } from './client.js';
-export { DEFAULT_RPC_TIMEOUT, type RpcCallback, type RpcResult, type RpcStats } from './rpc.js';
-export { createConnectToken, verifyConnectToken, type ConnectTokenClaims, type TokenCheck, type TokenRefusal } from './token.js';
-export type { Gateway, GatewayAddress, GatewayHandler, GatewayListener, PlayerConnection, ProxyLink } from './gateway.js';
-export { PLAYER_PROTOCOL_VERSION, MAX_ENVELOPE_BYTES } from './protocol.js';
-export type { Bus, BusConnection, BusStatus, BusSubscription } from './bus/bus.js';
-export { Subjects } from './bus/bus.js';
-export { InProcessBus, InProcessConnection } from './bus/inprocess.js';
-export { NatsBus, type NatsBusOptions } from './bus/nats.js';
-export { NetgameApi, ServerManager, MasterHttpApi, type SanctionInfoCallback, type ServiceHttpResult } from './master/api.js';
+  type ResetGamesEventData,
+} from './core/events.js';
+export { DEFAULT_RPC_TIMEOUT, type RpcCallback, type RpcResult, type RpcStats } from './core/rpc.js';
+export type { LoginAnswer } from './core/bus-messages.js';
+
+// Systems, per role
+export { System } from './core/system.js';
+export { NodeSystem } from './core/node-system.js';
+export { MasterSystem } from './master/master-system.js';
+export { ServerSystem, type TransferResult } from './server/server-system.js';
+export type { ServerPlayer } from './server/server-role.js';
+export { ServiceSystem } from './service/service-system.js';
+export type { ServiceHttpHandler } from './service/service-role.js';
+export { ClientSystem } from './player/client-system.js';
+
+// The master's API
+export { NetgameApi, ServerManager, MasterHttpApi, type SanctionInfoCallback, type ServiceHttpResult } from './master/master-api.js';
+export type { LoginStrategy } from './master/master-context.js';
+export type { MasterMode } from './master/master-role.js';
 export { ServerStatus, type ServerStatusCode, type OnlinePlayer } from './master/registry.js';
-export type { LoginStrategy, LoginAnswer, MasterMode } from './master/core.js';
 export { banLoginText, type SanctionInfo, type SanctionInfoResult } from './master/sanctions.js';
-export { storeKind, type MasterStore, type SanctionKind, type SanctionRecord } from './master/store.js';
-export type { MasterHttpHandler, MasterHttpRequest, MasterHttpStats } from './master/http.js';
+export { storeKind } from './master/store/open-store.js';
+export type { MasterStore, SanctionKind, SanctionRecord } from './master/store/store.js';
+export type { MasterHttpHandler, MasterHttpRequest, MasterHttpStats } from './master/master-http.js';
 export type { NodeLauncher, LifecycleOptions, RollingCloseOptions, RollingUpdateOptions, RollingUpdateResult } from './master/lifecycle.js';
-export { createProcessLauncher, type ProcessLauncherOptions } from './launcher.js';
-export type { ServiceHttpHandler } from './service-http.js';
-export type { ResetGamesEventData } from './events.js';
-export type { ServerPlayer } from './players.js';
-export { clusterCommand, nodeCommand, CLUSTER_USAGE, type CommandOptions } from './cli.js';
-export { ConfigError, GamewireError, TimeoutError } from '../errors.js';
+export { createProcessLauncher, type ProcessLauncherOptions } from './master/node-launcher.js';
+export { MASTER_LIMITS } from './master/limits.js';
+
+// Players: the client, connect tokens, the protocol
+export { GameClient, LoginRefusedError, type GameClientOptions, type GameClientSettings, type GameClientTransport, type LoginInfo } from './player/game-client.js';
+export { createConnectToken, verifyConnectToken, type ConnectTokenClaims, type TokenCheck, type TokenRefusal } from './player/connect-token.js';
+export { PLAYER_PROTOCOL_VERSION, MAX_ENVELOPE_BYTES } from './player/envelope.js';
+
+// Transports
+export type { Bus, BusConnection, BusStatus, BusSubscription } from './transport/bus/bus.js';
+export { Subjects } from './transport/bus/bus.js';
+export { InProcessBus, InProcessConnection } from './transport/bus/inprocess-bus.js';
+export { NatsBus, type NatsBusOptions } from './transport/bus/nats-bus.js';
+export type { Gateway, GatewayAddress, GatewayHandler, GatewayListener, GatewayListenOptions, PlayerConnection, ProxyLink } from './transport/gateway/gateway.js';
+export { createUdpGateway, createGateway, type UdpGateway, type UdpGatewayOptions } from './transport/gateway/udp-gateway.js';
+
+// Errors
+export { ArgumentError, ConfigError, GamewireError, MissingDependencyError, StateError, TimeoutError } from '../errors.js';

@@ -1,7 +1,7 @@
 /** Shared helpers for the cluster tests: configs, buses, loggers, waiting. */
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { Cluster, type ClusterOptions } from '../../../ts/cluster/index.js';
+import { Cluster, type ClusterOptions, type System } from '../../../ts/cluster/index.js';
 import { NatsServer } from './nats-server.js';
 
 export type BusKind = 'inprocess' | 'nats';
@@ -71,11 +71,11 @@ export function capturingLogger(level = 'warn'): { logger: Logger; lines: Array<
 }
 
 /**
- * Starts every node of `config` here. Without a `store` key the master keeps its state in a
- * private in-memory SQLite database (so tests leave no file behind).
+ * Starts every node of `config` here. Without a `store` key the master keeps its state in memory
+ * (so tests leave no file behind).
  */
 export async function startCluster(config: Record<string, unknown>, opts: ClusterOptions = {}): Promise<Cluster> {
-  const c = 'store' in config ? config : { ...config, store: { sqlite: ':memory:' } };
+  const c = 'store' in config ? config : { ...config, store: { memory: true } };
   return Cluster.start(c, { logger: quietLogger(), ...FAST, ...opts });
 }
 
@@ -89,3 +89,18 @@ export async function waitFor(pred: () => boolean, ms = 5000, what = 'condition'
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let barriers = 0;
+/**
+ * Resolves once an event `fromId` sends now has reached every system in `systems`. Messages from
+ * one node arrive in the order it sent them (on both buses), so whatever that node sent before
+ * has arrived by then too: a test can then assert that something did NOT arrive.
+ */
+export async function drained(cluster: Cluster, fromId: number, systems: Array<System & { serverId: number }>): Promise<void> {
+  const node = cluster.node(fromId);
+  const ev = `Drained${++barriers}`;
+  let got = 0;
+  for (const s of systems) s.listenForEvent('drain', 'marker', ev, () => void got++);
+  for (const s of systems) node.sendEventToNode(s.serverId, cluster.node(s.serverId).role as 'master' | 'server' | 'service', 'drain', 'marker', ev, {});
+  await waitFor(() => got === systems.length, 5000, `the ${ev} marker`);
+}

@@ -1,11 +1,9 @@
 /**
- * The gateways every player-flow test runs over. When ts/cluster/gateway-udp.ts lands, add
- *   udp: () => createUdpGateway({ rootKey, rootPublicKey }),
- * here (one line) and every player test runs over the encrypted UDP protocol too.
+ * The gateways every player-flow test runs over: the encrypted UDP one (what ships), an in-memory
+ * loopback one, and the loopback one in chaos mode (it reorders and repeats messages).
  */
-import type { Gateway } from '../../../ts/cluster/gateway.js';
+import { createUdpGateway, type Gateway } from '../../../ts/cluster/index.js';
 import { createLoopbackGateway } from './loopback-gateway.js';
-import { createUdpGateway } from '../../../ts/cluster/gateway-udp.js';
 import { PrivateKey } from '../../../ts/net/index.js';
 
 const udpKey = PrivateKey.generate();

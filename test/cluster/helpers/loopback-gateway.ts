@@ -4,7 +4,7 @@
  * asynchronous and ordered; with `chaos` it also reorders and duplicates messages, as the UDP
  * layer's retries may, to exercise the envelope's sequence numbers.
  */
-import type { Gateway, GatewayAddress, GatewayHandler, GatewayListener, PlayerConnection, ProxyLink } from '../../../ts/cluster/gateway.js';
+import type { Gateway, GatewayAddress, GatewayHandler, GatewayListener, PlayerConnection, ProxyLink } from '../../../ts/cluster/index.js';
 
 export interface LoopbackOptions {
   /** Reorder and duplicate some messages (both directions). */

@@ -4,7 +4,7 @@
  * ordered; no encryption.
  */
 import { createServer, connect as tcpConnect, type Socket } from 'node:net';
-import type { Gateway, GatewayAddress, GatewayHandler, GatewayListener, PlayerConnection, ProxyLink } from '../../../ts/cluster/gateway.js';
+import type { Gateway, GatewayAddress, GatewayHandler, GatewayListener, PlayerConnection, ProxyLink } from '../../../ts/cluster/index.js';
 
 function framer(onFrame: (b: Uint8Array) => void): (chunk: Buffer) => void {
   let buf = Buffer.alloc(0);

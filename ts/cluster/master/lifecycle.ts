@@ -1,6 +1,6 @@
 /**
- * Server lifecycle, driven by the master (seed 000 serverManager): stopping a server, rolling
- * close, reset, rolling update. Statuses (registry.ts, seed codes):
+ * Server lifecycle, driven by the master (serverManager): stopping a server, rolling close,
+ * reset, rolling update. Statuses (registry.ts):
  *
  * | operation | the server goes |
  * |---|---|
@@ -14,10 +14,12 @@
  * `reset {}` (answer `{ ok }` once rebuilt), `mtransfer { playerId, target }` to a proxy (move a
  * player like transferToServer; answer `{ ok, serverId, reason }`).
  */
-import { GamewireError } from '../../errors.js';
-import type { ClusterConfig, ServerEntry } from '../config.js';
-import type { ClusterNode } from '../node.js';
-import type { MasterCore } from './core.js';
+import { ArgumentError } from '../../errors.js';
+import type { ClusterConfig, ServerEntry } from '../cluster-config.js';
+import { sleep } from '../core/clock.js';
+import type { NodeHost } from '../core/host.js';
+import { checkInput, rollingCloseInput, rollingUpdateInput } from './api-inputs.js';
+import type { MasterState } from './master-state.js';
 import { isLinkUp, ServerStatus, type NodeRecord } from './registry.js';
 
 /** Starts nodes the master adds at run time (the Cluster gives one: in-process or child processes). */
@@ -33,7 +35,7 @@ export interface LifecycleOptions {
 }
 
 export interface RollingCloseOptions extends LifecycleOptions {
-  /** Move the players to other servers of the same type instead of waiting for them to leave (default false, as in the seed). */
+  /** Move the players to other servers of the same type instead of waiting for them to leave (default false: wait for them to leave). */
   transfer?: boolean;
 }
 
@@ -53,12 +55,10 @@ export interface RollingUpdateResult {
   retired: number[];
 }
 
+/** Milliseconds between two looks at the state while waiting (players leaving, a node registering). */
 const POLL_MS = 50;
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export class Lifecycle {
-  /** Servers being reset (getAllResettingServers). */
-  readonly resetting = new Set<number>();
   /** Servers some operation is working on. */
   private readonly busy = new Set<number>();
   /** Ids this master handed out (never reused while it runs). */
@@ -67,22 +67,36 @@ export class Lifecycle {
   readonly stats = { stopped: 0, resets: 0, rollingUpdates: 0, moved: 0, launched: 0 };
 
   constructor(
-    private readonly core: MasterCore,
-    private readonly node: ClusterNode,
+    private readonly state: MasterState,
+    private readonly node: NodeHost,
     readonly launcher: NodeLauncher | null,
+    /** Adds a run-time entry to the config and the registry, and tells every node (false: the id is taken). */
+    private readonly addMember: (entry: ServerEntry) => boolean,
   ) {}
+
+  private get resetting(): Set<number> {
+    return this.state.resetting;
+  }
+
+  private sleep(): Promise<void> {
+    return sleep(this.node.clock, POLL_MS);
+  }
+
+  private now(): number {
+    return this.node.clock.now();
+  }
 
   stop(): void {
     this.stopped = true;
   }
 
   private rec(id: number): NodeRecord | undefined {
-    return this.core.nodes.get(id);
+    return this.state.nodes.get(id);
   }
 
   /** Stops a proxy, lobby/game or service: 1 kicks its players first, 2 waits until they left. */
   async stopServer(serverId: number, actType: 1 | 2, opts: LifecycleOptions = {}): Promise<boolean> {
-    if (actType !== 1 && actType !== 2) throw new GamewireError('ERR_INVALID_ARG', 'stopServerByServerId: actType is 1 (kick all, then stop) or 2 (wait until empty, then stop)');
+    if (actType !== 1 && actType !== 2) throw new ArgumentError('stopServerByServerId: actType is 1 (kick all, then stop) or 2 (wait until empty, then stop)');
     const rec = this.rec(serverId);
     if (!rec || rec.entry.role === 'master' || !isLinkUp(rec.status) || this.busy.has(serverId)) return false;
     this.busy.add(serverId);
@@ -100,7 +114,7 @@ export class Lifecycle {
 
   /** Rolling close: no new players on any of them, then each one stops once empty. */
   async rollingClose(serverIds: readonly number[], opts: RollingCloseOptions = {}): Promise<boolean> {
-    if (!Array.isArray(serverIds)) throw new GamewireError('ERR_INVALID_ARG', 'rollingCloseServers takes a list of server ids');
+    checkInput(rollingCloseInput, { serverIds, transfer: opts.transfer }, 'rollingCloseServers');
     const recs = serverIds.map((id) => this.rec(id)).filter((r): r is NodeRecord => !!r && r.entry.role !== 'master' && isLinkUp(r.status) && !this.busy.has(r.entry.serverid));
     for (const r of recs) {
       this.busy.add(r.entry.serverid);
@@ -144,15 +158,15 @@ export class Lifecycle {
    * Rolling update of the proxies or lobbies/games of `serverType`: starts `old + addNum` nodes
    * (at least one) of app_version `appVersion` on `ip`, then retires every old one (a node of that
    * type with another app_version), moving its players to the new ones.
+   * @throws ArgumentError for `addNum` outside 0..MASTER_LIMITS.addNum or text beyond MASTER_LIMITS.
    */
   async rollingUpdate(serverType: string, appVersion: string, ip: string, addNum: number, opts: RollingUpdateOptions = {}): Promise<RollingUpdateResult> {
     const fail = (reason: string, started: number[] = [], retired: number[] = []): RollingUpdateResult => {
       this.node.log.warn({ serverType, appVersion, reason }, 'rollingUpdateServers failed');
       return { ok: false, reason, started, retired };
     };
-    if (typeof appVersion !== 'string' || appVersion === '') throw new GamewireError('ERR_INVALID_ARG', 'rollingUpdateServers: appVersion is a non-empty string');
-    if (!Number.isInteger(addNum)) throw new GamewireError('ERR_INVALID_ARG', 'rollingUpdateServers: addNum is an integer');
-    const ofType = this.core.nodes.all().filter((r) => r.entry.type === serverType && (r.entry.role === 'server' || r.entry.role === 'proxy'));
+    checkInput(rollingUpdateInput, { serverType, appVersion, ip, addNum }, 'rollingUpdateServers');
+    const ofType = this.state.nodes.all().filter((r) => r.entry.type === serverType && (r.entry.role === 'server' || r.entry.role === 'proxy'));
     if (ofType.length === 0) return fail('bad-type');
     if (!this.launcher) return fail('no-launcher');
     const old = ofType.filter((r) => isLinkUp(r.status) && (r.entry as ServerEntry).app_version !== appVersion);
@@ -167,7 +181,7 @@ export class Lifecycle {
     const launches: Array<Promise<boolean>> = [];
     for (let i = 0; i < count; i++) {
       const entry: ServerEntry = { ...template, mods: [...template.mods], serverid: this.allocateId(serverType), ip: ip || template.ip, port: 0, app_version: appVersion, dynamic: true };
-      if (!this.core.addMember(entry)) return fail('id-conflict', started);
+      if (!this.addMember(entry)) return fail('id-conflict', started);
       started.push(entry.serverid);
       launches.push(this.launchAndWait(entry, opts.startTimeout ?? 30));
     }
@@ -199,8 +213,8 @@ export class Lifecycle {
 
   /** One more than the highest id of the type, skipping ids in use or handed out before. */
   private allocateId(serverType: string): number {
-    const used = (id: number) => this.issued.has(id) || !!this.core.nodes.get(id) || !!this.node.config.servicelist.find((s) => s.serverid === id);
-    let id = Math.max(...this.core.nodes.all().filter((r) => r.entry.type === serverType).map((r) => r.entry.serverid)) + 1;
+    const used = (id: number) => this.issued.has(id) || !!this.state.nodes.get(id) || !!this.node.config.servicelist.find((s) => s.serverid === id);
+    let id = Math.max(...this.state.nodes.all().filter((r) => r.entry.type === serverType).map((r) => r.entry.serverid)) + 1;
     while (used(id)) id++;
     this.issued.add(id);
     return id;
@@ -214,23 +228,23 @@ export class Lifecycle {
       this.node.log.error({ err, server: entry.serverid }, 'rolling update: launching a node failed');
       return false;
     }
-    const deadline = Date.now() + timeout * 1000;
+    const deadline = this.now() + timeout * 1000;
     while (this.rec(entry.serverid)?.status !== ServerStatus.CONNECTED) {
-      if (Date.now() > deadline || this.stopped) {
+      if (this.now() > deadline || this.stopped) {
         this.node.log.error({ server: entry.serverid }, 'rolling update: a new node did not register in time');
         return false;
       }
-      await sleep(POLL_MS);
+      await this.sleep();
     }
     return true;
   }
 
   /** Waits until no player is on (or through) `serverId`. */
   private async waitEmpty(serverId: number, timeout: number): Promise<boolean> {
-    const deadline = Date.now() + timeout * 1000;
-    while (this.core.onlineNum(serverId) > 0) {
-      if (Date.now() > deadline || this.stopped || !isLinkUp(this.rec(serverId)?.status ?? ServerStatus.DISCONNECTED)) return this.core.onlineNum(serverId) === 0;
-      await sleep(POLL_MS);
+    const deadline = this.now() + timeout * 1000;
+    while (this.state.onlineNum(serverId) > 0) {
+      if (this.now() > deadline || this.stopped || !isLinkUp(this.rec(serverId)?.status ?? ServerStatus.DISCONNECTED)) return this.state.onlineNum(serverId) === 0;
+      await this.sleep();
     }
     return true;
   }
@@ -238,11 +252,11 @@ export class Lifecycle {
   /** Moves every player of a lobby/game to another valid server of its type (as transferToServer does), until it is empty. */
   private async moveAway(serverId: number, timeout: number): Promise<boolean> {
     const type = this.rec(serverId)!.entry.type;
-    const deadline = Date.now() + timeout * 1000;
+    const deadline = this.now() + timeout * 1000;
     const inFlight = new Set<string>();
-    while (this.core.onlineNum(serverId) > 0) {
-      if (Date.now() > deadline || this.stopped) return false;
-      for (const p of this.core.players.onServer(serverId)) {
+    while (this.state.onlineNum(serverId) > 0) {
+      if (this.now() > deadline || this.stopped) return false;
+      for (const p of this.state.players.onServer(serverId)) {
         if (inFlight.has(p.playerId) || inFlight.size >= 32) continue;
         inFlight.add(p.playerId);
         void this.node
@@ -253,7 +267,7 @@ export class Lifecycle {
             else this.node.log.debug({ uid: p.uid, reason: r.data?.reason ?? 'timeout' }, 'moving a player failed; trying again');
           });
       }
-      await sleep(POLL_MS);
+      await this.sleep();
     }
     return true;
   }
@@ -267,10 +281,10 @@ export class Lifecycle {
       this.node.log.warn({ server: id }, 'a node did not answer the shutdown request');
       return false;
     }
-    const deadline = Date.now() + (this.node.timing.nodeTimeout + this.node.timing.opTimeout) * 1000;
+    const deadline = this.now() + (this.node.timing.nodeTimeout + this.node.timing.opTimeout) * 1000;
     while (isLinkUp(rec.status) && rec.inc === inc) {
-      if (Date.now() > deadline || this.stopped) return false;
-      await sleep(POLL_MS);
+      if (this.now() > deadline || this.stopped) return false;
+      await this.sleep();
     }
     this.stats.stopped++;
     this.node.log.info({ server: id, status: rec.status }, 'server stopped');

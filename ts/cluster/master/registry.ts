@@ -1,11 +1,10 @@
 /**
- * The master's in-memory state: which nodes are connected (and in which lifecycle state), and
- * which players are online where. Kept apart from the operations (core.ts, lifecycle.ts), the
- * durable state (store.ts) and the user API (api.ts, http.ts).
+ * The master's registries: which nodes are connected (and in which lifecycle state), and which
+ * players are online where. In memory only: after a master restart the nodes report them again.
  */
-import type { ClusterConfig, NodeEntry } from '../config.js';
+import type { ClusterConfig, NodeEntry } from '../cluster-config.js';
 
-/** Server status codes of seed 000 (GetAllServerStatus). Only CONNECTED serves players. */
+/** Server status codes (getAllServerStatus, Apollo's codes). Only CONNECTED serves players. */
 export const ServerStatus = {
   DISCONNECTED: 1,
   CONNECTED: 2,
@@ -26,7 +25,7 @@ export interface NodeRecord {
   status: ServerStatusCode;
   /** The node's incarnation at its last registration (null: never registered). */
   inc: string | null;
-  /** Date.now() of its last registration or heartbeat. */
+  /** Clock time (ms) of its last registration or heartbeat. */
   lastSeen: number;
   /** Registrations so far. */
   registrations: number;
@@ -40,15 +39,14 @@ export interface OnlinePlayer {
   /** The lobby/game the player is on. */
   serverId: number;
   protocolVersion: number | null;
-  /** Date.now() of the login. */
+  /** Clock time (ms) of the login. */
   since: number;
 }
 
 export class NodeRegistry {
   private readonly records = new Map<number, NodeRecord>();
 
-  constructor(config: ClusterConfig) {
-    const now = Date.now();
+  constructor(config: ClusterConfig, now: number) {
     this.records.set(config.master.serverid, { entry: config.master, status: ServerStatus.CONNECTED, inc: null, lastSeen: now, registrations: 0 });
     for (const e of [...config.serverlist, ...config.servicelist]) {
       this.records.set(e.serverid, { entry: e, status: ServerStatus.DISCONNECTED, inc: null, lastSeen: 0, registrations: 0 });

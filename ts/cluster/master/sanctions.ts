@@ -1,17 +1,18 @@
 /**
- * Bans and mutes with seed 000's semantics, over a MasterStore:
+ * Bans and mutes, over a MasterStore:
  *
  * - times in seconds; `-1` is permanent; a ban of `banTime > 0` ends at `banTimestamp + banTime`
  *   (whole seconds: it lasts at least `banTime`, at most one second more; an ended one reads as
  *   "not banned" and is removed);
  * - info is `{ banTime, banTimestamp, reason }`, `{}` when there is none, `null` when the store
  *   failed;
- * - a banned player's login is refused with the seed's text (`banLoginText`).
+ * - a banned player's login is refused with the ban text (`banLoginText`).
  */
-import type { Logger } from 'pino';
-import type { MasterStore, SanctionKind, SanctionRecord } from './store.js';
+import type { Logger } from '../../log.js';
+import { unixSeconds, type Clock } from '../core/clock.js';
+import type { MasterStore, SanctionKind, SanctionRecord } from './store/store.js';
 
-/** The seed's info dict. */
+/** What getBanUserInfo / getUserSilentInfo give for a ban or mute in force. */
 export interface SanctionInfo {
   banTime: number;
   banTimestamp: number;
@@ -21,11 +22,8 @@ export interface SanctionInfo {
 /** What getBanUserInfo / getUserSilentInfo give: a dict, `{}` (none), or null (the lookup failed). */
 export type SanctionInfoResult = SanctionInfo | Record<string, never> | null;
 
-/** The clock bans are measured with (Unix seconds). Tests may replace it. */
-export const sanctionClock = { now: (): number => Math.floor(Date.now() / 1000) };
-
 /**
- * The text a banned player sees when logging in (seed 000, BanUser notes). `combineReason` false:
+ * The text a banned player sees when logging in (Apollo's wording). `combineReason` false:
  * the reason alone. Remaining time is rounded up to the minute (at least 1).
  */
 export function banLoginText(rec: SanctionRecord, nowSeconds: number): string {
@@ -42,7 +40,7 @@ export function banLoginText(rec: SanctionRecord, nowSeconds: number): string {
   return `Your account has been banned, the remaining ban time: ${d} days ${h} hours ${m} minutes, ban reason: ${rec.reason}. If you have any questions, please go to the customer service area for feedback`;
 }
 
-/** True if `uid` is an int/long the seed accepts (a safe integer here). */
+/** True if `uid` is an integer uid (a safe integer). */
 export function isUid(uid: unknown): uid is number {
   return typeof uid === 'number' && Number.isSafeInteger(uid);
 }
@@ -66,7 +64,13 @@ export class Sanctions {
   constructor(
     readonly store: MasterStore,
     private readonly log: Logger,
+    private readonly clock: Clock,
   ) {}
+
+  /** Unix seconds now. */
+  now(): number {
+    return unixSeconds(this.clock);
+  }
 
   /** Stores a ban or mute. Resolves false for bad arguments or when the store failed. */
   async set(kind: SanctionKind, uid: number, banTime: number, reason: string, combineReason: boolean): Promise<boolean> {
@@ -74,7 +78,7 @@ export class Sanctions {
       this.log.warn({ kind, uid, banTime }, `${kind}: bad arguments (uid an integer, banTime > 0 or -1, reason a string)`);
       return false;
     }
-    const rec: SanctionRecord = { banTime, banTimestamp: sanctionClock.now(), reason, combineReason: !!combineReason };
+    const rec: SanctionRecord = { banTime, banTimestamp: this.now(), reason, combineReason: !!combineReason };
     try {
       await this.store.put(kind, uid, rec);
     } catch (err) {
@@ -110,14 +114,14 @@ export class Sanctions {
   async active(kind: SanctionKind, uid: number): Promise<SanctionRecord | null> {
     const rec = await this.store.get(kind, uid);
     if (!rec) return null;
-    if (rec.banTime !== -1 && ended(rec, sanctionClock.now())) {
+    if (rec.banTime !== -1 && ended(rec, this.now())) {
       await this.store.delete(kind, uid).catch(() => false);
       return null;
     }
     return rec;
   }
 
-  /** The seed's info: a dict, `{}` (none) or null (failed). Never rejects. */
+  /** The info of getBanUserInfo / getUserSilentInfo: a dict, `{}` (none) or null (failed). Never rejects. */
   async info(kind: SanctionKind, uid: number): Promise<SanctionInfoResult> {
     if (!isUid(uid)) return null;
     try {
@@ -132,7 +136,7 @@ export class Sanctions {
 
   /** Every ban or mute in force. */
   async listActive(kind: SanctionKind): Promise<Array<SanctionInfo & { uid: number }>> {
-    const now = sanctionClock.now();
+    const now = this.now();
     return (await this.store.list(kind))
       .filter((r) => r.banTime === -1 || !ended(r, now))
       .map((r) => ({ uid: r.uid, banTime: r.banTime, banTimestamp: r.banTimestamp, reason: r.reason }));
