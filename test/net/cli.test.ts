@@ -62,6 +62,40 @@ describe.each(BACKENDS)('gamewire CLI (%s)', (backend) => {
   });
 });
 
+describe('gamewire echo for browser players', () => {
+  /** The lines echo prints before it serves, and the process to stop. */
+  async function echoLines(args: string[], until: RegExp): Promise<string[]> {
+    const child = spawn(process.execPath, [bin, 'echo', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const lines: string[] = [];
+    await new Promise<void>((resolve, reject) => {
+      createInterface({ input: child.stdout! }).on('line', (line) => {
+        lines.push(line);
+        if (until.test(line)) resolve();
+      });
+      child.on('exit', () => reject(new Error(`echo exited early: ${lines.join('\n')}`)));
+    });
+    const exited = new Promise((r) => child.on('exit', r));
+    child.kill('SIGTERM');
+    await exited;
+    return lines;
+  }
+
+  it.runIf(BACKENDS.includes('native'))('prints a line per transport: the WebTransport URL with the certificate hash, the WebSocket URL (native)', async () => {
+    const lines = await echoLines(['--backend', 'native', '--webtransport', '0', '--websocket', '0'], /^root public key/);
+    expect(lines.find((l) => l.startsWith('webtransport on '))).toMatch(/^webtransport on https:\/\/127\.0\.0\.1:\d+\/gamewire \(certificate sha-256 [0-9a-f]{64}\)$/);
+    expect(lines.find((l) => l.startsWith('websocket on '))).toMatch(/^websocket on ws:\/\/127\.0\.0\.1:\d+\/gamewire$/);
+  });
+
+  it.runIf(BACKENDS.includes('wasm'))('serves WebSocket on WASM, and refuses WebTransport there naming the option', async () => {
+    const lines = await echoLines(['--backend', 'wasm', '--websocket', '0'], /^root public key/);
+    expect(lines.find((l) => l.startsWith('websocket on '))).toMatch(/^websocket on ws:\/\/127\.0\.0\.1:\d+\/gamewire$/);
+    const r = spawnSync(process.execPath, [bin, 'echo', '--backend', 'wasm', '--webtransport', '0'], { encoding: 'utf8' });
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toContain('webtransport: needs the native backend');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('gamewire CLI usage', () => {
   const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' });
   const noStack = (text: string) => expect(text).not.toMatch(/\n\s+at /);

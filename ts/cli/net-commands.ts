@@ -2,7 +2,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError, GamewireError } from '../errors.js';
 import { EventHandler, PrivateKey, RetryMode, ServerContext, UdpServer, type ClientHandle } from '../net/index.js';
-import { choiceOption, defineCommand, intOption, required, type OptionTable } from './args.js';
+import { choiceOption, defineCommand, intOption, numberOption, required, type OptionTable } from './args.js';
 
 const BACKENDS = ['native', 'wasm', 'auto'] as const;
 
@@ -58,6 +58,11 @@ const ECHO_OPTIONS = {
   key: { type: 'string', short: 'k', value: 'FILE', help: 'the root private key (PEM); default: a new one, its public key printed' },
   retry: { type: 'string', value: 'MODE', help: 'NONE | BEST_EFFORT | RETRY_ON_TIMEOUT (default)' },
   dashboard: { type: 'string', value: 'PORT', help: 'serve the live dashboard on this TCP port (0: any)' },
+  webtransport: { type: 'string', value: 'PORT', help: 'browser players over WebTransport on this UDP port (0: any; native backend)' },
+  websocket: { type: 'string', value: 'PORT', help: 'browser players over WebSocket on this TCP port (0: any)' },
+  io: { type: 'string', value: 'MODE', help: 'thread (native default) | dgram' },
+  threads: { type: 'string', value: 'N', help: 'socket threads sharing the port (io thread, Linux; default 1)' },
+  'notify-delay': { type: 'string', value: 'MS', help: 'hold back event-loop wake-ups up to MS after a batch starts (0 to 1)' },
   backend: backendOption,
 } satisfies OptionTable;
 
@@ -93,7 +98,7 @@ export function readKeyOption(file: string, option: string, opts: { backend?: 'n
 
 export const echoCommand = defineCommand({
   name: 'echo',
-  synopsis: ['[--host HOST] [--port PORT] [--key FILE] [--retry MODE] [--dashboard PORT]'],
+  synopsis: ['[--host HOST] [--port PORT] [--key FILE] [--retry MODE] [--dashboard PORT]', '[--webtransport PORT] [--websocket PORT] [--io MODE] [--threads N] [--notify-delay MS]'],
   description:
     'An echo server: every message goes back to its sender, with RETRY_ON_TIMEOUT unless --retry\nsays NONE or BEST_EFFORT. Stops gracefully on SIGINT/SIGTERM (clients are told) and exits 0.',
   options: ECHO_OPTIONS,
@@ -105,15 +110,29 @@ export const echoCommand = defineCommand({
     const retry = choiceOption({ retry: retryName }, 'retry', Object.keys(RETRY));
     const opts = { backend: choiceOption(values, 'backend', BACKENDS) };
     const key = values.key ? readKeyOption(values.key, '--key', opts) : PrivateKey.generate(opts);
-    const server = new UdpServer(new ServerContext(new Echo(RETRY[retry!]!), key, opts), { host, port }, { ...opts, installSignals: true });
+    const wtPort = intOption(values, 'webtransport', 0, 65535);
+    const wsPort = intOption(values, 'websocket', 0, 65535);
+    const server = new UdpServer(new ServerContext(new Echo(RETRY[retry!]!), key, opts), { host, port }, {
+      ...opts,
+      installSignals: true,
+      io: choiceOption(values, 'io', ['thread', 'dgram'] as const),
+      threads: intOption(values, 'threads', 1, 16),
+      notifyDelay: numberOption(values, 'notify-delay', 0, 1),
+      webtransport: wtPort === undefined ? undefined : { port: wtPort },
+      websocket: wsPort === undefined ? undefined : { port: wsPort },
+    });
     let addr;
     try {
       addr = await server.listen();
     } catch (err) {
+      if (err instanceof ConfigError) throw err;
       throw new ConfigError('--port', `cannot listen on udp ${host}:${port}: ${(err as Error).message}`, { cause: err });
     }
     const shown = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
     process.stdout.write(`gamewire echo listening on udp://${shown}:${addr.port} (backend ${server.backend}, retry ${retryName})\n`);
+    const wt = server.webtransport;
+    if (wt) process.stdout.write(`webtransport on ${wt.url} (certificate sha-256 ${wt.certificateHash})\n`);
+    for (const ws of server.websocket) process.stdout.write(`websocket on ${ws.url}\n`);
     if (!values.key) process.stdout.write(`root public key (pin it in clients):\n${key.publicKey(opts).toPem(opts)}`);
     if (dashboard !== undefined) {
       const at = { host: host === '::' ? '::' : '127.0.0.1', port: dashboard };
