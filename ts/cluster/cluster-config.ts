@@ -55,6 +55,10 @@ const serverSchema = z.looseObject({
   protocol_version: z.number().int().nullable().optional(),
   /** The engine/app version the node runs (rollingUpdateServers starts nodes of a new one). */
   app_version: z.string().optional(),
+  /** A proxy: browser players over WebSocket on this TCP port (0: a free one). */
+  websocket_port: port.optional(),
+  /** A proxy: browser players over WebTransport on this UDP port (0: a free one; native backend). */
+  webtransport_port: port.optional(),
 });
 
 const serviceSchema = z.looseObject({
@@ -144,6 +148,10 @@ export interface ServerEntry {
   app_version: string | null;
   /** True for a node the master added at run time (rollingUpdateServers), not in the config as written. */
   dynamic?: boolean;
+  /** A proxy's WebSocket port for browser players (null: none). */
+  websocket_port?: number | null;
+  /** A proxy's WebTransport port for browser players (null: none). */
+  webtransport_port?: number | null;
 }
 
 /** A functional service entry of `servicelist`, normalized. */
@@ -253,6 +261,8 @@ export function parseConfig(input: unknown, opts: { source?: string } = {}): Clu
       max_players: s.max_players ?? 0,
       protocol_version: s.protocol_version ?? null,
       app_version: s.app_version ?? null,
+      websocket_port: s.websocket_port ?? null,
+      webtransport_port: s.webtransport_port ?? null,
     };
   });
 
@@ -368,6 +378,8 @@ export function rawServerEntry(entry: ServerEntry): Record<string, unknown> {
     protocol_version: entry.protocol_version,
   };
   if (entry.app_version !== null) out.app_version = entry.app_version;
+  if (entry.websocket_port != null) out.websocket_port = entry.websocket_port;
+  if (entry.webtransport_port != null) out.webtransport_port = entry.webtransport_port;
   return out;
 }
 

@@ -233,6 +233,16 @@ export class Cluster {
     return a;
   }
 
+  /**
+   * Where browser players reach proxy `serverId`: its WebSocket and WebTransport URLs and the
+   * certificate hash pages pin (null: the config gave this proxy no browser ports).
+   */
+  proxyBrowserAddress(serverId: number): { websocket?: string; webtransport?: string; certificateHash?: string } | null {
+    const p = this.node(serverId).part(PROXY_ROLE);
+    if (!p) throw new GamewireError('ERR_NO_NODE', `node ${serverId} is not a proxy`);
+    return p.browser ?? null;
+  }
+
   /** Stops one node (it says goodbye to the master). */
   async stopNode(serverId: number): Promise<void> {
     const n = this.nodes.get(serverId);

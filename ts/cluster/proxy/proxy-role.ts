@@ -89,6 +89,11 @@ export class ProxyRole implements GatewayHandler, RolePart {
     return this.listener?.address ?? null;
   }
 
+  /** Where browser players connect (when the config gave this proxy browser ports). */
+  get browser(): GatewayListener['browser'] | null {
+    return this.listener?.browser ?? null;
+  }
+
   /** Logged-in players. */
   load(): number {
     let n = 0;
@@ -106,8 +111,12 @@ export class ProxyRole implements GatewayHandler, RolePart {
   }
 
   async start(): Promise<void> {
-    const e = this.node.entry as { ip: string; port: number };
-    this.listener = await this.gateway.listen({ host: e.ip, port: e.port }, this, { logger: this.node.log });
+    const e = this.node.entry as { ip: string; port: number; websocket_port?: number | null; webtransport_port?: number | null };
+    const browser =
+      e.websocket_port != null || e.webtransport_port != null
+        ? { websocketPort: e.websocket_port ?? undefined, webtransportPort: e.webtransport_port ?? undefined }
+        : undefined;
+    this.listener = await this.gateway.listen({ host: e.ip, port: e.port }, this, { logger: this.node.log, browser });
     this.node.log.info({ address: this.listener.address, gateway: this.gateway.name }, 'proxy listening');
   }
 

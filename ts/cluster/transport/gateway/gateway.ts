@@ -44,6 +44,8 @@ export interface GatewayHandler {
 export interface GatewayListener {
   /** The address actually bound (port 0 picks one). */
   readonly address: GatewayAddress;
+  /** Where browser players connect, when `browser` asked for it: URLs, and the WebTransport certificate's SHA-256 (hex). */
+  readonly browser?: { websocket?: string; webtransport?: string; certificateHash?: string };
   close(): Promise<void>;
 }
 
@@ -61,6 +63,12 @@ export interface ProxyLink {
 export interface GatewayListenOptions {
   /** Where the listening side logs (the proxy's logger). */
   logger?: Logger;
+  /**
+   * Browser players: the proxy also accepts them over WebSocket and (native backend) WebTransport
+   * on these ports (0: free ones), through the same login flow. A gateway without browser
+   * transports ignores them.
+   */
+  browser?: { websocketPort?: number; webtransportPort?: number };
 }
 
 /** Both sides of one transport. */

@@ -106,12 +106,22 @@ export function createUdpGateway(opts: UdpGatewayOptions = {}): UdpGateway {
       if (!opts.rootKey) throw new GamewireError('ERR_NO_GATEWAY', 'this UDP gateway has no rootKey: it can make client links but not listen');
       const bridge = new Bridge(handler);
       const ctx = new ServerContext(bridge, opts.rootKey, { backend });
-      const server = new UdpServer(ctx, addr, { installSignals: false, backend, logger: listenOpts.logger });
+      const b = listenOpts.browser;
+      const server = new UdpServer(ctx, addr, {
+        installSignals: false,
+        backend,
+        logger: listenOpts.logger,
+        websocket: b?.websocketPort === undefined ? undefined : { port: b.websocketPort, host: addr.host },
+        webtransport: b?.webtransportPort === undefined ? undefined : { port: b.webtransportPort, host: addr.host },
+      });
       const bound = await server.listen();
       const running = server.run();
       await opts.onListen?.(server);
+      const wt = server.webtransport;
+      const ws = server.websocket[0];
       return {
         address: { host: bound.address, port: bound.port },
+        browser: b && { websocket: ws?.url, webtransport: wt?.url, certificateHash: wt?.certificateHash },
         async close() {
           await server.stop();
           await running;
