@@ -19,27 +19,16 @@ export {
 } from './errors.js';
 export { componentLogger, createLogger, defaultLogger, envLogLevel, LOG_LEVELS, type CreateLoggerOptions, type LogFn, type Logger, type LogLevel } from './log.js';
 export { VERSION } from './version.js';
+export { RetryMode, ConnectionStatus, type CloseReason } from './net/constants.js';
+export { EventHandler } from './net/handler.js';
+export { ServerContext, CONTEXT_DEFAULTS, type ServerContextOptions } from './net/context.js';
+export { ClientHandle } from './net/client-handle.js';
+export { UdpServer, type UdpServerOptions, type ServerMetrics } from './net/server.js';
+export { UdpClient, type UdpClientOptions, type ConnectOptions, type UdpClientEvents } from './net/client.js';
+export { PrivateKey, PublicKey } from './net/keys.js';
+export type { NetOptions } from './net/config.js';
+export type { ConnectionStats } from './net/stats.js';
 export {
-  RetryMode,
-  ConnectionStatus,
-  type CloseReason,
-  EventHandler,
-  ServerContext,
-  CONTEXT_DEFAULTS,
-  type ServerContextOptions,
-  ClientHandle,
-  UdpServer,
-  type UdpServerOptions,
-  type ServerMetrics,
-  type TimeProfile,
-  UdpClient,
-  type UdpClientOptions,
-  type ConnectOptions,
-  type UdpClientEvents,
-  PrivateKey,
-  PublicKey,
-  type NetOptions,
-  type ConnectionStats,
   Router,
   HttpRequest,
   HttpResponse,
@@ -59,11 +48,10 @@ export {
   type HttpErrorIssue,
   type HttpErrorOptions,
   type BodySchema,
-  type DashboardSource,
-  type SourceMetrics,
+} from './net/http.js';
+export type { DashboardSource, SourceMetrics, TimeProfile } from './net/metrics-source.js';
+export {
   Dashboard,
-  formatPrometheus,
-  PROMETHEUS_CONTENT_TYPE,
   type DashboardOptions,
   type EnableDashboardOptions,
   type DashboardSample,
@@ -71,6 +59,5 @@ export {
   type DashboardInfo,
   type DashboardSnapshot,
   type DashboardUpdate,
-  type MetricFamily,
-  type MetricSample,
-} from './net/index.js';
+} from './net/dashboard/dashboard.js';
+export { formatPrometheus, PROMETHEUS_CONTENT_TYPE, type MetricFamily, type MetricSample } from './net/dashboard/prometheus.js';

@@ -5,7 +5,7 @@
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { PrivateKey } from '../../ts/net/index.js';
+import { PrivateKey } from '../../ts/index.js';
 import { busyFraction, machineCpu, processCpuUs, socketDrops, udpCounters } from './lib/cpu.js';
 import * as hist from './lib/hist.js';
 import type { ProcName } from './lib/build.js';

@@ -45,7 +45,7 @@ export function viaBinding<T>(f: () => T): T {
 }
 
 /** The raw key exports both bindings share. */
-interface KeyExports {
+export interface KeyExports {
   keyGenerate(): Uint8Array;
   keyFromPem(pem: string): Uint8Array;
   keyToPem(der: Uint8Array): string;

@@ -3,35 +3,19 @@
  * (napi reads them in place; nothing is copied).
  */
 import { LAYOUT } from './abi.generated.js';
-import { keyOps, viaBinding } from './errors.js';
+import { EngineBase, type RawEngineCommon } from './engine-base.js';
+import { keyOps, viaBinding, type KeyExports } from './errors.js';
 import type { Binding, Engine, KeyOps, ThreadedServer, ThreadedServerOptions } from './types.js';
 
-interface NativeEngine {
-  setConfig(config: Float64Array): void;
-  rootPublicSpki(): Uint8Array;
+/** The N-API engine object: the common calls, and the caller's buffers passed on each call. */
+interface NativeEngine extends RawEngineCommon {
   handle(now: number, buf: Uint8Array, meta: Uint32Array, count: number, status: Uint8Array): number;
-  processHandshakes(now: number, max: number): number;
-  queuedHandshakes(): number;
-  tick(now: number): void;
   transmit(now: number, out: Uint8Array, meta: Uint8Array): number;
   events(out: Uint8Array): number;
   pendingEventSize(): number;
-  send(now: number, peer: number, data: Uint8Array, mode: number, callback: number): number;
   sendBatch(now: number, cmds: Uint8Array, count: number, results: Uint8Array): number;
-  broadcast(now: number, peers: Uint32Array, data: Uint8Array, mode: number): number;
-  connect(now: number, peer: number, pinned: Uint8Array, insecure: boolean): number;
-  disconnect(now: number, peer: number): void;
-  abort(now: number, peer: number): void;
-  closeAll(now: number): void;
-  abortAll(): void;
-  status(peer: number): number;
-  token(peer: number): number;
-  latency(peer: number): number;
-  connectionCount(): number;
   connectionStats(peer: number, out: Uint8Array): boolean;
   stats(out: Uint8Array): boolean;
-  countBlocked(bytes: number): void;
-  nextTimeout(): number;
 }
 
 interface NativeSocketServer {
@@ -74,15 +58,9 @@ interface SocketServerOptions {
 }
 
 /** What the N-API addon exports beyond the common `Binding`. */
-export interface NativeBinding extends Binding {
+export interface NativeBinding extends Binding, KeyExports {
   layout(): string;
   defaultConfig(): Float64Array;
-  keyGenerate(): Uint8Array;
-  keyFromPem(pem: string): Uint8Array;
-  keyToPem(der: Uint8Array): string;
-  keyPublic(der: Uint8Array): Uint8Array;
-  publicKeyFromPem(pem: string): Uint8Array;
-  publicKeyToPem(spki: Uint8Array): string;
   Engine: {
     server(config: Float64Array, root: Uint8Array, seed: Uint8Array): NativeEngine;
     client(config: Float64Array, seed: Uint8Array): NativeEngine;
@@ -118,7 +96,7 @@ function drainEvents(src: EventSource, holder: { evBuf: Buffer }): number {
   return src.events(holder.evBuf);
 }
 
-class NativeEngineAdapter implements Engine {
+class NativeEngineAdapter extends EngineBase<NativeEngine> implements Engine {
   readonly backend = 'native' as const;
   readonly inCapacity = IN_DATAGRAMS;
   private readonly inBuf = Buffer.allocUnsafe(IN_DATAGRAMS * ROOM);
@@ -134,11 +112,9 @@ class NativeEngineAdapter implements Engine {
   private readonly cmdResultBytes = new Uint8Array(this.cmdResults.buffer);
   private readonly statsOut: Float64Array;
   private readonly statsBytes: Uint8Array;
-  private readonly e: NativeEngine;
 
-  /** @param raw the binding's engine object (tests reach testing-build entry points through it) */
-  constructor(readonly raw: NativeEngine, statsLen: number) {
-    this.e = raw;
+  constructor(raw: NativeEngine, statsLen: number) {
+    super(raw);
     this.statsOut = new Float64Array(statsLen);
     this.statsBytes = new Uint8Array(this.statsOut.buffer);
   }
@@ -152,47 +128,23 @@ class NativeEngineAdapter implements Engine {
   cmdView(): Uint8Array { return this.cmd; }
   cmdResultView(): Int8Array { return this.cmdResults; }
   sendBatch(now: number, count: number): number {
-    return this.e.sendBatch(now, this.cmd, count, this.cmdResultBytes);
+    return this.raw.sendBatch(now, this.cmd, count, this.cmdResultBytes);
   }
 
   handle(now: number, count: number): number {
-    return this.e.handle(now, this.inBuf, this.inMeta, count, this.inStatus);
+    return this.raw.handle(now, this.inBuf, this.inMeta, count, this.inStatus);
   }
-  processHandshakes(now: number, max: number): number { return this.e.processHandshakes(now, max); }
-  queuedHandshakes(): number { return this.e.queuedHandshakes(); }
-  tick(now: number): void { this.e.tick(now); }
-  transmit(now: number): number { return this.e.transmit(now, this.outBuf, this.outMetaBytes); }
+  transmit(now: number): number { return this.raw.transmit(now, this.outBuf, this.outMetaBytes); }
   events(): number {
-    return drainEvents(this.e, this);
+    return drainEvents(this.raw, this);
   }
-  send(now: number, peer: number, data: Uint8Array, mode: number, callback: number): number {
-    return this.e.send(now, peer, data, mode, callback);
-  }
-  broadcast(now: number, peers: Uint32Array, data: Uint8Array, mode: number): number {
-    return this.e.broadcast(now, peers, data, mode);
-  }
-  connect(now: number, peer: number, pinned: Uint8Array | null, insecure: boolean): number {
-    return this.e.connect(now, peer, pinned ?? EMPTY, insecure);
-  }
-  disconnect(now: number, peer: number): void { this.e.disconnect(now, peer); }
-  abort(now: number, peer: number): void { this.e.abort(now, peer); }
-  closeAll(now: number): void { this.e.closeAll(now); }
-  abortAll(): void { this.e.abortAll(); }
-  status(peer: number): number { return this.e.status(peer); }
-  token(peer: number): number { return this.e.token(peer); }
-  latency(peer: number): number { return this.e.latency(peer); }
-  connectionCount(): number { return this.e.connectionCount(); }
   connectionStats(peer: number): Float64Array | null {
-    return this.e.connectionStats(peer, this.statsBytes) ? this.statsOut.slice() : null;
+    return this.raw.connectionStats(peer, this.statsBytes) ? this.statsOut.slice() : null;
   }
   stats(): Float64Array {
-    this.e.stats(this.statsBytes);
+    this.raw.stats(this.statsBytes);
     return this.statsOut.slice();
   }
-  countBlocked(bytes: number): void { this.e.countBlocked(bytes); }
-  nextTimeout(): number { return this.e.nextTimeout(); }
-  setConfig(config: Float64Array): void { viaBinding(() => this.e.setConfig(config)); }
-  rootPublicSpki(): Uint8Array { return this.e.rootPublicSpki(); }
 }
 
 /** `Engine` over the threaded socket server: see `ThreadedServer` in types.ts. */

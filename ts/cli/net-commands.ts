@@ -1,7 +1,7 @@
 /** `gamewire keygen` and `gamewire echo`: the network layer's commands. */
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { ConfigError, GamewireError } from '../errors.js';
-import { EventHandler, PrivateKey, RetryMode, ServerContext, UdpServer, type ClientHandle } from '../net/index.js';
+import { EventHandler, PrivateKey, RetryMode, ServerContext, UdpServer, type ClientHandle } from '../index.js';
 import { choiceOption, defineCommand, intOption, numberOption, required, type OptionTable } from './args.js';
 
 const BACKENDS = ['native', 'wasm', 'auto'] as const;

@@ -18,7 +18,7 @@ import { clock, EngineDriver, type DriverSink, type PeerRoute } from './driver.j
 import { componentLogger, type Logger } from '../log.js';
 import { PeerTable, sourceOf } from './peers.js';
 import { decodeStats, type ConnectionStats } from './stats.js';
-import { Dashboard, type EnableDashboardOptions } from './dashboard/index.js';
+import { Dashboard, type EnableDashboardOptions } from './dashboard/dashboard.js';
 import { HttpServices, listenHttp, type HttpAddress, type HttpLimits, type Router, type TlsOptions } from './http.js';
 import type { TransportHandlers, TransportRemote } from './transports/types.js';
 import { WebSocketEndpoint } from './transports/websocket.js';

@@ -1,6 +1,6 @@
 /** Child process: a `BotPool` (many bots, one engine) controlled by the load runner. */
 import type { BackendChoice } from '../../../ts/backend/index.js';
-import type { NetOptions } from '../../../ts/net/index.js';
+import type { NetOptions } from '../../../ts/index.js';
 import { serve } from '../lib/proc.js';
 import { BotPool } from '../pool.js';
 

@@ -4,7 +4,7 @@
  * CPU (`process.cpuUsage()`) and the engine's datagram counters on `sample`.
  */
 import { pino } from 'pino';
-import { EventHandler, PrivateKey, RetryMode, ServerContext, UdpServer, type ClientHandle, type NetOptions } from '../../../ts/net/index.js';
+import { EventHandler, PrivateKey, RetryMode, ServerContext, UdpServer, type ClientHandle, type NetOptions } from '../../../ts/index.js';
 import type { BackendName } from '../../../ts/backend/index.js';
 import { serve } from '../lib/proc.js';
 

@@ -507,10 +507,7 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             // The client re-sent its hello before we answered the first one.
             return Err(DropReason::Replay);
         }
-        if !self.hellos.has_room(&self.cfg, source)
-            || self.handshakes_pending + self.hellos.len >= self.cfg.max_pending_handshakes
-            || self.by_addr.len() + self.hellos.len >= self.cfg.max_connections
-        {
+        if !self.hellos.has_room(&self.cfg, source) || self.handshakes_full(self.hellos.len) {
             return Err(DropReason::RateLimited);
         }
         let payload = packet::unprotect(datagram, h, None).map_err(|e| match e {
@@ -528,6 +525,12 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             QueuedHello { from, header: *h, msg_seq: m.seq, client_key, at: now, bytes: datagram.len() };
         self.hellos.push(source, queued);
         Ok(())
+    }
+
+    /// True when `more` further handshakes would pass the pending-handshake or connection limits.
+    fn handshakes_full(&self, more: usize) -> bool {
+        self.handshakes_pending + more >= self.cfg.max_pending_handshakes
+            || self.by_addr.len() + more >= self.cfg.max_connections
     }
 
     /// CLIENT_HELLOs waiting for [`Self::process_handshakes`].
@@ -563,8 +566,7 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         self.refill_bucket(now);
         if now.saturating_since(q.at) >= self.cfg.temp_connection_timeout
             || self.bucket.tokens < 1.0
-            || self.handshakes_pending >= self.cfg.max_pending_handshakes
-            || self.by_addr.len() >= self.cfg.max_connections
+            || self.handshakes_full(0)
         {
             return Err(DropReason::RateLimited);
         }

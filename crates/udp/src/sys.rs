@@ -12,6 +12,47 @@ use std::time::Duration;
 /// length, then dropped as too large by the engine).
 pub(crate) const ROOM: usize = 2048;
 
+/// The kernel's view of a batch: one address, one iovec and one header per datagram.
+#[cfg(target_os = "linux")]
+struct Headers {
+    names: Vec<libc::sockaddr_storage>,
+    iovs: Vec<libc::iovec>,
+    hdrs: Vec<libc::mmsghdr>,
+}
+
+// SAFETY: the raw pointers inside `iovs`/`hdrs` are rebuilt before every system call from
+// vectors the owning batch holds and are never dereferenced otherwise, so moving a batch between
+// threads is sound.
+#[cfg(target_os = "linux")]
+unsafe impl Send for Headers {}
+
+#[cfg(target_os = "linux")]
+impl Headers {
+    fn new(capacity: usize) -> Self {
+        Self {
+            // SAFETY: sockaddr_storage and mmsghdr are plain C structs for which all-zero bytes
+            // are a valid value.
+            names: vec![unsafe { std::mem::zeroed() }; capacity],
+            iovs: vec![libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; capacity],
+            hdrs: vec![unsafe { std::mem::zeroed() }; capacity],
+        }
+    }
+
+    /// Points header `i` at address `i` (of `namelen` bytes) and at `len` bytes from `base`.
+    fn point(&mut self, i: usize, base: *mut u8, len: usize, namelen: libc::socklen_t) {
+        self.iovs[i] = libc::iovec { iov_base: base.cast(), iov_len: len };
+        let h = &mut self.hdrs[i];
+        h.msg_hdr.msg_name = std::ptr::from_mut(&mut self.names[i]).cast();
+        h.msg_hdr.msg_namelen = namelen;
+        h.msg_hdr.msg_iov = std::ptr::from_mut(&mut self.iovs[i]);
+        h.msg_hdr.msg_iovlen = 1;
+        h.msg_hdr.msg_control = std::ptr::null_mut();
+        h.msg_hdr.msg_controllen = 0;
+        h.msg_hdr.msg_flags = 0;
+        h.msg_len = 0;
+    }
+}
+
 /// Buffers for a batch of received datagrams.
 pub(crate) struct RecvBatch {
     bufs: Vec<u8>,
@@ -19,18 +60,8 @@ pub(crate) struct RecvBatch {
     pub(crate) lens: Vec<usize>,
     pub(crate) from: Vec<SocketAddr>,
     #[cfg(target_os = "linux")]
-    names: Vec<libc::sockaddr_storage>,
-    #[cfg(target_os = "linux")]
-    iovs: Vec<libc::iovec>,
-    #[cfg(target_os = "linux")]
-    hdrs: Vec<libc::mmsghdr>,
+    headers: Headers,
 }
-
-// SAFETY: the raw pointers inside `iovs`/`hdrs` are rebuilt before every system call from the
-// vectors this struct owns and are never dereferenced otherwise, so moving the batch between
-// threads is sound.
-#[cfg(target_os = "linux")]
-unsafe impl Send for RecvBatch {}
 
 impl RecvBatch {
     pub(crate) fn new(capacity: usize) -> Self {
@@ -38,14 +69,8 @@ impl RecvBatch {
             bufs: vec![0; capacity * ROOM],
             lens: vec![0; capacity],
             from: vec![SocketAddr::from(([0, 0, 0, 0], 0)); capacity],
-            // SAFETY: sockaddr_storage, iovec and mmsghdr are plain C structs for which all-zero
-            // bytes are a valid value.
             #[cfg(target_os = "linux")]
-            names: vec![unsafe { std::mem::zeroed() }; capacity],
-            #[cfg(target_os = "linux")]
-            iovs: vec![libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; capacity],
-            #[cfg(target_os = "linux")]
-            hdrs: vec![unsafe { std::mem::zeroed() }; capacity],
+            headers: Headers::new(capacity),
         }
     }
 
@@ -63,28 +88,18 @@ impl RecvBatch {
     #[cfg(target_os = "linux")]
     pub(crate) fn recv(&mut self, socket: &UdpSocket) -> io::Result<usize> {
         let n = self.lens.len();
+        let storage = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
         for i in 0..n {
-            self.iovs[i] = libc::iovec {
-                // SAFETY: `i * ROOM` is within `bufs` (capacity * ROOM bytes).
-                iov_base: unsafe { self.bufs.as_mut_ptr().add(i * ROOM) }.cast(),
-                iov_len: ROOM,
-            };
-            let h = &mut self.hdrs[i];
-            h.msg_hdr.msg_name = std::ptr::from_mut(&mut self.names[i]).cast();
-            h.msg_hdr.msg_namelen = size_of::<libc::sockaddr_storage>() as libc::socklen_t;
-            h.msg_hdr.msg_iov = std::ptr::from_mut(&mut self.iovs[i]);
-            h.msg_hdr.msg_iovlen = 1;
-            h.msg_hdr.msg_control = std::ptr::null_mut();
-            h.msg_hdr.msg_controllen = 0;
-            h.msg_hdr.msg_flags = 0;
-            h.msg_len = 0;
+            // SAFETY: `i * ROOM` is within `bufs` (capacity * ROOM bytes).
+            let base = unsafe { self.bufs.as_mut_ptr().add(i * ROOM) };
+            self.headers.point(i, base, ROOM, storage);
         }
         // SAFETY: every header points at a name, an iovec and ROOM bytes owned by `self`, valid
         // for the call; `n` headers exist. MSG_TRUNC makes msg_len the datagram's real length.
         let got = unsafe {
             libc::recvmmsg(
                 socket.as_raw_fd(),
-                self.hdrs.as_mut_ptr(),
+                self.headers.hdrs.as_mut_ptr(),
                 n as libc::c_uint,
                 libc::MSG_DONTWAIT | libc::MSG_TRUNC,
                 std::ptr::null_mut(),
@@ -96,8 +111,8 @@ impl RecvBatch {
         }
         let got = got as usize;
         for i in 0..got {
-            self.lens[i] = self.hdrs[i].msg_len as usize;
-            self.from[i] = sockaddr_to_std(&self.names[i]).unwrap_or(self.from[i]);
+            self.lens[i] = self.headers.hdrs[i].msg_len as usize;
+            self.from[i] = sockaddr_to_std(&self.headers.names[i]).unwrap_or(self.from[i]);
         }
         Ok(got)
     }
@@ -178,29 +193,16 @@ pub(crate) struct SendBatch {
     /// (destination, start, length) of each datagram in `bytes`.
     pub(crate) outs: Vec<(SocketAddr, usize, usize)>,
     #[cfg(target_os = "linux")]
-    names: Vec<libc::sockaddr_storage>,
-    #[cfg(target_os = "linux")]
-    iovs: Vec<libc::iovec>,
-    #[cfg(target_os = "linux")]
-    hdrs: Vec<libc::mmsghdr>,
+    headers: Headers,
 }
-
-// SAFETY: as for RecvBatch: the raw pointers are rebuilt from owned vectors before each call.
-#[cfg(target_os = "linux")]
-unsafe impl Send for SendBatch {}
 
 impl SendBatch {
     pub(crate) fn new(capacity: usize) -> Self {
         Self {
             bytes: vec![0; capacity * ROOM],
             outs: Vec::with_capacity(capacity),
-            // SAFETY: plain C structs; all-zero is valid.
             #[cfg(target_os = "linux")]
-            names: vec![unsafe { std::mem::zeroed() }; capacity],
-            #[cfg(target_os = "linux")]
-            iovs: vec![libc::iovec { iov_base: std::ptr::null_mut(), iov_len: 0 }; capacity],
-            #[cfg(target_os = "linux")]
-            hdrs: vec![unsafe { std::mem::zeroed() }; capacity],
+            headers: Headers::new(capacity),
         }
     }
 
@@ -208,23 +210,12 @@ impl SendBatch {
     /// the number of system calls made.
     #[cfg(target_os = "linux")]
     pub(crate) fn send(&mut self, socket: &UdpSocket) -> usize {
-        let n = self.outs.len().min(self.hdrs.len());
+        let n = self.outs.len().min(self.headers.hdrs.len());
         for (i, (to, start, len)) in self.outs.iter().take(n).enumerate() {
-            let namelen = std_to_sockaddr(to, &mut self.names[i]);
-            self.iovs[i] = libc::iovec {
-                // SAFETY: `start + len` is within `bytes` (the collector wrote the datagram there).
-                iov_base: unsafe { self.bytes.as_mut_ptr().add(*start) }.cast(),
-                iov_len: *len,
-            };
-            let h = &mut self.hdrs[i];
-            h.msg_hdr.msg_name = std::ptr::from_mut(&mut self.names[i]).cast();
-            h.msg_hdr.msg_namelen = namelen;
-            h.msg_hdr.msg_iov = std::ptr::from_mut(&mut self.iovs[i]);
-            h.msg_hdr.msg_iovlen = 1;
-            h.msg_hdr.msg_control = std::ptr::null_mut();
-            h.msg_hdr.msg_controllen = 0;
-            h.msg_hdr.msg_flags = 0;
-            h.msg_len = 0;
+            let namelen = std_to_sockaddr(to, &mut self.headers.names[i]);
+            // SAFETY: `start + len` is within `bytes` (the collector wrote the datagram there).
+            let base = unsafe { self.bytes.as_mut_ptr().add(*start) };
+            self.headers.point(i, base, *len, namelen);
         }
         let mut done = 0;
         let mut calls = 0;
@@ -235,7 +226,7 @@ impl SendBatch {
             let sent = unsafe {
                 libc::sendmmsg(
                     socket.as_raw_fd(),
-                    self.hdrs.as_mut_ptr().add(done),
+                    self.headers.hdrs.as_mut_ptr().add(done),
                     (n - done) as libc::c_uint,
                     0,
                 )

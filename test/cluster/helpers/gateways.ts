@@ -4,7 +4,7 @@
  */
 import { createUdpGateway, type Gateway } from '../../../ts/cluster/index.js';
 import { createLoopbackGateway } from './loopback-gateway.js';
-import { PrivateKey } from '../../../ts/net/index.js';
+import { PrivateKey } from '../../../ts/index.js';
 
 const udpKey = PrivateKey.generate();
 

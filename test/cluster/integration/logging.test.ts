@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { Cluster, createConnectToken, createUdpGateway, GameClient } from '../../../ts/cluster/index.js';
-import { PrivateKey } from '../../../ts/net/index.js';
+import { PrivateKey } from '../../../ts/index.js';
 import { ROOT } from '../helpers/child.js';
 import { capturingLogger, FAST } from '../helpers/cluster.js';
 
@@ -46,7 +46,7 @@ it("logLevel 'silent' silences everything, the proxies' UDP servers included", a
     writeFileSync(
       file,
       `import { Cluster, createConnectToken, createUdpGateway, GameClient } from '../../ts/cluster/index.js';
-import { PrivateKey } from '../../ts/net/index.js';
+import { PrivateKey } from '../../ts/index.js';
 const rootKey = PrivateKey.generate();
 const cluster = await Cluster.start(${JSON.stringify(CONFIG)}, { logLevel: 'silent', gateway: createUdpGateway({ rootKey }) });
 const a = cluster.proxyAddress(2000);

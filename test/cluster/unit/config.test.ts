@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkMods, Cluster, ConfigError, createGateway, defineMod, loadConfigFile, parseConfig } from '../../../ts/cluster/index.js';
-import { PrivateKey } from '../../../ts/net/index.js';
+import { PrivateKey } from '../../../ts/index.js';
 import { baseConfig, type RawConfig } from '../helpers/cluster.js';
 import '../helpers/probe-mod.js';
 

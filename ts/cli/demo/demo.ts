@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { Cluster, createConnectToken, createUdpGateway, GameClient, LoginRefusedError, banLoginText, ServerStatus, type UdpGateway } from '../../cluster/index.js';
 import { createLogger } from '../../log.js';
-import { PrivateKey, type UdpServer } from '../../net/index.js';
+import { PrivateKey, type UdpServer } from '../../index.js';
 import { defineCommand, intOption, logLevelOption, numberOption, type OptionValues } from '../args.js';
 import { loadDailySignin, type DailyClient, type DailyService, type DailySignin, type PlayerRecvResult } from './daily-signin.js';
 

@@ -6,7 +6,7 @@
 import type { BackendChoice } from '../../backend/index.js';
 import { ArgumentError, ConfigError, GamewireError, StateError, TimeoutError } from '../../errors.js';
 import { componentLogger, createLogger, type Logger, type LogLevel } from '../../log.js';
-import type { PublicKey } from '../../net/index.js';
+import type { PublicKey } from '../../index.js';
 import { ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents, EventDispatcher, type EventData } from '../core/events.js';
 import { getMod } from '../core/mod-registry.js';
 import { constructSystem, type System, type SystemHost } from '../core/system.js';

@@ -13,7 +13,7 @@ import { resolve } from 'node:path';
 import type { BackendChoice } from '../../../backend/index.js';
 import { ConfigError, GamewireError } from '../../../errors.js';
 import type { Logger } from '../../../log.js';
-import { EventHandler, PrivateKey, PublicKey, RetryMode, ServerContext, UdpClient, UdpServer, type ClientHandle } from '../../../net/index.js';
+import { EventHandler, PrivateKey, PublicKey, RetryMode, ServerContext, UdpClient, UdpServer, type ClientHandle } from '../../../index.js';
 import { configPath, type ClusterConfig } from '../../cluster-config.js';
 import type { Gateway, GatewayAddress, GatewayHandler, GatewayListener, GatewayListenOptions, PlayerConnection, ProxyLink } from './gateway.js';
 
