@@ -19,6 +19,7 @@ export {
 } from './errors.js';
 export { componentLogger, createLogger, defaultLogger, envLogLevel, LOG_LEVELS, type CreateLoggerOptions, type LogFn, type Logger, type LogLevel } from './log.js';
 export { VERSION } from './version.js';
+export { monotonicClock, systemClock, type Clock, type ClockTimer } from './clock.js';
 export { RetryMode, ConnectionStatus, type CloseReason } from './net/constants.js';
 export { EventHandler } from './net/handler.js';
 export { ServerContext, CONTEXT_DEFAULTS, type ServerContextOptions } from './net/context.js';

@@ -9,7 +9,7 @@
 import { ConfigError, GamewireError } from '../errors.js';
 import { createLogger, defaultLogger, type Logger, type LogLevel } from '../log.js';
 import { findNode, nodeEntries, parseConfig, type ClusterConfig } from './cluster-config.js';
-import type { Clock } from './core/clock.js';
+import type { Clock } from '../clock.js';
 import type { NodeTiming } from './core/host.js';
 import { ClusterNode } from './core/node.js';
 import type { System } from './core/system.js';

@@ -25,7 +25,7 @@ export { defineMod, getMod, definedMods, checkMods, type ModDefinition, type Mod
 // The node core
 export { ClusterNode, type NodeOptions, type NodeStats, type NodeTiming, type RpcHandler } from './core/node.js';
 export { MasterLink } from './core/master-link.js';
-export type { Clock, ClockTimer } from './core/clock.js';
+export { monotonicClock, systemClock, type Clock, type ClockTimer } from '../clock.js';
 export {
   ENGINE_NAMESPACE,
   ENGINE_SYSTEM_NAME,

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, createConnectToken, GameClient, type EventData, type RpcResult } from '../../../ts/cluster/index.js';
 import { BUSES, baseConfig, drained, natsFor, sleep, startCluster, waitFor, withBus } from '../helpers/cluster.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { ManualClock } from '../../helpers/manual-clock.js';
 import { createLoopbackGateway } from '../helpers/loopback-gateway.js';
 import type { NatsServer } from '../helpers/nats-server.js';
 import { PROBE, ProbeClient, ProbeMaster, ProbeServer, ProbeService, record } from '../helpers/probe-mod.js';

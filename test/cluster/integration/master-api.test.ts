@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Cluster, createConnectToken, defineMod, GameClient, LoginRefusedError, type MasterSystem } from '../../../ts/cluster/index.js';
 import { MASTER_ROLE } from '../../../ts/cluster/master/master-role.js';
 import { BUSES, natsFor, startCluster, waitFor, withBus, type RawConfig } from '../helpers/cluster.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { ManualClock } from '../../helpers/manual-clock.js';
 import { GATEWAYS } from '../helpers/gateways.js';
 import type { NatsServer } from '../helpers/nats-server.js';
 import { PROBE, type ProbeMaster } from '../helpers/probe-mod.js';

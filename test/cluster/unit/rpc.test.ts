@@ -2,7 +2,7 @@
 import { expect, it } from 'vitest';
 import { RpcTable } from '../../../ts/cluster/core/rpc.js';
 import { createLogger } from '../../../ts/log.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { ManualClock } from '../../helpers/manual-clock.js';
 
 const table = (clock: ManualClock) => new RpcTable(createLogger({ level: 'silent' }), 'request', clock);
 

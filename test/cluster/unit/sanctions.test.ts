@@ -4,7 +4,7 @@ import { banLoginText } from '../../../ts/cluster/index.js';
 import { Sanctions } from '../../../ts/cluster/master/sanctions.js';
 import { MemoryStore } from '../../../ts/cluster/master/store/memory-store.js';
 import { createLogger } from '../../../ts/log.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { ManualClock } from '../../helpers/manual-clock.js';
 
 describe('banLoginText', () => {
   it('rounds the remaining time up to the minute and spells days, hours and minutes as the seed does', () => {

@@ -13,7 +13,7 @@ import type { Logger } from '../../log.js';
 import type { ClusterConfig, NodeEntry, NodeRole, ServerEntry } from '../cluster-config.js';
 import type { Subjects } from '../transport/bus/bus.js';
 import type { OpMessage } from './bus-messages.js';
-import type { Clock } from './clock.js';
+import type { Clock } from '../../clock.js';
 import type { EventData, EventDispatcher } from './events.js';
 import type { RpcCallback, RpcResult } from './rpc.js';
 import type { SystemHost } from './system.js';

@@ -14,7 +14,7 @@
  * link is down now, not after the heartbeat timeout).
  */
 import type { ServerEntry } from '../cluster-config.js';
-import type { ClockTimer } from './clock.js';
+import type { ClockTimer } from '../../clock.js';
 import { EngineEvents } from './events.js';
 import type { NodeHost } from './host.js';
 

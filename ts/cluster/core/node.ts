@@ -18,7 +18,7 @@ import type { Logger } from '../../log.js';
 import { addServerEntry, findNode, isServerEntry, type ClusterConfig, type NodeEntry, type NodeRole, type ServerEntry } from '../cluster-config.js';
 import { Subjects, type Bus, type BusConnection, type BusSubscription } from '../transport/bus/bus.js';
 import { decodeWire, encodeWire, SeenIds, type OpMessage, type ReqMessage, type Unstamped, type WireMessage } from './bus-messages.js';
-import { systemClock, type Clock } from './clock.js';
+import { systemClock, type Clock } from '../../clock.js';
 import { ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EventDispatcher, type EventData } from './events.js';
 import type { NodeHost, NodeStats, NodeTiming, RoleKey, RolePart, RpcHandler } from './host.js';
 import { MasterLink } from './master-link.js';

@@ -10,7 +10,7 @@
  */
 import { ArgumentError } from '../../errors.js';
 import type { Logger } from '../../log.js';
-import type { Clock, ClockTimer } from './clock.js';
+import type { Clock, ClockTimer } from '../../clock.js';
 
 /** What a request resolves to. `data` is null when `ok` is false. */
 export interface RpcResult<T = unknown> {

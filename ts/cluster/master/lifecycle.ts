@@ -16,7 +16,7 @@
  */
 import { ArgumentError } from '../../errors.js';
 import type { ClusterConfig, ServerEntry } from '../cluster-config.js';
-import { sleep } from '../core/clock.js';
+import { sleep } from '../../clock.js';
 import type { NodeHost } from '../core/host.js';
 import { checkInput, rollingCloseInput, rollingUpdateInput } from './api-inputs.js';
 import type { MasterState } from './master-state.js';

@@ -26,7 +26,7 @@ import type { z } from 'zod';
 import { ArgumentError, type ErrorCode } from '../../errors.js';
 import type { Logger } from '../../log.js';
 import { HttpError, listenHttp, Router, type HttpListener, type HttpMethod, type HttpRequest, type HttpResponse } from '../../net/http.js';
-import type { Clock, ClockTimer } from '../core/clock.js';
+import type { Clock, ClockTimer } from '../../clock.js';
 import { inputIssues, type InputIssue } from './api-inputs.js';
 
 /** What a handler learns about the request besides its body. */

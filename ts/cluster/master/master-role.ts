@@ -22,7 +22,7 @@
 import { componentLogger } from '../../log.js';
 import { addServerEntry, isServerEntry, type ServerEntry } from '../cluster-config.js';
 import type { LoginAnswer, OpMessage } from '../core/bus-messages.js';
-import type { ClockTimer } from '../core/clock.js';
+import type { ClockTimer } from '../../clock.js';
 import { EngineEvents } from '../core/events.js';
 import { RoleKey, type NodeHost, type RolePart } from '../core/host.js';
 import { installAdminRoutes } from './admin-routes.js';

@@ -9,7 +9,7 @@
  * - a banned player's login is refused with the ban text (`banLoginText`).
  */
 import type { Logger } from '../../log.js';
-import { unixSeconds, type Clock } from '../core/clock.js';
+import { unixSeconds, type Clock } from '../../clock.js';
 import type { MasterStore, SanctionKind, SanctionRecord } from './store/store.js';
 
 /** What getBanUserInfo / getUserSilentInfo give for a ban or mute in force. */

@@ -17,7 +17,7 @@
  */
 import { findNode } from '../cluster-config.js';
 import type { LoginAnswer, OpMessage } from '../core/bus-messages.js';
-import { sleep, type ClockTimer } from '../core/clock.js';
+import { sleep, type ClockTimer } from '../../clock.js';
 import type { EventData } from '../core/events.js';
 import { RoleKey, type NodeHost, type RolePart } from '../core/host.js';
 import { verifyConnectToken } from '../player/connect-token.js';

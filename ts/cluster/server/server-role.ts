@@ -14,7 +14,7 @@
  * node with `kick`, its players are kicked first (`pkick` to their proxies).
  */
 import type { OpMessage } from '../core/bus-messages.js';
-import { sleep } from '../core/clock.js';
+import { sleep } from '../../clock.js';
 import { EngineEvents, type AddServerPlayerEventData, type DelServerPlayerEventData, type EventData } from '../core/events.js';
 import { RoleKey, type NodeHost, type RolePart } from '../core/host.js';
 

@@ -10,7 +10,7 @@
  */
 import { ArgumentError } from '../../errors.js';
 import type { OpMessage } from '../core/bus-messages.js';
-import type { ClockTimer } from '../core/clock.js';
+import type { ClockTimer } from '../../clock.js';
 import { RoleKey, type NodeHost, type RolePart } from '../core/host.js';
 
 /** A service's HTTP handler: `(clientId, requestBody)`; answer with `sendHttpResponse(clientId, message)`. */

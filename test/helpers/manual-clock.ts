@@ -3,7 +3,7 @@
  * due, in order, each at its own time, letting the event loop run after each one (so what a timer
  * sets off, a bus delivery or a Promise, happens before the next). It starts at the real time.
  */
-import type { Clock, ClockTimer } from '../../../ts/cluster/index.js';
+import type { Clock, ClockTimer } from '../../ts/clock.js';
 
 interface Timer {
   at: number;
