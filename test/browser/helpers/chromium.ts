@@ -1,7 +1,8 @@
 /**
- * Headless Chromium for browser tests: Debian's `chromium` through playwright-core, launched and
- * closed by the test file, with pages that load dist/browser (the built `gamewire/browser`) from a
- * plain static server as `globalThis.gw`. Builds dist/browser first when it is missing.
+ * Headless Chromium for browser tests and the browser benchmark: Debian's `chromium` through
+ * playwright-core, launched and closed by its user, with pages that load dist/browser (the built
+ * `gamewire/browser`) from a plain static server as `globalThis.gw`. Builds dist/browser first
+ * when it is missing. (No vitest import: bench/browser uses it too.)
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -9,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { expect } from 'vitest';
 import { serveStatic, type StaticServer } from './static.js';
 
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -25,13 +25,15 @@ export const CHROMIUM_ARGS = [
 ];
 const PAGE = `import * as gw from '/pkg/browser/index.js'; globalThis.gw = gw; document.body.dataset.ready = '1';`;
 
-/** Builds dist/browser if it is missing (the tests load it as the page would). */
+/** Builds dist/browser if it is missing (pages load it as a web page would); throws without Chromium. */
 export function ensureBrowserBuild(): void {
   if (!existsSync(join(DIST_BROWSER, 'browser', 'index.js'))) {
     const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), 'browser'], { cwd: ROOT, stdio: 'inherit' });
-    expect(r.status, 'node scripts/build.mjs browser').toBe(0);
+    if (r.status !== 0) throw new Error(`node scripts/build.mjs browser failed (exit ${r.status})`);
   }
-  expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (scripts/setup.sh installs Debian's chromium; GAMEWIRE_CHROMIUM overrides the path)`).toBe(true);
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`Chromium is needed at ${CHROMIUM} (scripts/setup.sh installs Debian's chromium; GAMEWIRE_CHROMIUM overrides the path)`);
+  }
 }
 
 export interface Chromium {
