@@ -3,13 +3,15 @@
  * over WebTransport and over a WebSocket (BrowserClients in headless Chromium) and over UDP
  * (UdpClients in this process), and the server's CPU per echoed message for each transport.
  *
- *   node scripts/run-ts.mjs bench/browser/run.ts             # full (~1 min): writes bench/browser/results/latest.json
+ *   node scripts/run-ts.mjs bench/browser/run.ts             # full (~4 min): writes bench/browser/results/latest.json
  *   node scripts/run-ts.mjs bench/browser/run.ts --quick     # smoke run (~15 s), writes nothing
  *   node scripts/run-ts.mjs bench/browser/run.ts --seconds 20 --clients 16
  *
  * The server (bench/browser/server.ts) is one child process for every transport: `UdpServer`
- * native, `io: 'thread'`, echoing each message (RetryMode NONE), with the default engine
- * options (so the server paces each connection at one packet per 1/60 s, as a game server does).
+ * native, `io: 'thread'`, echoing each message (RetryMode NONE). Every run is made twice (the
+ * quick run: once): with the engine's default pacing (`sendInterval` 1/60 s on both sides: each
+ * connection sends at most one packet per frame, so a message may wait for its frame), what a game
+ * sees; and unpaced (`sendInterval` 0 on both sides), the transports' own latency.
  * Each run: `--clients` clients of one transport, each on its own phase over the 1/60 s period,
  * a 1 s warm-up, then a window of `--seconds` in which the server's CPU and echoed messages are
  * sampled and every message's round trip is measured by its sender (its send time travels in
@@ -54,6 +56,8 @@ interface ClientSide {
 }
 
 interface RunResult {
+  /** The engines' `sendInterval`, s. */
+  sendInterval: number;
   transport: Transport;
   clients: number;
   seconds: number;
@@ -71,7 +75,7 @@ interface RunResult {
 
 // ---- the server child ------------------------------------------------------------------------
 
-async function startServer(): Promise<{ child: ChildProcess; ready: BenchServerReady; sample(): Promise<BenchServerSample>; stop(): Promise<void> }> {
+async function startServer(sendInterval: number): Promise<{ child: ChildProcess; ready: BenchServerReady; sample(): Promise<BenchServerSample>; stop(): Promise<void> }> {
   const esbuild = await import('esbuild');
   // Two levels below the root, like the sources: `gamewire` resolves to this package's dist/.
   const out = join(ROOT, '.cache', 'bench-browser', 'server.mjs');
@@ -85,7 +89,7 @@ async function startServer(): Promise<{ child: ChildProcess; ready: BenchServerR
     packages: 'external',
     logLevel: 'silent',
   });
-  const child = fork(out, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(out, [String(sendInterval)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const waiters: ((s: BenchServerSample) => void)[] = [];
   const ready = await new Promise<BenchServerReady>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the bench server exited (${code})`)));
@@ -164,10 +168,10 @@ async function driveClients(cs: BenchClient[], o: DriveOptions): Promise<ClientS
 }
 
 /** In the page: `clients` BrowserClients of one transport, driven by `driveClients`. */
-async function browserRun(page: Page, a: DriveOptions & { url: string; pem: string; hash: string; transport: Transport; clients: number }): Promise<ClientSide> {
+async function browserRun(page: Page, a: DriveOptions & { url: string; pem: string; hash: string; transport: Transport; clients: number; sendInterval: number }): Promise<ClientSide> {
   // The driver's source, with esbuild's `__name` helper (tsx keeps names) made a no-op.
   await page.evaluate(`globalThis.__name ??= (f) => f; globalThis.driveClients = ${driveClients.toString()};`);
-  return page.evaluate(async ({ url, pem, hash, transport, clients, ...o }) => {
+  return page.evaluate(async ({ url, pem, hash, transport, clients, sendInterval, ...o }) => {
     type Client = {
       connect(u: string, o: unknown): Promise<void>;
       on(e: 'message', f: (seq: number, b: Uint8Array) => void): void;
@@ -177,7 +181,7 @@ async function browserRun(page: Page, a: DriveOptions & { url: string; pem: stri
     const g = globalThis as unknown as { gw: { BrowserClient: new (o: unknown) => Client }; driveClients: typeof driveClients };
     const cs: BenchClient[] = [];
     for (let i = 0; i < clients; i++) {
-      const c = new g.gw.BrowserClient({ rootPublicKey: pem });
+      const c = new g.gw.BrowserClient({ rootPublicKey: pem, net: { sendInterval } });
       await c.connect(url, { transport, serverCertificateHashes: [hash] });
       cs.push({
         send: (at) => {
@@ -194,10 +198,10 @@ async function browserRun(page: Page, a: DriveOptions & { url: string; pem: stri
 }
 
 /** The same with UdpClients in this process. */
-async function udpRun(a: DriveOptions & { port: number; pem: string; clients: number }): Promise<ClientSide> {
+async function udpRun(a: DriveOptions & { port: number; pem: string; clients: number; sendInterval: number }): Promise<ClientSide> {
   const cs: BenchClient[] = [];
   for (let i = 0; i < a.clients; i++) {
-    const c = new UdpClient({ rootPublicKey: a.pem });
+    const c = new UdpClient({ rootPublicKey: a.pem, net: { sendInterval: a.sendInterval } });
     await c.connect('127.0.0.1', a.port);
     cs.push({
       send: (at) => {
@@ -219,22 +223,37 @@ function quantile(sorted: number[], p: number): number {
 
 // ---- the run -------------------------------------------------------------------------------------
 
-const server = await startServer();
 const chromium = await launchChromium();
 const page = await chromium.page();
 const results: RunResult[] = [];
-let idleCores = Number.NaN;
+const idle: { sendInterval: number; cores: number }[] = [];
 try {
+  for (const sendInterval of args.quick ? [1 / 60] : [1 / 60, 0]) {
+    console.log(`sendInterval ${sendInterval ? '1/60 s (the default pacing)' : '0 (unpaced)'}`);
+    const server = await startServer(sendInterval);
+    try {
+      idle.push({ sendInterval, cores: await runAll(server, sendInterval) });
+    } finally {
+      await server.stop();
+    }
+  }
+  if (chromium.problems.length) console.log(`page problems: ${chromium.problems.join('; ')}`);
+} finally {
+  await chromium.close();
+}
+
+/** Every run on one server; returns the idle server's CPU, cores. */
+async function runAll(server: Awaited<ReturnType<typeof startServer>>, sendInterval: number): Promise<number> {
   const { ready } = server;
   const windowMs = SECONDS * 1000;
   // The idle server (no clients): its 60 Hz ticks and timers, subtracted below.
   const idle0 = await server.sample();
   await new Promise((r) => setTimeout(r, windowMs));
-  idleCores = ((await server.sample()).cpuUs - idle0.cpuUs) / (windowMs * 1000);
+  const idleCores = ((await server.sample()).cpuUs - idle0.cpuUs) / (windowMs * 1000);
   console.log(`idle server: ${(idleCores * 100).toFixed(1)}% of a core`);
   for (const clients of [...new Set([1, MANY])]) {
     for (const transport of ['udp', 'webtransport', 'websocket'] as const) {
-      const common = { pem: ready.pem, clients, hz: HZ, warmupMs: WARMUP_MS, windowMs, drainMs: DRAIN_MS };
+      const common = { pem: ready.pem, clients, hz: HZ, warmupMs: WARMUP_MS, windowMs, drainMs: DRAIN_MS, sendInterval };
       const running = transport === 'udp'
         ? udpRun({ ...common, port: ready.udpPort })
         : browserRun(page, { ...common, transport, url: transport === 'webtransport' ? ready.wtUrl : ready.wsUrl, hash: ready.wtHash });
@@ -256,6 +275,7 @@ try {
       const cpu = window.after.cpuUs - window.before.cpuUs;
       const sorted = side.rtts.slice().sort((x, y) => x - y);
       const r: RunResult = {
+        sendInterval,
         transport,
         clients,
         seconds: SECONDS,
@@ -278,10 +298,7 @@ try {
       await new Promise((r) => setTimeout(r, transport === 'webtransport' ? (clients / 4) * 1000 : 200));
     }
   }
-  if (chromium.problems.length) console.log(`page problems: ${chromium.problems.join('; ')}`);
-} finally {
-  await chromium.close();
-  await server.stop();
+  return idleCores;
 }
 
 if (!args.quick && !args['no-write']) {
@@ -292,7 +309,7 @@ if (!args.quick && !args['no-write']) {
     machine: { cpus: cpus().length, model: cpus()[0]?.model ?? '', node: process.version },
     hz: HZ,
     seconds: SECONDS,
-    idleServerCores: idleCores,
+    idleServer: idle,
     results,
   };
   writeFileSync(join(dir, 'latest.json'), `${JSON.stringify(doc, null, 2)}\n`);

@@ -5,6 +5,9 @@
  * with its CPU time (`process.cpuUsage()`: every thread of the process, the socket thread and the
  * WebTransport thread included) and the messages it echoed per transport; `stop` ends it.
  *
+ * Argument: the engine's `sendInterval` in seconds (default 1/60, the protocol's pacing of each
+ * connection; 0 lifts it).
+ *
  * It imports the built package (`gamewire`, dist/): run.ts bundles this file with esbuild into
  * .cache/bench-browser/ (plain JavaScript, no tsx in the measured process).
  */
@@ -43,7 +46,8 @@ class Echo extends EventHandler {
 
 const handler = new Echo();
 const key = PrivateKey.generate();
-const server = new UdpServer(new ServerContext(handler, key), { host: '127.0.0.1', port: 0 }, {
+const sendInterval = Number(process.argv[2] ?? 1 / 60);
+const server = new UdpServer(new ServerContext(handler, key, { net: { sendInterval } }), { host: '127.0.0.1', port: 0 }, {
   io: 'thread',
   installSignals: false,
   logger: createLogger({ level: 'warn' }),
