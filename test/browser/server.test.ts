@@ -258,6 +258,21 @@ describe.each(WS_SETUPS)('bad input over a WebSocket ($name)', (setup) => {
     await until(() => wsConnCount(s) === 0, 5000, 'the server to forget both WebSockets');
   });
 
+  it('a block list set while connected drops the connection\'s datagrams before parsing, counted', async () => {
+    const s = await start(setup);
+    const relay = await wsRelay(s.wsUrl);
+    const c = new UdpClient({ backend: setup.backend, rootPublicKey: s.publicKeyPem });
+    await c.connect('127.0.0.1', relay.port);
+    const before = stats(s);
+    s.server.ctx.setBlockList(['127.0.0.1']);
+    relay.sendRaw(Buffer.from('not a gamewire datagram'));
+    await until(() => stats(s).dropBlocked > before.dropBlocked, 5000, 'a blocked datagram counted');
+    expect(stats(s).dropMalformed).toBe(before.dropMalformed);
+    s.server.ctx.setBlockList([]);
+    await c.disconnect();
+    await relay.close();
+  });
+
   it('at most 16 connections per source address (429 beyond), given back when they close', async () => {
     const s = await start(setup);
     const open: WebSocket[] = [];
@@ -394,6 +409,20 @@ describe.runIf(hasNative)('bad input over WebTransport (the page\'s raw WebTrans
       return g.heldEvents;
     });
     expect(events).toEqual([['disconnected', ConnectionStatus.DROPPED, 'transport-closed']]);
+    await p.close();
+  });
+
+  it('a block list set while connected drops the session\'s datagrams before parsing, counted', async () => {
+    const s = await start(WT_SETUP);
+    const p = await chromium.page();
+    await p.evaluate(TAP);
+    await connectHeld(p, { url: s.wtUrl, pem: s.publicKeyPem, transport: 'webtransport', hashes: [s.wtHash] });
+    const before = s.server.stats;
+    s.server.ctx.setBlockList(['127.0.0.1']);
+    await p.evaluate(() => (globalThis as unknown as TapView).gwTap.writer.write(new TextEncoder().encode('not a gamewire datagram')));
+    await until(() => s.server.stats.dropBlocked > before.dropBlocked, 5000, 'a blocked datagram counted');
+    expect(s.server.stats.dropMalformed).toBe(before.dropMalformed);
+    s.server.ctx.setBlockList([]);
     await p.close();
   });
 

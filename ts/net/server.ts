@@ -465,12 +465,17 @@ export class UdpServer {
     const engine = this.engine;
     const driver = this.driver;
     if (!engine || !driver || this.state === 'stopped') return;
-    const block = this.ctx.blocklist;
-    if (block.size > 0 && (block.has(address) || (address.startsWith('::ffff:') && block.has(address.slice(7))))) {
+    if (this.blocked(address)) {
       engine.countBlocked(msg.length);
       return;
     }
     driver.receive(this.peers.idOf(address, port, family), msg, sourceOf(address));
+  }
+
+  /** Whether the block list names `address` (IPv4-mapped IPv6 as IPv4). */
+  private blocked(address: string): boolean {
+    const block = this.ctx.blocklist;
+    return block.size > 0 && (block.has(address) || (address.startsWith('::ffff:') && block.has(address.slice(7))));
   }
 
   /** Wraps the engine so that sends cross into it in batches; refusals come back here. */
@@ -612,7 +617,6 @@ export class UdpServer {
       onOpen: (k, remote) => {
         const key = this.nextWsKey++;
         local.set(k, key);
-        const block = this.ctx.blocklist;
         this.wsConns.set(key, {
           remote,
           peer: -1,
@@ -620,7 +624,7 @@ export class UdpServer {
           send: (bytes) => ep?.send(k, bytes) ?? false,
           close: () => ep?.close(k),
         });
-        if (block.size > 0 && block.has(remote.host)) ep?.close(k);
+        if (this.blocked(remote.host)) ep?.close(k);
       },
       onDatagram: (k, bytes) => {
         const key = local.get(k);
@@ -637,6 +641,12 @@ export class UdpServer {
           }
           this.queuePump();
         } else if (this.driver) {
+          // The block list may have changed since the connection opened (the socket threads
+          // check it per datagram too).
+          if (this.blocked(conn.remote.host)) {
+            this.engine?.countBlocked(bytes.length);
+            return;
+          }
           const peer = this.peers.idOfExternal(key, conn.remote.host, conn.remote.port);
           if (conn.peer !== peer) {
             conn.peer = peer;

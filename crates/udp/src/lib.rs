@@ -746,6 +746,11 @@ fn take_webtransport(
                     W::Datagram { session, data } => {
                         let Some(&remote) = sessions.get(&session) else { continue };
                         let ep = engine.endpoint();
+                        // The block list may have changed since the session opened.
+                        if blocklist.contains(&canonical(remote.ip())) {
+                            ep.count_blocked(data.len());
+                            continue;
+                        }
                         match peers.id_of_route(Route::WebTransport(session), remote) {
                             Some(id) => {
                                 let mut buf = data.to_vec();
