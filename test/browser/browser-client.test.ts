@@ -1,9 +1,9 @@
 /**
  * gamewire/browser in headless Chromium (Debian's `chromium`, through playwright-core): the page
- * loads dist/browser from a plain static server (no bundler) and talks to
- * - a Node gamewire server (the backend's server engine + the WebSocket endpoint) over WebSocket;
- * - the Rust WebTransport endpoint (crates/webtransport's `wt_echo` example, which runs the
- *   gamewire protocol itself) over WebTransport datagrams.
+ * loads dist/browser from a plain static server (no bundler); the client's own choices (transport
+ * fallback, argument checks) against a `UdpServer`, and WebTransport against the Rust endpoint
+ * alone (crates/webtransport's `wt_echo` example, which runs the gamewire protocol itself).
+ * server.test.ts proves the client against `UdpServer` on every transport.
  *
  * Needs `node scripts/build.mjs browser` (run here when dist/browser is missing) and cargo.
  */
@@ -16,11 +16,10 @@ import { createInterface } from 'node:readline';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateKey } from '../../ts/net/keys.js';
-import { RetryMode } from '../../ts/net/constants.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { until } from '../helpers/net.js';
 import { launchChromium, ROOT, type Chromium } from './helpers/chromium.js';
-import { startWsGameServer } from './helpers/ws-game-server.js';
+import { startProbeServer } from './helpers/probe-server.js';
 import { exchange as pageExchange, expectExactlyOnce, type ExchangeArgs } from './helpers/exchange.js';
 
 let chromium: Chromium;
@@ -39,63 +38,10 @@ afterAll(async () => {
 
 const exchange = (args: ExchangeArgs) => pageExchange(page, args);
 
-describe.each(BACKENDS)('BrowserClient over WebSocket (server engine: %s)', (backend) => {
-  it('connects, exchanges messages in all three retry modes with callbacks once each, and disconnects', async () => {
-    const server = await startWsGameServer(backend);
-    try {
-      const r = await exchange({ url: server.url, pem: server.publicKeyPem, transport: 'websocket', big: 5000 });
-      expect(r.transport).toBe('websocket');
-      expect(r.token).toBe(server.connected[0].token);
-      expectExactlyOnce(r);
-      expect(new Map(r.replies).get(29)).toBeGreaterThan(5000); // fragmented both ways
-      expect(r.statsSent).toBeGreaterThanOrEqual(30);
-      expect(r.latency).toBeGreaterThanOrEqual(0);
-      expect(r.events).toEqual([['connected'], ['disconnected', 4, 'local']]);
-      expect(r.statusAfter).toBe(4); // DISCONNECTED
-      // The server saw the messages, its replies' callbacks fired once each, and the disconnect.
-      expect(server.received.map((m) => m.probe.mode).sort()).toEqual(
-        [...Array(10).fill(RetryMode.RETRY_ON_TIMEOUT), ...Array(10).fill(RetryMode.NONE), ...Array(10).fill(RetryMode.BEST_EFFORT)].sort(),
-      );
-      await until(() => server.replyCallbacks.size === 30, 5000, 'the server reply callbacks');
-      for (const [i, calls] of server.replyCallbacks) expect(calls, `server callback ${i}`).toEqual([true]);
-      await until(() => server.disconnected.length === 1, 5000, 'the server to see the disconnect');
-      expect(server.disconnected[0].reason).toBe('peer');
-      await until(() => server.endpoint.stats.connections === 0, 5000, 'the WebSocket to close');
-    } finally {
-      await server.stop();
-    }
-    expect(problems).toEqual([]);
-  });
-
-  it('refuses to connect to a server whose key is not the pinned one', async () => {
-    const server = await startWsGameServer(backend);
-    try {
-      const other = PrivateKey.generate({ backend }).publicKey({ backend }).toPem({ backend });
-      const result = await page.evaluate(async ({ url, pem }) => {
-        const gw = (globalThis as unknown as { gw: { BrowserClient: new (o: unknown) => { connect(u: string, o: unknown): Promise<void>; status: number } } }).gw;
-        const client = new gw.BrowserClient({ rootPublicKey: pem });
-        try {
-          await client.connect(url, { transport: 'websocket', timeout: 3 });
-          return { ok: true, message: '', code: '', status: client.status };
-        } catch (err) {
-          const e = err as { message: string; code: string };
-          return { ok: false, message: e.message, code: e.code, status: client.status };
-        }
-      }, { url: server.url, pem: other });
-      expect(result.ok).toBe(false);
-      expect(result.message).toMatch(/pinned root public key/);
-      expect(result.code).toBe('ERR_TIMEOUT');
-      expect(result.status).toBe(4);
-      expect(server.connected).toEqual([]);
-    } finally {
-      await server.stop();
-    }
-  });
-});
-
 describe('BrowserClient transport choice', () => {
   it('auto falls back to the WebSocket when WebTransport does not open', async () => {
-    const server = await startWsGameServer(BACKENDS[0]);
+    const backend = BACKENDS[0];
+    const server = await startProbeServer({ backend, io: backend === 'native' ? 'thread' : 'dgram', websocket: 'own' });
     try {
       // A UDP port nothing listens on: the QUIC handshake fails.
       const probe = createSocket('udp4');
@@ -103,7 +49,7 @@ describe('BrowserClient transport choice', () => {
       const closedPort = probe.address().port;
       await new Promise<void>((r) => probe.close(() => r()));
       const r = await exchange({
-        url: { webtransport: `https://127.0.0.1:${closedPort}/gamewire`, websocket: server.url },
+        url: { webtransport: `https://127.0.0.1:${closedPort}/gamewire`, websocket: server.wsUrl },
         pem: server.publicKeyPem,
         transport: 'auto',
         big: 10,

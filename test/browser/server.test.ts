@@ -112,6 +112,18 @@ describe.runIf(hasNative)('BrowserClient over WebTransport against UdpServer (na
     expect(chromium.problems).toEqual([]);
   });
 
+  it('auto: WebTransport with the current certificate hash; a page pinned to a stale hash falls back to the WebSocket', async () => {
+    const s = await start(WT_SETUP);
+    const url = { webtransport: s.wtUrl, websocket: s.wsUrl };
+    const current = await exchange(page, { url, pem: s.publicKeyPem, transport: 'auto', hashes: [s.wtHash], big: 10 });
+    expect(current.transport).toBe('webtransport');
+    expectExactlyOnce(current);
+    const stale = await exchange(page, { url, pem: s.publicKeyPem, transport: 'auto', hashes: ['00'.repeat(32)], big: 10 });
+    expect(stale.transport).toBe('websocket');
+    expectExactlyOnce(stale);
+    expect(s.handler.connected.map((c) => c.transport)).toEqual(['webtransport', 'websocket']);
+  });
+
   it('refuses to connect to a server whose key is not the pinned one, and the server keeps nothing', async () => {
     const s = await start(WT_SETUP);
     const other = PrivateKey.generate({ backend: 'native' }).publicKey({ backend: 'native' }).toPem({ backend: 'native' });
@@ -190,6 +202,18 @@ function expectAllDropped(before: ConnectionStats, after: ConnectionStats, repla
 }
 const DROPS = ['dropMalformed', 'dropAuthFailed', 'dropReplay', 'dropBlocked', 'dropUnknownConnection', 'dropTooLarge', 'dropRateLimited', 'dropUnexpected'] as const;
 
+/**
+ * Has the server's event loop take the engine's pending events now (its private driver: there is
+ * no public way). After raw datagrams that made no connection, their peer ids are released only
+ * when the event loop takes those events; a handshake of the same connection arriving before that
+ * would be queued under the id about to be released, and never answered where the client hears
+ * it (a limitation of the engine's release of unknown peers, UDP addresses included). The tests
+ * send their raw datagrams first, wait for them to be counted, drain, then connect.
+ */
+function drainServerEvents(s: ProbeServer): void {
+  (s.server as unknown as { driver: { pump(): void } }).driver.pump();
+}
+
 /** WebSocket connections the server still holds state for (its private maps: no public view of them). */
 function wsConnCount(s: ProbeServer): number {
   const inner = s.server as unknown as { wsConns: Map<number, unknown>; wsByPeer: Map<number, number> };
@@ -207,6 +231,7 @@ describe.each(WS_SETUPS)('bad input over a WebSocket ($name)', (setup) => {
     relay.sendRaw(Buffer.alloc(1));
     relay.sendRaw(Buffer.alloc(2048, 0xaa));
     await until(() => stats(s).dropMalformed >= before + 3, 5000, 'three malformed datagrams counted');
+    drainServerEvents(s);
     // The same connection then carries a real client (UdpClient through the relay).
     const c = new UdpClient({ backend: setup.backend, rootPublicKey: s.publicKeyPem });
     await c.connect('127.0.0.1', relay.port);
@@ -301,7 +326,7 @@ const TAP = `(() => {
   if (globalThis.gwTap) return;
   const Real = globalThis.WebTransport;
   const get = Object.getOwnPropertyDescriptor(Real.prototype, 'datagrams').get;
-  const tap = { sent: [], before: [], writer: null, session: null, gate: null, open: null };
+  const tap = { sent: [], before: [], writer: null, open: null, rawStream: null };
   globalThis.gwTap = tap;
   globalThis.WebTransport = class extends Real {
     constructor(url, opts) {
@@ -309,7 +334,6 @@ const TAP = `(() => {
       const real = get.call(this);
       const writer = real.writable.getWriter();
       tap.writer = writer;
-      tap.session = this;
       tap.sent = [];
       const before = tap.before.splice(0);
       // Raw datagrams first (as soon as the session is ready), then, once the test opens the gate
@@ -321,12 +345,17 @@ const TAP = `(() => {
       });
       const datagrams = { readable: real.readable, writable, get maxDatagramSize() { return real.maxDatagramSize; } };
       Object.defineProperty(this, 'datagrams', { value: datagrams });
+      // The overflow stream waits for the gate too (the handshake's first packet, padded to full
+      // size, is larger than a WebTransport datagram: it takes the stream).
+      const open = () => Real.prototype.createUnidirectionalStream.call(this);
+      Object.defineProperty(this, 'createUnidirectionalStream', { value: () => ready.then(open) });
+      tap.rawStream = open;
     }
   };
 })()`;
 
 interface TapView {
-  gwTap: { sent: Uint8Array[]; before: Uint8Array[]; open(): void; writer: { write(b: Uint8Array): Promise<void> }; session: { createUnidirectionalStream(): Promise<{ getWriter(): { write(b: Uint8Array): Promise<void> } }> } };
+  gwTap: { sent: Uint8Array[]; before: Uint8Array[]; open(): void; writer: { write(b: Uint8Array): Promise<void> }; rawStream(): Promise<{ getWriter(): { write(b: Uint8Array): Promise<void> } }> };
   held: { send(b: Uint8Array, m: number, cb: (a: boolean) => void): void };
   heldEvents: unknown[][];
 }
@@ -342,10 +371,9 @@ describe.runIf(hasNative)('bad input over WebTransport (the page\'s raw WebTrans
     });
     const before = s.server.stats.dropMalformed;
     const connecting = connectHeld(p, { url: s.wtUrl, pem: s.publicKeyPem, transport: 'webtransport', hashes: [s.wtHash] });
-    // The raw datagrams reach the server first, in a batch of their own: a malformed datagram and
-    // a handshake of the same peer in one batch leave that handshake unanswerable (the engine's
-    // release of the malformed datagram's peer id reaches the host after the handshake was queued).
+    // The raw datagrams reach the server first, on their own (see drainServerEvents).
     await until(() => s.server.stats.dropMalformed >= before + 3, 5000, 'three malformed datagrams counted');
+    drainServerEvents(s);
     await p.evaluate(() => (globalThis as unknown as TapView).gwTap.open());
     const { token } = await connecting;
     expect(s.handler.connected).toEqual([{ token, transport: 'webtransport', host: '127.0.0.1' }]);
@@ -393,7 +421,7 @@ describe.runIf(hasNative)('bad input over WebTransport (the page\'s raw WebTrans
     const { token } = await connectHeld(p, { url: s.wtUrl, pem: s.publicKeyPem, transport: 'webtransport', hashes: [s.wtHash] });
     await p.evaluate(async () => {
       const tap = (globalThis as unknown as TapView).gwTap;
-      const stream = await tap.session.createUnidirectionalStream();
+      const stream = await tap.rawStream();
       const frame = new Uint8Array(3002);
       frame[0] = 3000 >> 8;
       frame[1] = 3000 & 0xff;
