@@ -80,6 +80,34 @@ function connectHeld(p: Page, args: { url: unknown; pem: string; transport: stri
   }, args);
 }
 
+/** The page's `disconnected` events of its held client, once there is one. */
+async function heldEvents(p: Page): Promise<unknown[][]> {
+  await p.waitForFunction(() => (globalThis as unknown as { heldEvents: unknown[] }).heldEvents.length > 0, undefined, { timeout: 5000 });
+  return p.evaluate(() => (globalThis as unknown as { heldEvents: unknown[][] }).heldEvents);
+}
+
+/**
+ * The server ends browser clients: the handler's `client.disconnect()` ends one (its page hears
+ * the server), then `stop()` ends the other; the handler sees both leave, nothing is left.
+ */
+async function expectServerEnds(s: ProbeServer, args: { url: string; transport: string; hashes?: string[] }): Promise<void> {
+  const p1 = await chromium.page();
+  const p2 = await chromium.page();
+  const a = await connectHeld(p1, { ...args, pem: s.publicKeyPem });
+  const b = await connectHeld(p2, { ...args, pem: s.publicKeyPem });
+  await until(() => s.handler.clients.size === 2, 5000, 'both connected');
+  s.handler.clients.get(a.token)!.disconnect();
+  expect(await heldEvents(p1)).toEqual([['disconnected', ConnectionStatus.DISCONNECTING, 'peer']]);
+  await until(() => s.handler.disconnected.length === 1, 5000, 'the handler to see the first leave');
+  expect(s.handler.disconnected[0]).toEqual({ token: a.token, transport: args.transport, status: ConnectionStatus.DISCONNECTED });
+  await s.stop();
+  expect(await heldEvents(p2)).toEqual([['disconnected', ConnectionStatus.DISCONNECTING, 'peer']]);
+  expect(s.handler.disconnected.map((d) => d.token)).toEqual([a.token, b.token]);
+  expect(s.server.connectionCount).toBe(0);
+  await p1.close();
+  await p2.close();
+}
+
 /** In `p`: connects with a key that is not the server's; resolves with the error. */
 function connectWrongKey(p: Page, args: { url: unknown; pem: string; transport: string; hashes?: string[] }) {
   return p.evaluate(async ({ url, pem, transport, hashes }) => {
@@ -136,6 +164,11 @@ describe.runIf(hasNative)('BrowserClient over WebTransport against UdpServer (na
     await until(() => s.server.connectionCount === 0, 5000, 'the half-open handshake to be released');
   });
 
+  it('the server ends its clients: one by client.disconnect(), the other by stop()', async () => {
+    const s = await start(WT_SETUP);
+    await expectServerEnds(s, { url: s.wtUrl, transport: 'webtransport', hashes: [s.wtHash] });
+  });
+
   it('a page closed abruptly: its session is released, the EventHandler sees the client dropped', async () => {
     const s = await start(WT_SETUP);
     const p = await chromium.page();
@@ -174,6 +207,11 @@ describe.each(WS_SETUPS)('BrowserClient over WebSocket against UdpServer ($name)
     expect(s.handler.connected).toEqual([]);
     await until(() => s.server.connectionCount === 0, 5000, 'the half-open handshake to be released');
     await until(() => wsConnCount(s) === 0, 5000, 'the server to forget the WebSocket');
+  });
+
+  it('the server ends its clients: one by client.disconnect(), the other by stop()', async () => {
+    const s = await start(setup);
+    await expectServerEnds(s, { url: s.wsUrl, transport: 'websocket' });
   });
 
   it('a page closed abruptly: its WebSocket is released, the EventHandler sees the client dropped', async () => {
