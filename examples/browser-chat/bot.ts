@@ -1,10 +1,12 @@
 /**
- * A Node player in the browser chat: joins over UDP, says hello, prints the room.
+ * A Node player in the browser chat: joins over UDP; lines typed on stdin go to the room; every
+ * line of the room is printed.
  *
  *   node --import tsx examples/browser-chat/bot.ts <name> [udpPort] [httpPort]
  *
  * The root public key comes from the server's `/gamewire/info` (as the page gets it).
  */
+import { createInterface } from 'node:readline';
 import { UdpClient } from 'gamewire';
 
 const [name = 'robot', udpPort = '7780', httpPort = '8080'] = process.argv.slice(2);
@@ -16,5 +18,7 @@ client.on('disconnected', (status) => {
   process.exit(0);
 });
 await client.connect('127.0.0.1', Number(udpPort));
-client.sendGuaranteed(new TextEncoder().encode(`[${name}] hello from Node`));
-process.on('SIGINT', () => void client.disconnect().then(() => process.exit(0)));
+console.log(`joined as ${client.token}`);
+const rl = createInterface({ input: process.stdin });
+rl.on('line', (line) => client.sendGuaranteed(new TextEncoder().encode(`[${name}] ${line}`)));
+rl.on('close', () => void client.disconnect().then(() => process.exit(0)));

@@ -4,14 +4,12 @@
  *
  *   node --import tsx examples/browser-chat/server.ts [httpPort] [udpPort] [webtransportPort]
  *   open http://127.0.0.1:8080/              (any number of tabs)
- *   node --import tsx examples/browser-chat/bot.ts robot [udpPort]
+ *   node --import tsx examples/browser-chat/bot.ts robot [udpPort] [httpPort]
  *
  * The HTTP router serves the page, the browser entry (gamewire/browser, no bundler) and
  * `/gamewire/info` (where to connect, the root public key to pin, the WebTransport certificate's
- * hash); the WebSocket is mounted on the same port at `/gamewire`.
- *
- * DRAFT: written against the UdpServer options `websocket` and `webtransport`, which land with
- * the server integration of gamewire-webtransport and the WebSocket endpoint.
+ * hash, read at each request: a self-signed certificate is renewed while the server runs); the
+ * WebSocket is mounted on the same port at `/gamewire`. Port 0 picks a free port.
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
@@ -81,5 +79,5 @@ const router = new Router()
 await server.listen();
 const http = await server.listenTcp(router, { host: '127.0.0.1', port: Number(httpPort) });
 console.log(`chat: open http://127.0.0.1:${http.port}/ ; UDP players on port ${server.address.port}; Ctrl-C stops`);
-console.log(`webtransport https://127.0.0.1:${server.webtransport!.port}/gamewire sha-256 ${server.webtransport!.certificateHash}`);
+console.log(`webtransport ${server.webtransport!.url} sha-256 ${server.webtransport!.certificateHash}`);
 await server.run();

@@ -1,200 +1,47 @@
 /**
  * gamewire/browser in headless Chromium (Debian's `chromium`, through playwright-core): the page
- * loads dist/browser from a plain static server (no bundler) and talks to
- * - a Node gamewire server (the backend's server engine + the WebSocket endpoint) over WebSocket;
- * - the Rust WebTransport endpoint (crates/webtransport's `wt_echo` example, which runs the
- *   gamewire protocol itself) over WebTransport datagrams.
+ * loads dist/browser from a plain static server (no bundler); the client's own choices (transport
+ * fallback, argument checks) against a `UdpServer`, and WebTransport against the Rust endpoint
+ * alone (crates/webtransport's `wt_echo` example, which runs the gamewire protocol itself).
+ * server.test.ts proves the client against `UdpServer` on every transport.
  *
  * Needs `node scripts/build.mjs browser` (run here when dist/browser is missing) and cargo.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { createSocket } from 'node:dgram';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PrivateKey } from '../../ts/net/keys.js';
-import { RetryMode } from '../../ts/net/constants.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { until } from '../helpers/net.js';
-import { serveStatic, type StaticServer } from './helpers/static.js';
-import { startWsGameServer } from './helpers/ws-game-server.js';
+import { launchChromium, ROOT, type Chromium } from './helpers/chromium.js';
+import { startProbeServer } from './helpers/probe-server.js';
+import { exchange as pageExchange, expectExactlyOnce, type ExchangeArgs } from './helpers/exchange.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const DIST = join(ROOT, 'dist', 'browser');
-const CHROMIUM = process.env.GAMEWIRE_CHROMIUM ?? '/usr/bin/chromium';
-/**
- * No QUIC flag is needed: Chromium opens WebTransport to 127.0.0.1 with `serverCertificateHashes`
- * alone (the dashboard test's `--disable-quic` would forbid it).
- */
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const PAGE = `import * as gw from '/pkg/browser/index.js'; globalThis.gw = gw; document.body.dataset.ready = '1';`;
-
-let statics: StaticServer;
-let context: BrowserContext;
+let chromium: Chromium;
 let page: Page;
-let dataDir: string;
-const problems: string[] = [];
+let problems: string[];
 
 beforeAll(async () => {
-  if (!existsSync(join(DIST, 'browser', 'index.js'))) {
-    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'build.mjs'), 'browser'], { cwd: ROOT, stdio: 'inherit' });
-    expect(r.status, 'node scripts/build.mjs browser').toBe(0);
-  }
-  expect(existsSync(CHROMIUM), `Chromium is needed at ${CHROMIUM} (scripts/setup.sh installs Debian's chromium; GAMEWIRE_CHROMIUM overrides the path)`).toBe(true);
-  statics = await serveStatic(DIST, PAGE);
-  dataDir = mkdtempSync(join(tmpdir(), 'gamewire-chromium-'));
-  context = await chromium.launchPersistentContext(dataDir, { executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
-  page = context.pages()[0] ?? (await context.newPage());
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') problems.push(`console error: ${m.text()}`);
-  });
-  await page.goto(`${statics.url}/`);
-  await page.waitForSelector('body[data-ready="1"]', { state: 'attached', timeout: 10_000 });
+  chromium = await launchChromium();
+  problems = chromium.problems;
+  page = await chromium.page();
 }, 600_000);
 
 afterAll(async () => {
-  await context?.close();
-  await statics?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await chromium?.close();
 });
 
-/** What `exchange` returns from the page. */
-interface Exchange {
-  transport: string;
-  token: number;
-  /** Callback results per message index (each must hold exactly one value). */
-  calls: Record<string, boolean[]>;
-  /** [index, reply length] per reply received. */
-  replies: [number, number][];
-  events: unknown[][];
-  statsSent: number;
-  latency: number;
-  statusAfter: number;
-}
-
-/**
- * In the page: connect, send 10 messages in each retry mode (the last one `big` bytes, so it is
- * fragmented), wait for every reply and every callback, then disconnect.
- */
-function exchange(args: { url: unknown; pem: string; transport: string; hashes?: string[]; big: number }): Promise<Exchange> {
-  return page.evaluate(async ({ url, pem, transport, hashes, big }) => {
-    type Client = {
-      on(e: string, f: (...a: never[]) => void): void;
-      connect(u: unknown, o: unknown): Promise<void>;
-      send(b: Uint8Array, m: number, cb: (acked: boolean) => void): void;
-      disconnect(): Promise<void>;
-      stats: { messagesSent: number };
-      token: number;
-      latency: number;
-      status: number;
-      transport: string;
-    };
-    const gw = (globalThis as unknown as { gw: { BrowserClient: new (o: unknown) => Client; RetryMode: Record<string, number> } }).gw;
-    const client = new gw.BrowserClient({ rootPublicKey: pem });
-    const events: unknown[][] = [];
-    const replies = new Map<number, number>();
-    client.on('message', (_seq: never, bytes: never) => {
-      const b = bytes as Uint8Array;
-      const text = new TextDecoder().decode(b);
-      replies.set((JSON.parse(text.slice(3, text.indexOf('}') + 1)) as { i: number }).i, b.length);
-    });
-    client.on('connected', () => events.push(['connected']));
-    client.on('disconnected', (status: never, reason: never) => events.push(['disconnected', status, reason]));
-    await client.connect(url, { transport, serverCertificateHashes: hashes });
-    const kind = client.transport;
-    const calls: Record<string, boolean[]> = {};
-    const modes = [gw.RetryMode.NONE, gw.RetryMode.BEST_EFFORT, gw.RetryMode.RETRY_ON_TIMEOUT];
-    let i = 0;
-    for (const mode of modes) {
-      for (let k = 0; k < 10; k++) {
-        const id = i++;
-        const body = JSON.stringify({ i: id, mode }) + 'x'.repeat(id === 29 ? big : 0);
-        client.send(new TextEncoder().encode(body), mode, (acked) => (calls[id] ??= []).push(acked));
-      }
-    }
-    const t0 = performance.now();
-    while ((replies.size < 30 || Object.keys(calls).length < 30) && performance.now() - t0 < 10_000) {
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const statsSent = client.stats.messagesSent;
-    const token = client.token;
-    const latency = client.latency;
-    await client.disconnect();
-    return { transport: kind, token, calls, replies: [...replies.entries()], events, statsSent, latency, statusAfter: client.status };
-  }, args);
-}
-
-function expectExactlyOnce(r: Exchange): void {
-  expect(Object.keys(r.calls).length).toBe(30);
-  for (let i = 0; i < 30; i++) expect(r.calls[i], `callback of message ${i}`).toEqual([true]);
-  expect(r.replies.length).toBe(30);
-}
-
-describe.each(BACKENDS)('BrowserClient over WebSocket (server engine: %s)', (backend) => {
-  it('connects, exchanges messages in all three retry modes with callbacks once each, and disconnects', async () => {
-    const server = await startWsGameServer(backend);
-    try {
-      const r = await exchange({ url: server.url, pem: server.publicKeyPem, transport: 'websocket', big: 5000 });
-      expect(r.transport).toBe('websocket');
-      expect(r.token).toBe(server.connected[0].token);
-      expectExactlyOnce(r);
-      expect(new Map(r.replies).get(29)).toBeGreaterThan(5000); // fragmented both ways
-      expect(r.statsSent).toBeGreaterThanOrEqual(30);
-      expect(r.latency).toBeGreaterThanOrEqual(0);
-      expect(r.events).toEqual([['connected'], ['disconnected', 4, 'local']]);
-      expect(r.statusAfter).toBe(4); // DISCONNECTED
-      // The server saw the messages, its replies' callbacks fired once each, and the disconnect.
-      expect(server.received.map((m) => m.probe.mode).sort()).toEqual(
-        [...Array(10).fill(RetryMode.RETRY_ON_TIMEOUT), ...Array(10).fill(RetryMode.NONE), ...Array(10).fill(RetryMode.BEST_EFFORT)].sort(),
-      );
-      await until(() => server.replyCallbacks.size === 30, 5000, 'the server reply callbacks');
-      for (const [i, calls] of server.replyCallbacks) expect(calls, `server callback ${i}`).toEqual([true]);
-      await until(() => server.disconnected.length === 1, 5000, 'the server to see the disconnect');
-      expect(server.disconnected[0].reason).toBe('peer');
-      await until(() => server.endpoint.stats.connections === 0, 5000, 'the WebSocket to close');
-    } finally {
-      await server.stop();
-    }
-    expect(problems).toEqual([]);
-  });
-
-  it('refuses to connect to a server whose key is not the pinned one', async () => {
-    const server = await startWsGameServer(backend);
-    try {
-      const other = PrivateKey.generate({ backend }).publicKey({ backend }).toPem({ backend });
-      const result = await page.evaluate(async ({ url, pem }) => {
-        const gw = (globalThis as unknown as { gw: { BrowserClient: new (o: unknown) => { connect(u: string, o: unknown): Promise<void>; status: number } } }).gw;
-        const client = new gw.BrowserClient({ rootPublicKey: pem });
-        try {
-          await client.connect(url, { transport: 'websocket', timeout: 3 });
-          return { ok: true, message: '', code: '', status: client.status };
-        } catch (err) {
-          const e = err as { message: string; code: string };
-          return { ok: false, message: e.message, code: e.code, status: client.status };
-        }
-      }, { url: server.url, pem: other });
-      expect(result.ok).toBe(false);
-      expect(result.message).toMatch(/pinned root public key/);
-      expect(result.code).toBe('ERR_TIMEOUT');
-      expect(result.status).toBe(4);
-      expect(server.connected).toEqual([]);
-    } finally {
-      await server.stop();
-    }
-  });
-});
+const exchange = (args: ExchangeArgs) => pageExchange(page, args);
 
 describe('BrowserClient transport choice', () => {
   it('auto falls back to the WebSocket when WebTransport does not open', async () => {
-    const server = await startWsGameServer(BACKENDS[0]);
+    const backend = BACKENDS[0];
+    const server = await startProbeServer({ backend, io: backend === 'native' ? 'thread' : 'dgram', websocket: 'own' });
     try {
       // A UDP port nothing listens on: the QUIC handshake fails.
       const probe = createSocket('udp4');
@@ -202,7 +49,7 @@ describe('BrowserClient transport choice', () => {
       const closedPort = probe.address().port;
       await new Promise<void>((r) => probe.close(() => r()));
       const r = await exchange({
-        url: { webtransport: `https://127.0.0.1:${closedPort}/gamewire`, websocket: server.url },
+        url: { webtransport: `https://127.0.0.1:${closedPort}/gamewire`, websocket: server.wsUrl },
         pem: server.publicKeyPem,
         transport: 'auto',
         big: 10,

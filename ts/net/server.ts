@@ -115,8 +115,11 @@ export class UdpServer {
   private readonly handles = new Map<number, ClientHandle>();
   /** WebSocket endpoints (one on its own port, or one per HTTP server it is mounted on). */
   private readonly wsEndpoints: WebSocketEndpoint[] = [];
-  /** WebSocket connections: key → its endpoint, remote end and (once known) peer id. */
-  private readonly wsConns = new Map<number, { remote: TransportRemote; peer: number; send(bytes: Uint8Array): boolean; close(): void }>();
+  /**
+   * WebSocket connections: key → its remote end, its current peer id (-1: none) and whether that
+   * peer became a client (the handler saw it connect).
+   */
+  private readonly wsConns = new Map<number, { remote: TransportRemote; peer: number; announced: boolean; send(bytes: Uint8Array): boolean; close(): void }>();
   /** Peer id → WebSocket key. */
   private readonly wsByPeer = new Map<number, number>();
   private nextWsKey = 1;
@@ -480,12 +483,17 @@ export class UdpServer {
     const engine = this.engine;
     const driver = this.driver;
     if (!engine || !driver || this.state === 'stopped') return;
-    const block = this.ctx.blocklist;
-    if (block.size > 0 && (block.has(address) || (address.startsWith('::ffff:') && block.has(address.slice(7))))) {
+    if (this.blocked(address)) {
       engine.countBlocked(msg.length);
       return;
     }
     driver.receive(this.peers.idOf(address, port, family), msg, sourceOf(address));
+  }
+
+  /** Whether the block list names `address` (IPv4-mapped IPv6 as IPv4). */
+  private blocked(address: string): boolean {
+    const block = this.ctx.blocklist;
+    return block.size > 0 && (block.has(address) || (address.startsWith('::ffff:') && block.has(address.slice(7))));
   }
 
   /** Wraps the engine so that sends cross into it in batches; refusals come back here. */
@@ -549,7 +557,10 @@ export class UdpServer {
       connected: (peer, token) => {
         const addr = this.peers.get(peer) ?? this.threaded?.peerAddress(peer);
         if (!addr) return;
-        const transport = this.threaded ? (TRANSPORTS[this.threaded.peerTransport(peer)] ?? 'udp') : this.wsByPeer.has(peer) ? 'websocket' : 'udp';
+        const wsKey = this.wsByPeer.get(peer);
+        const ws = wsKey === undefined ? undefined : this.wsConns.get(wsKey);
+        if (ws) ws.announced = true;
+        const transport = this.threaded ? (TRANSPORTS[this.threaded.peerTransport(peer)] ?? 'udp') : ws ? 'websocket' : 'udp';
         const log = this.log.child({ client: token, addr: `${addr.host}:${addr.port}`, transport });
         const handle = new ClientHandle(host, peer, { host: addr.host, port: addr.port }, token, log, transport);
         this.handles.set(peer, handle);
@@ -574,7 +585,8 @@ export class UdpServer {
         const handle = this.handles.get(peer);
         if (!handle) return;
         handle.snapshot();
-        handle.status = finalStatus(reason);
+        // Its transport ended underneath (a page closed, a WebSocket cut): a drop, as a timeout is.
+        handle.status = reason === 'transport-closed' ? ConnectionStatus.DROPPED : finalStatus(reason);
         this.handles.delete(peer);
         handle.log.debug({ reason }, 'disconnected');
         this.guard('disconnect', handle, () => this.ctx.handler.disconnect(handle));
@@ -588,12 +600,20 @@ export class UdpServer {
           this.handles.delete(peer);
         }
         this.peers.release(peer);
-        // A WebSocket peer the engine let go: close its connection too.
         const key = this.wsByPeer.get(peer);
         if (key !== undefined) {
           this.wsByPeer.delete(peer);
-          this.wsConns.get(key)?.close();
-          this.wsConns.delete(key);
+          const conn = this.wsConns.get(key);
+          if (conn && conn.peer === peer) {
+            conn.peer = -1;
+            // A client the engine let go: its connection goes too. A datagram that made no
+            // connection (malformed, a refused handshake) leaves it open, as a UDP address stays
+            // usable: its next datagram gets a new id.
+            if (conn.announced) {
+              conn.close();
+              this.wsConns.delete(key);
+            }
+          }
         }
       },
       transmit: (_peer, key, data) => {
@@ -615,14 +635,14 @@ export class UdpServer {
       onOpen: (k, remote) => {
         const key = this.nextWsKey++;
         local.set(k, key);
-        const block = this.ctx.blocklist;
         this.wsConns.set(key, {
           remote,
           peer: -1,
+          announced: false,
           send: (bytes) => ep?.send(k, bytes) ?? false,
           close: () => ep?.close(k),
         });
-        if (block.size > 0 && block.has(remote.host)) ep?.close(k);
+        if (this.blocked(remote.host)) ep?.close(k);
       },
       onDatagram: (k, bytes) => {
         const key = local.get(k);
@@ -631,14 +651,25 @@ export class UdpServer {
         if (this.threaded) {
           const peer = this.threaded.receiveExternal(key, conn.remote.host, conn.remote.port, bytes);
           if (peer >= 0 && conn.peer !== peer) {
+            // A new id: the engine let the previous one go without a connection (the socket
+            // threads tell the host only of clients), so it is forgotten here too.
+            if (conn.peer >= 0) this.wsByPeer.delete(conn.peer);
             conn.peer = peer;
             this.wsByPeer.set(peer, key);
           }
           this.queuePump();
         } else if (this.driver) {
+          // The block list may have changed since the connection opened (the socket threads
+          // check it per datagram too).
+          if (this.blocked(conn.remote.host)) {
+            this.engine?.countBlocked(bytes.length);
+            return;
+          }
           const peer = this.peers.idOfExternal(key, conn.remote.host, conn.remote.port);
-          conn.peer = peer;
-          this.wsByPeer.set(peer, key);
+          if (conn.peer !== peer) {
+            conn.peer = peer;
+            this.wsByPeer.set(peer, key);
+          }
           this.driver.receive(peer, bytes, sourceOf(conn.remote.host));
         }
       },
@@ -647,10 +678,15 @@ export class UdpServer {
         local.delete(k);
         const conn = key === undefined ? undefined : this.wsConns.get(key);
         if (key === undefined || !conn) return;
-        // The engine ends the peer at once (its transport is gone); its release cleans up.
+        // The engine ends the peer at once (its transport is gone): a client's release cleans up;
+        // a connection that never carried a client is forgotten now (the socket threads do not
+        // tell the host of releases of peers it never saw connect).
         if (this.threaded) this.threaded.closeExternal(key);
         else if (conn.peer >= 0) this.engine?.abort(clock(), conn.peer);
-        if (conn.peer < 0) this.wsConns.delete(key);
+        if (!conn.announced) {
+          this.wsConns.delete(key);
+          if (conn.peer >= 0) this.wsByPeer.delete(conn.peer);
+        }
         this.queuePump();
       },
     };

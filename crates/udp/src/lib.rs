@@ -406,7 +406,10 @@ impl SocketServer {
                 }
                 event_kind::RELEASED => {
                     let (told, route) = peers.release(peer);
-                    if let Some(Route::WebTransport(session)) = route {
+                    // A client that was connected is gone: its session goes with it. A datagram
+                    // that made no connection (malformed, a refused handshake) leaves the session
+                    // open, as a UDP address stays usable: its next datagram gets a new id.
+                    if let (true, Some(Route::WebTransport(session))) = (told, route) {
                         closed.push(session);
                     }
                     told
@@ -705,10 +708,17 @@ fn flush_transmits(shard: &Shard, common: &Common, tx: &mut SendBatch) -> (Optio
     }
 }
 
-/// Shard 0 takes in what the WebTransport endpoint queued: new sessions become peers, their
-/// datagrams go to the engine, closed sessions end their peers at once.
+/// Shard 0 takes in what the WebTransport endpoint queued: a session's datagrams go to the
+/// engine under the session's peer id (allocated at its first datagram, and again after a
+/// datagram that made no connection released it, as for a UDP address), closed sessions end their
+/// peers at once. `sessions` holds the remote address of every open session.
 #[cfg(feature = "webtransport")]
-fn take_webtransport(shard: &Shard, common: &Common, events: &mut Vec<gamewire_webtransport::Event>) {
+fn take_webtransport(
+    shard: &Shard,
+    common: &Common,
+    events: &mut Vec<gamewire_webtransport::Event>,
+    sessions: &mut std::collections::HashMap<u64, SocketAddr>,
+) {
     use gamewire_webtransport::Event as W;
     let Some(wt) = common.webtransport.get() else { return };
     loop {
@@ -726,21 +736,32 @@ fn take_webtransport(shard: &Shard, common: &Common, events: &mut Vec<gamewire_w
             for ev in events.drain(..) {
                 match ev {
                     W::Opened { session, remote } => {
-                        let ip = canonical(remote.ip());
-                        if blocklist.contains(&ip) {
+                        if blocklist.contains(&canonical(remote.ip())) {
                             engine.endpoint().count_blocked(0);
                             refused.push(session);
-                        } else if peers.id_of_route(Route::WebTransport(session), remote).is_none() {
-                            refused.push(session);
+                        } else {
+                            sessions.insert(session, remote);
                         }
                     }
                     W::Datagram { session, data } => {
-                        let Some(id) = peers.get(&Route::WebTransport(session)) else { continue };
-                        let ip = peers.addr(id).map_or(IpAddr::from([0, 0, 0, 0]), |a| canonical(a.ip()));
-                        let mut buf = data.to_vec();
-                        let _ = engine.endpoint().handle_datagram_from(t, id, source_of(ip), &mut buf);
+                        let Some(&remote) = sessions.get(&session) else { continue };
+                        let ep = engine.endpoint();
+                        // The block list may have changed since the session opened.
+                        if blocklist.contains(&canonical(remote.ip())) {
+                            ep.count_blocked(data.len());
+                            continue;
+                        }
+                        match peers.id_of_route(Route::WebTransport(session), remote) {
+                            Some(id) => {
+                                let mut buf = data.to_vec();
+                                let source = source_of(canonical(remote.ip()));
+                                let _ = ep.handle_datagram_from(t, id, source, &mut buf);
+                            }
+                            None => ep.count_dropped(DropReason::RateLimited, data.len()),
+                        }
                     }
                     W::Closed { session } => {
+                        sessions.remove(&session);
                         if let Some(id) = peers.get(&Route::WebTransport(session)) {
                             engine.abort(now, id);
                         }
@@ -762,7 +783,7 @@ fn take_webtransport(shard: &Shard, common: &Common, events: &mut Vec<gamewire_w
 
 fn run_shard(shard: &Shard, common: &Common, first: bool) {
     #[cfg(feature = "webtransport")]
-    let mut wt_events = Vec::new();
+    let (mut wt_events, mut wt_sessions) = (Vec::new(), std::collections::HashMap::new());
     #[cfg(not(feature = "webtransport"))]
     let _ = first;
     let mut rx = RecvBatch::new(BATCH);
@@ -799,7 +820,7 @@ fn run_shard(shard: &Shard, common: &Common, first: bool) {
         }
         #[cfg(feature = "webtransport")]
         if first && ready.waker {
-            take_webtransport(shard, common, &mut wt_events);
+            take_webtransport(shard, common, &mut wt_events, &mut wt_sessions);
         }
         {
             let now = common.now_ms();
