@@ -769,8 +769,20 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
 
     /// The next event, if any. A `Message`'s bytes are in [`Self::event_data`] until the next
     /// event is queued after the queue ran empty.
+    ///
+    /// A `Released` whose address is in use again by the time it is taken (a hello from it was
+    /// queued, or it connected, after the release was queued) is withheld: the caller would
+    /// otherwise forget an address the endpoint is about to answer.
     pub fn poll_event(&mut self) -> Option<Event<A>> {
-        self.events.pop_front()
+        loop {
+            let ev = self.events.pop_front()?;
+            if let Event::Released { addr } = &ev {
+                if self.by_addr.contains_key(addr) || self.hellos.addrs.contains(addr) {
+                    continue;
+                }
+            }
+            return Some(ev);
+        }
     }
 
     /// True when `poll_event` has something.

@@ -479,3 +479,27 @@ fn a_stale_queued_hello_is_dropped() {
     assert_eq!(s.connection_count(), 0);
     assert_eq!(s.poll_event(), Some(gamewire_core::Event::Released { addr: 5 }));
 }
+
+/// A datagram that created nothing releases its address; a hello from the same address that
+/// arrives before the caller took that event must not be orphaned by it: the stale release is
+/// withheld and the hello is answered under the address the caller still maps.
+#[test]
+fn a_release_overtaken_by_a_hello_is_withheld() {
+    let cfg = Config::default();
+    let mut rng = ChaCha8Rng::seed_from_u64(26);
+    let root = RootKey::generate(&mut rng);
+    let mut s: Endpoint<u32> = Endpoint::server(cfg.clone(), root.clone(), [9; 32]);
+    let t0 = Instant::from_micros(1_000_000);
+    let mut garbage = vec![0xffu8; 40];
+    assert_eq!(s.handle_datagram(t0, 5, &mut garbage), Err(DropReason::Malformed));
+    let mut hello = real_hellos(&cfg, &root, 1).remove(0);
+    s.handle_datagram(t0, 5, &mut hello).unwrap();
+    assert!(s.poll_event().is_none(), "no release while a hello from the address waits");
+    assert_eq!(s.process_handshakes(t0, usize::MAX), 1);
+    assert_eq!(s.status(&5), Some(Status::Connecting));
+    assert!(s.poll_event().is_none(), "no release while the address is connecting");
+    // With nothing pending, a datagram that creates nothing is still released.
+    let mut more = vec![0xffu8; 40];
+    assert_eq!(s.handle_datagram(t0, 6, &mut more), Err(DropReason::Malformed));
+    assert_eq!(s.poll_event(), Some(gamewire_core::Event::Released { addr: 6 }));
+}
