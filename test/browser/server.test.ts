@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ConnectionStatus, PrivateKey, RetryMode, UdpClient, type BackendName, type ConnectionStats } from '../../ts/index.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { until } from '../helpers/net.js';
+import { drive, driveThrough, driveUntil, ManualClock } from '../helpers/manual-clock.js';
 import { launchChromium, type Chromium } from './helpers/chromium.js';
 import { exchange, expectExactlyOnce } from './helpers/exchange.js';
 import { startProbeServer, type ProbeServer, type ProbeServerSetup } from './helpers/probe-server.js';
@@ -323,6 +324,28 @@ describe.each(WS_SETUPS)('bad input over a WebSocket ($name)', (setup) => {
     await relay.close();
   });
 
+  it('a connection that carries no client by its join timeout is closed; one that carries a client stays', async () => {
+    // Time is the test's: the join timeout (15 s by default) passes in a moment.
+    const clock = new ManualClock();
+    const s = await start({ ...setup, clock });
+    const idle = await wsRelay(s.wsUrl);
+    const opened = clock.now();
+    idle.sendRaw(Buffer.from('not a gamewire datagram'));
+    const relay = await wsRelay(s.wsUrl);
+    // The client keeps the time of the server's engine: the test's under io dgram; under io thread
+    // the socket threads keep real time and only the join timer follows the test's clock.
+    const c = new UdpClient({ backend: setup.backend, rootPublicKey: s.publicKeyPem, ...(setup.io === 'dgram' ? { clock } : {}) });
+    await driveThrough(clock, c.connect('127.0.0.1', relay.port), 5000, 'connect through the relay');
+    await drive(clock, 14_800 - (clock.now() - opened), 100);
+    expect(idle.closeCode).toBeNull();
+    await driveUntil(clock, () => idle.closeCode !== null, 1000, 'the idle connection closed');
+    expect(idle.closeCode).toBe(1001);
+    expect(relay.closeCode).toBeNull();
+    expect(c.status).toBe(ConnectionStatus.CONNECTED);
+    await driveThrough(clock, c.disconnect(), 5000, 'disconnect');
+    await relay.close();
+  });
+
   it('at most 16 connections per source address (429 beyond), given back when they close', async () => {
     const s = await start(setup);
     const open: WebSocket[] = [];
@@ -343,6 +366,15 @@ describe.each(WS_SETUPS)('bad input over a WebSocket ($name)', (setup) => {
     }
     expect(again.status).toBe(101);
     for (const ws of [...open.slice(1), again.ws!]) ws.close();
+  });
+
+  it('the per-address limit is the server\'s websocket.maxPerAddress', async () => {
+    const s = await start({ ...setup, wsMaxPerAddress: 2 });
+    const a = await upgradeStatus(s.wsUrl);
+    const b = await upgradeStatus(s.wsUrl);
+    expect([a.status, b.status, (await upgradeStatus(s.wsUrl)).status]).toEqual([101, 101, 429]);
+    a.ws!.close();
+    b.ws!.close();
   });
 });
 
@@ -475,6 +507,35 @@ describe.runIf(hasNative)('bad input over WebTransport (the page\'s raw WebTrans
     await until(() => s.server.stats.dropBlocked > before.dropBlocked, 5000, 'a blocked datagram counted');
     expect(s.server.stats.dropMalformed).toBe(before.dropMalformed);
     s.server.ctx.setBlockList([]);
+    await p.close();
+  });
+
+  it('a session that carries no client by its join timeout is closed; one that carries a client stays', async () => {
+    const s = await start({ ...WT_SETUP, joinTimeout: 1 });
+    const p = await chromium.page();
+    // A client on one session...
+    const { token } = await connectHeld(p, { url: s.wtUrl, pem: s.publicKeyPem, transport: 'webtransport', hashes: [s.wtHash] });
+    // ...and, beside it, a raw session that sends garbage every 100 ms (a silent one QUIC ends).
+    const closedAfter = await p.evaluate(async ({ url, hash }) => {
+      const value = new Uint8Array(hash.match(/../g)!.map((h) => parseInt(h, 16)));
+      type Session = { ready: Promise<void>; closed: Promise<unknown>; datagrams: { writable: WritableStream<Uint8Array> } };
+      const WT = (globalThis as unknown as { WebTransport: new (u: string, o: unknown) => Session }).WebTransport;
+      const wt = new WT(url, { serverCertificateHashes: [{ algorithm: 'sha-256', value }] });
+      await wt.ready;
+      const opened = performance.now();
+      const writer = wt.datagrams.writable.getWriter();
+      const garbage = setInterval(() => void writer.write(new Uint8Array(40).fill(0xff)).catch(() => undefined), 100);
+      await wt.closed.catch(() => undefined);
+      clearInterval(garbage);
+      return performance.now() - opened;
+    }, { url: s.wtUrl, hash: s.wtHash });
+    // Closed by the server at its join timeout (swept once a second), long before QUIC's idle timeout.
+    expect(closedAfter).toBeGreaterThanOrEqual(1000);
+    expect(closedAfter).toBeLessThan(10_000);
+    expect(s.server.stats.dropMalformed).toBeGreaterThan(0);
+    // The client's session, as old, is still up.
+    expect(s.server.clients().map((c) => c.token)).toEqual([token]);
+    expect(s.handler.disconnected).toEqual([]);
     await p.close();
   });
 

@@ -68,3 +68,44 @@ export class ManualClock implements Clock {
 function settle(): Promise<void> {
   return new Promise((r) => setImmediate(r));
 }
+
+/** A turn of the event loop with room for I/O: datagrams sent on loopback arrive and are handled. */
+async function ioTurn(): Promise<void> {
+  await new Promise((r) => setTimeout(r, 1));
+  await settle();
+}
+
+/**
+ * Moves `clock` forward by `ms` in steps of `stepMs`, letting real socket I/O happen between
+ * steps: peers on the same clock exchange their datagrams at (nearly) the clock time they were sent.
+ */
+export async function drive(clock: ManualClock, ms: number, stepMs = 10): Promise<void> {
+  for (let done = 0; done < ms; done += stepMs) {
+    await clock.advance(Math.min(stepMs, ms - done));
+    await ioTurn();
+  }
+}
+
+/**
+ * Moves `clock` forward in steps of `stepMs` until `pred` holds; fails once `maxMs` of clock time
+ * passed without it. Returns the clock time it took.
+ */
+export async function driveUntil(clock: ManualClock, pred: () => boolean, maxMs: number, what = 'condition', stepMs = 10): Promise<number> {
+  const start = clock.now();
+  await ioTurn();
+  while (!pred()) {
+    if (clock.now() - start >= maxMs) throw new Error(`${what}: not within ${maxMs} ms of clock time`);
+    await clock.advance(stepMs);
+    await ioTurn();
+  }
+  return clock.now() - start;
+}
+
+/** Drives `clock` (as {@link driveUntil}) until `p` settles; returns its value. */
+export async function driveThrough<T>(clock: ManualClock, p: Promise<T>, maxMs: number, what = 'promise'): Promise<T> {
+  let done = false;
+  const watched = p.finally(() => (done = true));
+  watched.catch(() => undefined);
+  await driveUntil(clock, () => done, maxMs, what);
+  return watched;
+}

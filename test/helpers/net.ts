@@ -1,5 +1,5 @@
 /** Helpers for tests over real loopback sockets. */
-import { ClientHandle, EventHandler, PrivateKey, RetryMode, ServerContext, UdpClient, UdpServer, type BackendName } from '../../ts/index.js';
+import { ClientHandle, EventHandler, PrivateKey, RetryMode, ServerContext, UdpClient, UdpServer, type BackendName, type UdpServerOptions } from '../../ts/index.js';
 
 /** Waits until `pred` holds, polling; fails after `ms`. */
 export async function until(pred: () => boolean, ms = 5000, what = 'condition'): Promise<void> {
@@ -48,11 +48,11 @@ export class EchoHandler extends EventHandler {
 }
 
 /** A running server on 127.0.0.1 and a port picked by the OS. */
-export async function startServer(backend: BackendName, handler: EventHandler, setup?: (ctx: ServerContext) => void) {
+export async function startServer(backend: BackendName, handler: EventHandler, setup?: (ctx: ServerContext) => void, opts: UdpServerOptions = {}) {
   const key = PrivateKey.generate({ backend });
   const ctx = new ServerContext(handler, key, { backend });
   setup?.(ctx);
-  const server = new UdpServer(ctx, { host: '127.0.0.1', port: 0 }, { installSignals: false, backend });
+  const server = new UdpServer(ctx, { host: '127.0.0.1', port: 0 }, { installSignals: false, backend, ...opts });
   const running = server.run();
   await until(() => (server as unknown as { state: string }).state === 'running', 5000, 'server running');
   const port = server.address.port;

@@ -23,6 +23,7 @@ import {
 import { BACKENDS, hex, vector } from '../helpers/backends.js';
 import { captureLogs } from '../helpers/logs.js';
 import { EchoHandler, sleep, startServer, until } from '../helpers/net.js';
+import { drive, driveThrough, driveUntil, ManualClock } from '../helpers/manual-clock.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'gamewire-server-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -85,65 +86,70 @@ describe.each(BACKENDS)('UdpServer and UdpClient (%s)', (backend) => {
       override disconnect(c: ClientHandle) { order.push(`disconnect ${c.status}`); }
       override async shutdown() { await sleep(5); order.push('shutdown'); }
     }
-    const s = await startServer(backend, new Ordered(), (ctx) => ctx.setInterval(0.02));
-    const c = s.client();
-    await c.connect('127.0.0.1', s.port);
+    // Time is the test's: the ticks are counted exactly.
+    const clock = new ManualClock();
+    const s = await startServer(backend, new Ordered(), (ctx) => ctx.setInterval(0.02), { io: 'dgram', clock });
+    const c = s.client({ clock });
+    await driveThrough(clock, c.connect('127.0.0.1', s.port), 2000, 'connect');
     c.send(Buffer.from('a'), RetryMode.RETRY_ON_TIMEOUT);
     c.send(Buffer.from('b'), RetryMode.RETRY_ON_TIMEOUT);
-    await until(() => order.length >= 4);
+    await driveUntil(clock, () => order.length >= 4, 2000, 'two messages');
     const u0 = updates;
-    await sleep(400);
-    // ~20 ticks in 400 ms at 0.02 s; generous bounds on a shared machine.
-    expect(updates - u0).toBeGreaterThanOrEqual(10);
-    expect(updates - u0).toBeLessThanOrEqual(24);
-    expect(lastDt).toBeGreaterThan(0.01);
-    await c.disconnect();
-    await until(() => order.includes(`disconnect ${ConnectionStatus.DISCONNECTED}`));
-    await s.server.stop();
+    await drive(clock, 400);
+    expect(updates - u0).toBe(20);
+    expect(lastDt).toBeCloseTo(0.02, 6);
+    await driveThrough(clock, c.disconnect(), 2000, 'disconnect');
+    await driveThrough(clock, s.server.stop(), 5000, 'stop');
     await s.running;
     expect(order).toEqual(['starting', `connect ${ConnectionStatus.CONNECTED}`, 'msg a', 'msg b', `disconnect ${ConnectionStatus.DISCONNECTED}`, 'shutdown']);
   });
 
   it('drops a silent client after the connection timeout (disconnect once, DROPPED); keep-alives hold an idle one', async () => {
     const h = new EchoHandler();
-    const s = await startServer(backend, h, (ctx) => ctx.setConnectionTimeout(1));
+    const clock = new ManualClock();
+    const s = await startServer(backend, h, (ctx) => ctx.setConnectionTimeout(1), { io: 'dgram', clock });
     try {
-      const silent = s.client();
-      const idle = s.client();
-      await silent.connect('127.0.0.1', s.port);
-      await idle.connect('127.0.0.1', s.port);
-      await until(() => h.connected.size === 2);
+      const silent = s.client({ clock });
+      const idle = s.client({ clock });
+      await driveThrough(clock, Promise.all([silent.connect('127.0.0.1', s.port), idle.connect('127.0.0.1', s.port)]), 2000, 'connect');
       // Silence one client: its socket stops sending and receiving, the server hears nothing.
       (silent as unknown as { socket: { close(): void } }).socket.close();
-      await sleep(700);
+      const silencedAt = clock.now();
+      await drive(clock, 700);
       expect(h.disconnected).toHaveLength(0);
-      await until(() => h.disconnected.length === 1, 3000, 'drop');
+      await driveUntil(clock, () => h.disconnected.length === 1, 1000, 'drop');
+      // Dropped one connection timeout after the last thing it heard (within a keep-alive).
+      expect(clock.now() - silencedAt).toBeGreaterThanOrEqual(750);
+      expect(clock.now() - silencedAt).toBeLessThanOrEqual(1020);
       expect(h.disconnected[0].token).toBe(silent.token);
       expect(h.disconnected[0].status).toBe(ConnectionStatus.DROPPED);
       // The idle client sends nothing of its own, yet stays connected at 3× the timeout.
-      await sleep(3000);
+      await drive(clock, 3000);
       expect(h.disconnected).toHaveLength(1);
       expect(idle.status).toBe(ConnectionStatus.CONNECTED);
       expect(s.server.clients().map((c) => c.token)).toEqual([idle.token]);
       expect(s.server.stats.connectionsTimedOut).toBe(1);
-      await idle.disconnect();
+      await driveThrough(clock, idle.disconnect(), 2000, 'disconnect');
     } finally {
-      await s.server.stop();
+      await driveThrough(clock, s.server.stop(), 5000, 'stop');
     }
-  }, 20_000);
+  });
 
   it('forgets a handshake that never finishes after the temp-connection timeout', async () => {
     const h = new EchoHandler();
     // mpgameserver's own CLIENT_HELLO, from a socket that never answers the SERVER_HELLO.
-    const s = await startServer(backend, h, (ctx) => ctx.setTempConnectionTimeout(0.5));
+    const clock = new ManualClock();
+    const s = await startServer(backend, h, (ctx) => ctx.setTempConnectionTimeout(0.5), { io: 'dgram', clock });
     const raw = createSocket('udp4');
     try {
       const hello = hex(vector<{ client_hello: { datagram: string } }>('handshake.json').client_hello.datagram);
       await new Promise<void>((r) => raw.send(hello, s.port, '127.0.0.1', () => r()));
       await until(() => s.server.connectionCount === 1, 2000, 'half-open');
-      await sleep(300);
+      // Clock time stood still until now: the half-open connection is forgotten 0.5 s later.
+      await drive(clock, 490);
       expect(s.server.connectionCount).toBe(1);
-      await until(() => s.server.connectionCount === 0, 2000, 'forgotten');
+      await drive(clock, 20);
+      expect(s.server.connectionCount).toBe(0);
       expect(h.connected.size).toBe(0);
       expect(s.server.stats.handshakesFailed).toBe(1);
     } finally {
@@ -340,6 +346,16 @@ describe.each(BACKENDS)('UdpServer and UdpClient (%s)', (backend) => {
     expect(() => ctx.setTempConnectionTimeout(-0.5)).toThrow(/tempConnectionTimeout/);
     expect(() => ctx.setBlockList([1 as unknown as string])).toThrow(/blocklist/);
     expect(() => new UdpServer(ctx, { host: '127.0.0.1', port: 70000 })).toThrow(/addr.port/);
+    const opts = (o: Record<string, unknown>) => () => new UdpServer(ctx, { host: '127.0.0.1', port: 0 }, o);
+    expect(opts({ threads: 0 })).toThrow(/threads/);
+    expect(opts({ notifyDelay: 2 })).toThrow(/notifyDelay/);
+    expect(opts({ webtransport: { port: -1 } })).toThrow(/webtransport.port/);
+    expect(opts({ webtransport: { port: 0, joinTimeout: 0 } })).toThrow(/webtransport.joinTimeout/);
+    expect(opts({ websocket: { port: 1.5 } })).toThrow(/websocket.port/);
+    expect(opts({ websocket: { maxPerAddress: 0 } })).toThrow(/websocket.maxPerAddress/);
+    expect(opts({ websocket: { maxConnections: 'many' } })).toThrow(/websocket.maxConnections/);
+    expect(opts({ websocket: { joinTimeout: -1 } })).toThrow(/websocket.joinTimeout/);
+    expect(opts({ websocket: null })).toThrow(/websocket/);
     expect(() => new UdpClient({ backend })).toThrow(/rootPublicKey/);
     expect(() => new UdpClient({ backend, insecureAcceptAnyServerKey: true })).not.toThrow();
     // Defaults are mpgameserver's.

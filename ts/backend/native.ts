@@ -5,7 +5,7 @@
 import { LAYOUT } from './abi.generated.js';
 import { EngineBase, type RawEngineCommon } from './engine-base.js';
 import { keyOps, viaBinding, type KeyExports } from './errors.js';
-import type { Binding, Engine, KeyOps, ThreadedServer, ThreadedServerOptions } from './types.js';
+import type { Binding, Engine, KeyOps, ThreadedServer, ThreadedServerOptions, WebTransportEndpointOptions } from './types.js';
 
 /** The N-API engine object: the common calls, and the caller's buffers passed on each call. */
 interface NativeEngine extends RawEngineCommon {
@@ -54,7 +54,7 @@ interface SocketServerOptions {
   threads: number;
   notifyDelayUs: number;
   handshakeShare: number;
-  webtransport?: { host: string; port: number; certPem?: string; keyPem?: string; path?: string };
+  webtransport?: WebTransportEndpointOptions;
 }
 
 /** What the N-API addon exports beyond the common `Binding`. */

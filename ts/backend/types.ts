@@ -200,9 +200,20 @@ export interface ThreadedServerOptions {
   /** The share of a thread's time handshakes may take under load (default 0.5). */
   handshakeShare?: number;
   /** A WebTransport endpoint whose sessions are peers of the same engine. */
-  webtransport?: { host: string; port: number; certPem?: string; keyPem?: string; path?: string };
+  webtransport?: WebTransportEndpointOptions;
   /** Called on the event loop when events wait (drain them with `events()`). */
   onEvents: () => void;
+}
+
+/** The WebTransport endpoint of a threaded server. */
+export interface WebTransportEndpointOptions {
+  host: string;
+  port: number;
+  certPem?: string;
+  keyPem?: string;
+  path?: string;
+  /** Close a session that carries no connected client this long after it opened, ms (default 15 000). */
+  joinTimeoutMs?: number;
 }
 
 /** P-256 key helpers (PEM interchangeable with mpgameserver's). */

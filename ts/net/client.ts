@@ -13,7 +13,8 @@ import { componentLogger, type Logger } from '../log.js';
 import { checkPayload, checkRetry } from './client-handle.js';
 import { flatConfig, type NetOptions } from './config.js';
 import { CODE, ConnectionStatus, RetryMode, finalStatus, type CloseReason } from './constants.js';
-import { clock, EngineDriver } from './driver.js';
+import { EngineDriver } from './driver.js';
+import { monotonicClock, type Clock, type ClockTimer } from '../clock.js';
 import { PublicKey } from './keys.js';
 import { decodeStats, type ConnectionStats } from './stats.js';
 
@@ -28,6 +29,11 @@ export interface UdpClientOptions extends BackendOptions {
   /** Engine options (timers, limits). */
   net?: NetOptions;
   logger?: Logger;
+  /**
+   * The protocol's time (default `monotonicClock`): the connect, connection and message timeouts,
+   * keep-alives and retries run on it. A test or a simulation passes a clock it drives.
+   */
+  clock?: Clock;
 }
 
 export interface ConnectOptions {
@@ -45,13 +51,15 @@ const SERVER = 0;
 
 export class UdpClient extends EventEmitter<UdpClientEvents> {
   private readonly opts: UdpClientOptions;
+  /** The protocol's time. */
+  private readonly time: Clock;
   private readonly pinned: PublicKey | null;
   private readonly log: Logger;
   private socket: Socket | null = null;
   private engine: Engine | null = null;
   private driver: EngineDriver | null = null;
   private server: { address: string; port: number } | null = null;
-  private timer: NodeJS.Timeout | null = null;
+  private timer: ClockTimer | null = null;
   private timerAt = -1;
   private statusValue: ConnectionStatus = ConnectionStatus.DISCONNECTED;
   private tokenValue = 0;
@@ -67,6 +75,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
   constructor(opts: UdpClientOptions = {}) {
     super();
     this.opts = opts;
+    this.time = opts.clock ?? monotonicClock;
     const key = opts.rootPublicKey;
     this.pinned = key === undefined ? null : typeof key === 'string' ? PublicKey.fromPem(key, opts) : key;
     if (!this.pinned && !opts.insecureAcceptAnyServerKey) {
@@ -137,7 +146,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
     this.statsNames = backend.layout.stats;
     const net: NetOptions = { ...this.opts.net };
     if (opts.timeout !== undefined) net.connectTimeout = opts.timeout;
-    const engine = backend.createClient(flatConfig(backend, net, Date.now() - clock()));
+    const engine = backend.createClient(flatConfig(backend, net, Date.now() - this.time.now()));
     const socket = createSocket({ type: isIP(address) === 6 ? 'udp6' : 'udp4' });
     await new Promise<void>((resolve, reject) => {
       socket.once('error', reject);
@@ -187,8 +196,8 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
           });
         }
       },
-    }, this.log);
-    const rc = engine.connect(clock(), SERVER, this.pinned?.spki ?? null, this.opts.insecureAcceptAnyServerKey === true);
+    }, this.log, { clock: this.time });
+    const rc = engine.connect(this.time.now(), SERVER, this.pinned?.spki ?? null, this.opts.insecureAcceptAnyServerKey === true);
     if (rc !== CODE.OK) throw new GamewireError('ERR_CONNECT', `connect refused by the engine (code ${rc})`);
     this.statusValue = ConnectionStatus.CONNECTING;
     const done = new Promise<void>((resolve, reject) => (this.connectWaiter = { resolve, reject }));
@@ -223,7 +232,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
       throw new GamewireError('ERR_NOT_CONNECTED', 'not connected');
     }
     const id = driver.callbackId(callback);
-    const rc = engine.send(clock(), SERVER, payload, retry, id);
+    const rc = engine.send(this.time.now(), SERVER, payload, retry, id);
     if (rc !== CODE.OK) {
       driver.takeCallback(id);
       if (rc === CODE.QUEUE_FULL) throw new GamewireError('ERR_QUEUE_FULL', 'too many messages queued');
@@ -244,7 +253,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
     if (!engine) return;
     if (engine.connectionCount() > 0) {
       const released = new Promise<void>((resolve) => (this.releaseWaiter = resolve));
-      engine.disconnect(clock(), SERVER);
+      engine.disconnect(this.time.now(), SERVER);
       this.driver?.pump();
       this.schedule();
       await Promise.race([released, new Promise((r) => setTimeout(r, 1500))]);
@@ -282,25 +291,25 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
     if (!engine || this.driver?.closed) return;
     const at = engine.nextTimeout();
     if (at < 0) {
-      if (this.timer) clearTimeout(this.timer);
+      this.timer?.cancel();
       this.timer = null;
       this.timerAt = -1;
       return;
     }
     if (this.timer && Math.abs(at - this.timerAt) < 0.5) return;
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timerAt = at;
-    this.timer = setTimeout(() => {
+    this.timer = this.time.setTimeout(() => {
       this.timer = null;
       this.timerAt = -1;
-      this.engine?.tick(clock());
+      this.engine?.tick(this.time.now());
       this.driver?.pump();
       this.schedule();
-    }, Math.max(1, Math.ceil(at - clock())));
+    }, Math.max(1, Math.ceil(at - this.time.now())));
   }
 
   private async teardown(): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+    this.timer?.cancel();
     this.timer = null;
     this.timerAt = -1;
     if (this.engine && this.engine.connectionCount() > 0 && this.statusValue === ConnectionStatus.CONNECTED) {

@@ -14,6 +14,7 @@ import type { Engine } from '../backend/index.js';
 import { LAYOUT } from '../backend/abi.generated.js';
 import { CLOSE_REASONS, DATAGRAM_ROOM, EV, type CloseReason } from './constants.js';
 import { HandshakeBudget } from './handshake-budget.js';
+import { monotonicClock, type Clock } from '../clock.js';
 import type { Logger } from './log.js';
 
 /** Where a peer id sends to. */
@@ -66,8 +67,19 @@ function newArena(bytes: number): Arena {
   return a;
 }
 
-/** Time on the engine's clock, milliseconds. */
-export const clock = (): number => performance.now();
+/** The default protocol time, milliseconds (`monotonicClock`). */
+export const clock = (): number => monotonicClock.now();
+
+/** Optional parts of an {@link EngineDriver}. */
+export interface EngineDriverOptions {
+  /**
+   * Runs after every pump (datagrams handled, handlers run, sends made): where a driver without a
+   * thread of its own re-arms its timer for the engine's next deadline.
+   */
+  afterPump?: () => void;
+  /** The protocol's time (default `monotonicClock`); the time profile stays on real time. */
+  clock?: Clock;
+}
 
 export class EngineDriver {
   private pending = 0;
@@ -86,17 +98,21 @@ export class EngineDriver {
   private handshakeTimer: NodeJS.Timeout | null = null;
   closed = false;
 
-  /**
-   * @param afterPump runs after every pump (datagrams handled, handlers run, sends made): where a
-   *   driver without a thread of its own re-arms its timer for the engine's next deadline.
-   */
+  private readonly afterPump: (() => void) | undefined;
+  /** Protocol time, ms. */
+  private readonly now: () => number;
+
   constructor(
     readonly engine: Engine,
     private readonly routes: (peer: number) => PeerRoute | undefined,
     private readonly sink: DriverSink,
     private readonly log: Logger,
-    private readonly afterPump?: () => void,
-  ) {}
+    opts: EngineDriverOptions = {},
+  ) {
+    this.afterPump = opts.afterPump;
+    const time = opts.clock ?? monotonicClock;
+    this.now = () => time.now();
+  }
 
   /**
    * Queues a received datagram for the next batch. `source` names the sender's IP address (any
@@ -135,12 +151,12 @@ export class EngineDriver {
   /** Hands the queued datagrams to the engine, then sends and dispatches what follows. */
   flush(): void {
     if (this.pending === 0 || this.closed) return;
-    const t0 = clock();
+    const t0 = performance.now();
     const n = this.pending;
     this.pending = 0;
     this.inOffset = 0;
-    this.engine.handle(t0, n);
-    this.profile.handleMs += clock() - t0;
+    this.engine.handle(this.now(), n);
+    this.profile.handleMs += performance.now() - t0;
     // Established traffic first: its replies go out before any handshake work.
     this.pump();
     this.runHandshakes();
@@ -149,9 +165,9 @@ export class EngineDriver {
   /** Answers queued hellos within the handshake budget; re-arms itself while some remain. */
   runHandshakes(): void {
     if (this.closed || this.engine.queuedHandshakes() === 0) return;
-    const t0 = clock();
-    const again = this.handshakes.run(this.engine);
-    this.profile.handleMs += clock() - t0;
+    const t0 = performance.now();
+    const again = this.handshakes.run(this.engine, this.now);
+    this.profile.handleMs += performance.now() - t0;
     this.pump();
     if (again >= 0 && !this.handshakeTimer) {
       this.handshakeTimer = setTimeout(() => {
@@ -217,10 +233,11 @@ export class EngineDriver {
   /** Sends what the engine has; returns true if anything went out. */
   private transmit(): boolean {
     const e = this.engine;
-    const t0 = clock();
+    const t0 = performance.now();
+    const now = this.now();
     let any = false;
     for (;;) {
-      const n = e.transmit(t0);
+      const n = e.transmit(now);
       if (n === 0) break;
       any = true;
       const meta = e.outMetaView();
@@ -252,15 +269,15 @@ export class EngineDriver {
       if (a.pending === 0) a.used = 0;
       if (n < e.outMetaView().length / 3) break;
     }
-    this.profile.networkMs += clock() - t0;
+    this.profile.networkMs += performance.now() - t0;
     return any;
   }
 
   /** Dispatches queued events; returns true if there were any. */
   private dispatchEvents(): boolean {
-    const t0 = clock();
+    const t0 = performance.now();
     const any = this.dispatchAll();
-    this.profile.handleMs += clock() - t0;
+    this.profile.handleMs += performance.now() - t0;
     return any;
   }
 

@@ -44,17 +44,18 @@ export class HandshakeBudget {
   }
 
   /**
-   * Answers queued hellos for as long as the credit earned since the last call allows. Returns the
-   * delay in ms after which to call again (hellos remain), or -1 when the queue is empty.
+   * Answers queued hellos for as long as the credit earned since the last call allows (the
+   * engine is given `protocolNow`; the budget itself runs on real time). Returns the delay in ms
+   * after which to call again (hellos remain), or -1 when the queue is empty.
    */
-  run(q: HandshakeQueue): number {
+  run(q: HandshakeQueue, protocolNow: () => number = this.clock): number {
     const start = this.clock();
     this.credit = Math.min(this.credit + (start - this.last) * this.share, Math.max(this.sliceMs, this.costMs));
     this.last = start;
     while (this.credit > 0 && q.queuedHandshakes() > 0) {
       const n = Math.max(1, Math.min(64, Math.floor(this.credit / this.costMs)));
       const t0 = this.clock();
-      const taken = q.processHandshakes(t0, n);
+      const taken = q.processHandshakes(protocolNow(), n);
       const t1 = this.clock();
       if (taken === 0) break;
       this.done += taken;

@@ -14,7 +14,8 @@ import { flatConfig } from './config.js';
 import { ConnectionStatus, RetryMode, codeName, finalStatus, type CloseReason } from './constants.js';
 import type { ServerContext } from './context.js';
 import { EventHandler } from './handler.js';
-import { clock, EngineDriver, type DriverSink, type PeerRoute } from './driver.js';
+import { EngineDriver, type DriverSink, type PeerRoute } from './driver.js';
+import { monotonicClock, type Clock, type ClockTimer } from '../clock.js';
 import { componentLogger, type Logger } from '../log.js';
 import { PeerTable, sourceOf } from './peers.js';
 import { decodeStats, type ConnectionStats } from './stats.js';
@@ -49,8 +50,8 @@ export interface UdpServerOptions extends BackendOptions {
   threads?: number;
   /**
    * `io: 'thread'`: how long a socket thread may hold back the event loop's wake-up after the
-   * first event of a batch, in ms (0 to 1; default 0, wake at once). Under load, a small delay
-   * lets one wake-up carry more events.
+   * first event of a batch, in ms (0 to 1; default 0.25; 0 wakes it at once). Under load, a small
+   * delay lets one wake-up carry more events.
    */
   notifyDelay?: number;
   /**
@@ -60,13 +61,37 @@ export interface UdpServerOptions extends BackendOptions {
    * certificate valid for 13 days, renewed before it expires; pages pin its SHA-256
    * (`server.webtransport.certificateHash`). With `cert`, the operator's (PEM text).
    */
-  webtransport?: { port: number; host?: string; cert?: { certPem: string; keyPem: string }; path?: string };
+  webtransport?: {
+    port: number;
+    host?: string;
+    cert?: { certPem: string; keyPem: string };
+    path?: string;
+    /** A session that carries no connected client this many seconds after it opened is closed (default 15). */
+    joinTimeout?: number;
+  };
   /**
    * Browser players over WebSocket (both backends): the same datagrams as binary messages. With a
    * `port`, on a port of its own; without one, on every HTTP server `listenTcp` starts, at `path`
    * (default `/gamewire`).
    */
-  websocket?: { port?: number; host?: string; path?: string };
+  websocket?: {
+    port?: number;
+    host?: string;
+    path?: string;
+    /** Connections one source address may hold (default 16; raise it behind a reverse proxy). */
+    maxPerAddress?: number;
+    /** Connections in all (default 65536). */
+    maxConnections?: number;
+    /** A connection that carries no connected client this many seconds after it opened is closed (default 15). */
+    joinTimeout?: number;
+  };
+  /**
+   * The protocol's time (default `monotonicClock`): ticks, and on `io: 'dgram'` the engine's
+   * timeouts, keep-alives and retries, run on it, as do the browser transports' join timeouts. A
+   * test or a simulation passes a clock it drives. With `io: 'thread'` the socket threads keep
+   * their own time.
+   */
+  clock?: Clock;
   /**
    * The socket's receive buffer, bytes (default 4 MiB; Linux caps it at
    * `net.core.rmem_max`). The OS default (about 208 KiB, some 170 small datagrams) overflows
@@ -95,7 +120,42 @@ export interface ServerMetrics {
 
 type State = 'idle' | 'listening' | 'running' | 'stopping' | 'stopped';
 
+/** A WebSocket connection as the server tracks it. */
+interface WsConn {
+  remote: TransportRemote;
+  /** Its current peer id (-1: none). */
+  peer: number;
+  /** True once that peer became a client (the handler saw it connect). */
+  announced: boolean;
+  /** Closes a connection that has not carried a client by its join timeout. */
+  joinTimer: ClockTimer | null;
+  send(bytes: Uint8Array): boolean;
+  close(): void;
+}
+
+/** Checks an optional whole-number option in [min, max]; returns it or `dflt`. */
+function intOption(field: string, value: number | undefined, min: number, max: number, dflt: number): number {
+  if (value === undefined) return dflt;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigError(field, `must be a whole number from ${min} to ${max}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/** Checks an optional number of seconds (> 0); returns it or `dflt`. */
+function secondsOption(field: string, value: number | undefined, dflt: number): number {
+  if (value === undefined) return dflt;
+  if (typeof value !== 'number' || !(value > 0 && value <= 86400)) {
+    throw new ConfigError(field, `must be a number of seconds above 0 (at most 86400), got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+const JOIN_TIMEOUT = 15;
+
 const DEFAULT_RECV_BUFFER = 4 * 1024 * 1024;
+/** ms: one event-loop wake-up per batch under load at a cost of at most this much latency (docs/benchmarks.md). */
+const DEFAULT_NOTIFY_DELAY = 0.25;
 /** `ThreadedServer.peerTransport` codes to `ClientHandle.transport`. */
 const TRANSPORTS = ['udp', 'webtransport', 'websocket'] as const;
 
@@ -119,17 +179,19 @@ export class UdpServer {
    * WebSocket connections: key → its remote end, its current peer id (-1: none) and whether that
    * peer became a client (the handler saw it connect).
    */
-  private readonly wsConns = new Map<number, { remote: TransportRemote; peer: number; announced: boolean; send(bytes: Uint8Array): boolean; close(): void }>();
+  private readonly wsConns = new Map<number, WsConn>();
   /** Peer id → WebSocket key. */
   private readonly wsByPeer = new Map<number, number>();
   private nextWsKey = 1;
   private state: State = 'idle';
   private addressInfo: AddressInfo | null = null;
-  private tickTimer: NodeJS.Timeout | null = null;
+  private tickTimer: ClockTimer | null = null;
   /** `io: 'thread'`: keeps the event loop alive while the server runs. */
   private holdOpen: NodeJS.Timeout | null = null;
   /** `io: 'dgram'`: one timer, armed for the engine's next deadline. */
-  private netTimer: NodeJS.Timeout | null = null;
+  private netTimer: ClockTimer | null = null;
+  /** The protocol's time. */
+  private readonly time: Clock;
   private netAt = Infinity;
   private nextTickAt = 0;
   private lastTick = 0;
@@ -170,25 +232,28 @@ export class UdpServer {
     this.port = addr.port;
     this.opts = { installSignals: true, ...ctx.backendOptions, ...opts };
     this.log = componentLogger(opts.logger, 'server');
-    const threads = opts.threads ?? 1;
-    if (!Number.isInteger(threads) || threads < 1 || threads > 16) {
-      throw new ConfigError('threads', `must be a whole number from 1 to 16, got ${JSON.stringify(opts.threads)}`);
-    }
+    intOption('threads', opts.threads, 1, 16, 1);
+    this.time = opts.clock ?? monotonicClock;
     const delay = opts.notifyDelay ?? 0;
     if (typeof delay !== 'number' || !(delay >= 0 && delay <= 1)) {
       throw new ConfigError('notifyDelay', `must be a number of milliseconds from 0 to 1, got ${JSON.stringify(opts.notifyDelay)}`);
     }
     if (opts.webtransport !== undefined) {
       const wt = opts.webtransport;
-      if (!wt || !Number.isInteger(wt.port) || wt.port < 0 || wt.port > 65535) {
-        throw new ConfigError('webtransport.port', `must be a port number from 0 to 65535, got ${JSON.stringify(wt?.port)}`);
-      }
+      if (!wt || typeof wt !== 'object') throw new ConfigError('webtransport', 'must be an object such as { port: 4433 }');
+      intOption('webtransport.port', wt.port ?? NaN, 0, 65535, 0);
+      secondsOption('webtransport.joinTimeout', wt.joinTimeout, JOIN_TIMEOUT);
       if (wt.cert && (typeof wt.cert.certPem !== 'string' || typeof wt.cert.keyPem !== 'string')) {
         throw new ConfigError('webtransport.cert', 'needs certPem and keyPem, PEM text');
       }
     }
-    if (opts.websocket?.port !== undefined && (!Number.isInteger(opts.websocket.port) || opts.websocket.port < 0 || opts.websocket.port > 65535)) {
-      throw new ConfigError('websocket.port', `must be a port number from 0 to 65535, got ${JSON.stringify(opts.websocket.port)}`);
+    if (opts.websocket !== undefined) {
+      const ws = opts.websocket;
+      if (!ws || typeof ws !== 'object') throw new ConfigError('websocket', 'must be an object such as { port: 8081 } or {}');
+      intOption('websocket.port', ws.port, 0, 65535, 0);
+      intOption('websocket.maxPerAddress', ws.maxPerAddress, 1, 65536, 16);
+      intOption('websocket.maxConnections', ws.maxConnections, 1, 1 << 20, 65536);
+      secondsOption('websocket.joinTimeout', ws.joinTimeout, JOIN_TIMEOUT);
     }
     this.runDone = new Promise((resolve) => (this.resolveRun = resolve));
   }
@@ -259,7 +324,7 @@ export class UdpServer {
     if (this.state !== 'idle') throw new StateError(`cannot listen: the server is ${this.state}`);
     const backend = loadBackend(this.opts);
     this.statsNames = backend.layout.stats;
-    const config = flatConfig(backend, this.ctx.netOptions(), Date.now() - clock());
+    const config = flatConfig(backend, this.ctx.netOptions(), Date.now() - this.time.now());
     const io = this.opts.io ?? (backend.createThreadedServer ? 'thread' : 'dgram');
     if (io === 'thread') {
       if (!backend.createThreadedServer) {
@@ -273,6 +338,7 @@ export class UdpServer {
           certPem: wt.cert?.certPem,
           keyPem: wt.cert?.keyPem,
           path: wt.path,
+          joinTimeoutMs: Math.round((wt.joinTimeout ?? JOIN_TIMEOUT) * 1000),
         },
         host: this.host,
         port: this.port,
@@ -280,12 +346,12 @@ export class UdpServer {
         rootPkcs8: this.ctx.rootKey.pkcs8,
         recvBufferSize: this.opts.recvBufferSize ?? DEFAULT_RECV_BUFFER,
         threads: this.opts.threads ?? 1,
-        notifyDelayMs: this.opts.notifyDelay ?? 0,
+        notifyDelayMs: this.opts.notifyDelay ?? DEFAULT_NOTIFY_DELAY,
         onEvents: () => this.driver?.pump(),
       });
       this.threaded = threaded;
       this.engine = this.batched(threaded);
-      this.driver = new EngineDriver(this.engine, () => undefined, this.sink(), this.log);
+      this.driver = new EngineDriver(this.engine, () => undefined, this.sink(), this.log, { clock: this.time });
       const a = threaded.localAddress;
       this.addressInfo = { address: a.host, port: a.port, family: a.family };
     } else {
@@ -324,7 +390,7 @@ export class UdpServer {
         },
         this.sink(),
         this.log,
-        () => this.scheduleNet(),
+        { afterPump: () => this.scheduleNet(), clock: this.time },
       );
       this.addressInfo = socket.address();
     }
@@ -337,6 +403,8 @@ export class UdpServer {
         host: ws.host ?? this.host,
         path: ws.path,
         maxDatagram: config[backend.layout.config.indexOf('maxDatagram')],
+        maxConnectionsPerIp: ws.maxPerAddress,
+        maxConnections: ws.maxConnections,
         logger: this.log,
       });
       handlers.bind(ep);
@@ -357,8 +425,8 @@ export class UdpServer {
     await this.guard('starting', undefined, () => this.ctx.handler.starting());
     if (this.opts.installSignals) this.installSignals();
     this.startedAt = Date.now();
-    this.runStartedAt = clock();
-    this.lastTick = clock();
+    this.runStartedAt = performance.now();
+    this.lastTick = this.time.now();
     this.nextTickAt = this.lastTick;
     // A handler without `update` has nothing to run on a tick: the server does not tick at all,
     // and an idle server sleeps (the engine's timers run at its deadlines, not on ticks).
@@ -386,22 +454,22 @@ export class UdpServer {
     this.state = 'stopping';
     const engine = this.engine!;
     const driver = this.driver!;
-    engine.closeAll(clock());
+    engine.closeAll(this.time.now());
     driver.pump();
     // Linger while clients get what was queued for them and then their DISCONNECT (each bounded
-    // by the message timeout).
-    const deadline = clock() + 2 * this.ctx.messageTimeout * 1000 + 100;
-    while (engine.connectionCount() > 0 && clock() < deadline) {
+    // by the message timeout; the bound is real time, so a stopped test clock cannot hold it).
+    const deadline = performance.now() + 2 * this.ctx.messageTimeout * 1000 + 100;
+    while (engine.connectionCount() > 0 && performance.now() < deadline) {
       await new Promise((r) => setTimeout(r, 10));
       driver.flush();
-      engine.tick(clock());
+      engine.tick(this.time.now());
       driver.pump();
     }
-    if (this.tickTimer) clearTimeout(this.tickTimer);
+    this.tickTimer?.cancel();
     this.tickTimer = null;
     if (this.holdOpen) clearInterval(this.holdOpen);
     this.holdOpen = null;
-    if (this.netTimer) clearTimeout(this.netTimer);
+    this.netTimer?.cancel();
     this.netTimer = null;
     this.netAt = Infinity;
     if (wasRunning) await this.guard('shutdown', undefined, () => this.ctx.handler.shutdown());
@@ -426,7 +494,7 @@ export class UdpServer {
     checkRetry(retry);
     if (!this.engine) return 0;
     const peers = Uint32Array.from(this.handles.keys());
-    const n = this.engine.broadcast(clock(), peers, payload, retry);
+    const n = this.engine.broadcast(this.time.now(), peers, payload, retry);
     this.queuePump();
     return n;
   }
@@ -447,6 +515,8 @@ export class UdpServer {
         server: listener.server,
         path: ws.path,
         maxDatagram: this.ctx.net.maxDatagram ?? 2048,
+        maxConnectionsPerIp: ws.maxPerAddress,
+        maxConnections: ws.maxConnections,
         logger: this.log,
       });
       handlers.bind(ep);
@@ -466,7 +536,7 @@ export class UdpServer {
     const engine = this.engine;
     if (!engine) return;
     const backend = loadBackend(this.opts);
-    engine.setConfig(flatConfig(backend, this.ctx.netOptions(), Date.now() - clock()));
+    engine.setConfig(flatConfig(backend, this.ctx.netOptions(), Date.now() - this.time.now()));
     this.threaded?.setBlockList([...this.ctx.blocklist]);
     if (this.ctx.accessLogPath !== this.accessPath) {
       this.access?.end();
@@ -501,7 +571,7 @@ export class UdpServer {
     const b = new SendBatcher(engine, (peer, code, callbackId) => {
       this.refused++;
       const cb = this.driver?.takeCallback(callbackId);
-      const now = clock();
+      const now = performance.now();
       if (now - this.lastRefusalLog >= 1000) {
         this.lastRefusalLog = now;
         const client = this.handles.get(peer);
@@ -521,7 +591,7 @@ export class UdpServer {
       send: (peer, payload, retry, cb) => {
         const driver = this.driver!;
         const id = driver.callbackId(cb);
-        const rc = this.engine!.send(clock(), peer, payload, retry, id);
+        const rc = this.engine!.send(this.time.now(), peer, payload, retry, id);
         if (rc !== 0) {
           driver.takeCallback(id);
           if (cb) queueMicrotask(() => cb(false));
@@ -531,7 +601,7 @@ export class UdpServer {
         return rc;
       },
       disconnect: (peer) => {
-        this.engine?.disconnect(clock(), peer);
+        this.engine?.disconnect(this.time.now(), peer);
         this.queuePump();
       },
       latency: (peer) => this.engine?.latency(peer) ?? -1,
@@ -559,7 +629,11 @@ export class UdpServer {
         if (!addr) return;
         const wsKey = this.wsByPeer.get(peer);
         const ws = wsKey === undefined ? undefined : this.wsConns.get(wsKey);
-        if (ws) ws.announced = true;
+        if (ws) {
+          ws.announced = true;
+          ws.joinTimer?.cancel();
+          ws.joinTimer = null;
+        }
         const transport = this.threaded ? (TRANSPORTS[this.threaded.peerTransport(peer)] ?? 'udp') : ws ? 'websocket' : 'udp';
         const log = this.log.child({ client: token, addr: `${addr.host}:${addr.port}`, transport });
         const handle = new ClientHandle(host, peer, { host: addr.host, port: addr.port }, token, log, transport);
@@ -635,14 +709,25 @@ export class UdpServer {
       onOpen: (k, remote) => {
         const key = this.nextWsKey++;
         local.set(k, key);
-        this.wsConns.set(key, {
+        const conn: WsConn = {
           remote,
           peer: -1,
           announced: false,
+          joinTimer: null,
           send: (bytes) => ep?.send(k, bytes) ?? false,
           close: () => ep?.close(k),
-        });
-        if (this.blocked(remote.host)) ep?.close(k);
+        };
+        this.wsConns.set(key, conn);
+        if (this.blocked(remote.host)) return ep?.close(k);
+        // A connection that sends what makes no client would hold one of its address's
+        // connections for as long as it likes: it has until the join timeout to become one.
+        const joinTimeout = (this.opts.websocket?.joinTimeout ?? JOIN_TIMEOUT) * 1000;
+        conn.joinTimer = this.time.setTimeout(() => {
+          conn.joinTimer = null;
+          if (conn.announced) return;
+          this.log.debug({ host: remote.host, port: remote.port }, 'a WebSocket carried no client by its join timeout: closed');
+          ep?.close(k);
+        }, joinTimeout);
       },
       onDatagram: (k, bytes) => {
         const key = local.get(k);
@@ -678,11 +763,13 @@ export class UdpServer {
         local.delete(k);
         const conn = key === undefined ? undefined : this.wsConns.get(key);
         if (key === undefined || !conn) return;
+        conn.joinTimer?.cancel();
+        conn.joinTimer = null;
         // The engine ends the peer at once (its transport is gone): a client's release cleans up;
         // a connection that never carried a client is forgotten now (the socket threads do not
         // tell the host of releases of peers it never saw connect).
         if (this.threaded) this.threaded.closeExternal(key);
-        else if (conn.peer >= 0) this.engine?.abort(clock(), conn.peer);
+        else if (conn.peer >= 0) this.engine?.abort(this.time.now(), conn.peer);
         if (!conn.announced) {
           this.wsConns.delete(key);
           if (conn.peer >= 0) this.wsByPeer.delete(conn.peer);
@@ -715,25 +802,26 @@ export class UdpServer {
     if (this.state !== 'running') return;
     const interval = this.ctx.interval * 1000;
     this.nextTickAt += interval;
-    const now = clock();
+    const now = this.time.now();
     if (this.nextTickAt < now - interval) this.nextTickAt = now; // fell behind: do not burst
-    this.tickTimer = setTimeout(() => this.tick(), Math.max(0, this.nextTickAt - now));
+    this.tickTimer = this.time.setTimeout(() => this.tick(), Math.max(0, this.nextTickAt - now));
   }
 
   private tick(): void {
     const engine = this.engine;
     const driver = this.driver;
     if (!engine || !driver || this.state !== 'running') return;
-    const t0 = clock();
-    const dt = (t0 - this.lastTick) / 1000;
-    this.lastTick = t0;
+    const now = this.time.now();
+    const dt = (now - this.lastTick) / 1000;
+    this.lastTick = now;
+    const t0 = performance.now();
     driver.flush();
-    engine.tick(t0);
-    driver.profile.handleMs += clock() - t0;
+    engine.tick(now);
+    driver.profile.handleMs += performance.now() - t0;
     driver.pump();
-    const t1 = clock();
+    const t1 = performance.now();
     this.guard('update', undefined, () => this.ctx.handler.update(dt));
-    this.updateMs += clock() - t1;
+    this.updateMs += performance.now() - t1;
     driver.pump();
     this.ticks++;
     this.scheduleTick();
@@ -746,7 +834,7 @@ export class UdpServer {
     const thread = this.threaded?.threadProfile();
     const messageHandling = (driver?.profile.handleMs ?? 0) + (thread?.handleMs ?? 0);
     const network = (driver?.profile.networkMs ?? 0) + (thread?.networkMs ?? 0);
-    const running = this.runStartedAt > 0 ? clock() - this.runStartedAt : 0;
+    const running = this.runStartedAt > 0 ? performance.now() - this.runStartedAt : 0;
     return { messageHandling, update: this.updateMs, network, idle: Math.max(0, running - messageHandling - network - this.updateMs) };
   }
 
@@ -761,9 +849,9 @@ export class UdpServer {
     const next = engine.nextTimeout();
     if (next < 0) return;
     if (this.netTimer && next >= this.netAt - 0.25) return;
-    if (this.netTimer) clearTimeout(this.netTimer);
+    this.netTimer?.cancel();
     this.netAt = next;
-    this.netTimer = setTimeout(() => this.netStep(), Math.max(0, next - clock()));
+    this.netTimer = this.time.setTimeout(() => this.netStep(), Math.max(0, next - this.time.now()));
   }
 
   /** The engine's timers and sends at its deadline (no `handler.update`). */
@@ -773,10 +861,10 @@ export class UdpServer {
     const engine = this.engine;
     const driver = this.driver;
     if (!engine || !driver || this.state !== 'running') return;
-    const t0 = clock();
+    const t0 = performance.now();
     driver.flush();
-    engine.tick(t0);
-    driver.profile.handleMs += clock() - t0;
+    engine.tick(this.time.now());
+    driver.profile.handleMs += performance.now() - t0;
     driver.pump();
     this.scheduleNet();
   }

@@ -535,6 +535,8 @@ pub struct WebTransportOptions {
     pub key_pem: Option<String>,
     /// Accept sessions on this path only (absent: any).
     pub path: Option<String>,
+    /// Close a session that carries no connected client this long after it opened, ms (absent: 15 s).
+    pub join_timeout_ms: Option<u32>,
 }
 
 /// The WebTransport endpoint as it runs: where, and the certificate pages pin.
@@ -581,6 +583,9 @@ impl NativeSocketServer {
         if let Some(wt) = options.webtransport {
             #[cfg(feature = "webtransport")]
             {
+                if let Some(ms) = wt.join_timeout_ms {
+                    opts.webtransport_join_timeout = std::time::Duration::from_millis(u64::from(ms));
+                }
                 opts.webtransport = Some(webtransport_options(wt)?);
             }
             #[cfg(not(feature = "webtransport"))]

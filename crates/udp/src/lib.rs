@@ -86,6 +86,10 @@ pub struct ServerOptions {
     /// A WebTransport endpoint whose sessions are peers of shard 0 (feature `webtransport`).
     #[cfg(feature = "webtransport")]
     pub webtransport: Option<gamewire_webtransport::Options>,
+    /// A WebTransport session that carries no connected client this long after it opened is
+    /// closed (it would otherwise hold one of its address's sessions while sending garbage).
+    #[cfg(feature = "webtransport")]
+    pub webtransport_join_timeout: Duration,
 }
 
 impl ServerOptions {
@@ -101,6 +105,8 @@ impl ServerOptions {
             handshake_share: 0.5,
             #[cfg(feature = "webtransport")]
             webtransport: None,
+            #[cfg(feature = "webtransport")]
+            webtransport_join_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -168,6 +174,8 @@ struct Common {
     profile: Profile,
     #[cfg(feature = "webtransport")]
     webtransport: std::sync::OnceLock<Mutex<gamewire_webtransport::WebTransportServer>>,
+    #[cfg(feature = "webtransport")]
+    join_timeout_ms: f64,
 }
 
 impl Common {
@@ -289,6 +297,8 @@ impl SocketServer {
             profile: Profile::default(),
             #[cfg(feature = "webtransport")]
             webtransport: std::sync::OnceLock::new(),
+            #[cfg(feature = "webtransport")]
+            join_timeout_ms: opts.webtransport_join_timeout.as_secs_f64() * 1000.0,
         });
         if threads > 1 && opts.bind.port() != 0 {
             // SO_REUSEPORT would let these sockets join another server's group on the same port
@@ -708,16 +718,27 @@ fn flush_transmits(shard: &Shard, common: &Common, tx: &mut SendBatch) -> (Optio
     }
 }
 
+/// The open WebTransport sessions as shard 0 knows them: remote address and when opened (ms on
+/// the server's clock), and when they were last checked for the join timeout.
+#[cfg(feature = "webtransport")]
+#[derive(Default)]
+struct WtSessions {
+    open: std::collections::HashMap<u64, (SocketAddr, f64)>,
+    swept_at: f64,
+}
+
 /// Shard 0 takes in what the WebTransport endpoint queued: a session's datagrams go to the
 /// engine under the session's peer id (allocated at its first datagram, and again after a
 /// datagram that made no connection released it, as for a UDP address), closed sessions end their
-/// peers at once. `sessions` holds the remote address of every open session.
+/// peers at once. `sessions` holds the remote address of every open session. At most once a
+/// second, sessions open longer than the join timeout without a connected client are closed (a
+/// silent one QUIC closes itself; this catches one that keeps sending what makes no connection).
 #[cfg(feature = "webtransport")]
 fn take_webtransport(
     shard: &Shard,
     common: &Common,
     events: &mut Vec<gamewire_webtransport::Event>,
-    sessions: &mut std::collections::HashMap<u64, SocketAddr>,
+    sessions: &mut WtSessions,
 ) {
     use gamewire_webtransport::Event as W;
     let Some(wt) = common.webtransport.get() else { return };
@@ -740,11 +761,11 @@ fn take_webtransport(
                             engine.endpoint().count_blocked(0);
                             refused.push(session);
                         } else {
-                            sessions.insert(session, remote);
+                            sessions.open.insert(session, (remote, now));
                         }
                     }
                     W::Datagram { session, data } => {
-                        let Some(&remote) = sessions.get(&session) else { continue };
+                        let Some(&(remote, _)) = sessions.open.get(&session) else { continue };
                         let ep = engine.endpoint();
                         // The block list may have changed since the session opened.
                         if blocklist.contains(&canonical(remote.ip())) {
@@ -761,10 +782,22 @@ fn take_webtransport(
                         }
                     }
                     W::Closed { session } => {
-                        sessions.remove(&session);
+                        sessions.open.remove(&session);
                         if let Some(id) = peers.get(&Route::WebTransport(session)) {
                             engine.abort(now, id);
                         }
+                    }
+                }
+            }
+            if now - sessions.swept_at >= 1000.0 {
+                sessions.swept_at = now;
+                let deadline = now - common.join_timeout_ms;
+                for (&session, &(_, opened)) in &sessions.open {
+                    let joined = peers.get(&Route::WebTransport(session)).is_some_and(|id| {
+                        engine.endpoint_ref().status(&id) == Some(gamewire_core::Status::Connected)
+                    });
+                    if opened <= deadline && !joined {
+                        refused.push(session);
                     }
                 }
             }
@@ -783,7 +816,7 @@ fn take_webtransport(
 
 fn run_shard(shard: &Shard, common: &Common, first: bool) {
     #[cfg(feature = "webtransport")]
-    let (mut wt_events, mut wt_sessions) = (Vec::new(), std::collections::HashMap::new());
+    let (mut wt_events, mut wt_sessions) = (Vec::new(), WtSessions::default());
     #[cfg(not(feature = "webtransport"))]
     let _ = first;
     let mut rx = RecvBatch::new(BATCH);

@@ -3,7 +3,7 @@
  * with `re:` + the probe in the same retry mode and records what it sees (connects with their
  * transport, messages, its replies' callbacks, disconnects).
  */
-import { EventHandler, PrivateKey, RetryMode, Router, ServerContext, UdpServer, type BackendName, type ClientHandle, type CloseReason } from '../../../ts/index.js';
+import { EventHandler, PrivateKey, RetryMode, Router, ServerContext, UdpServer, type BackendName, type ClientHandle, type Clock, type CloseReason } from '../../../ts/index.js';
 import { captureLogs } from '../../helpers/logs.js';
 import { until } from '../../helpers/net.js';
 
@@ -55,6 +55,12 @@ export interface ProbeServerSetup {
   webtransport?: boolean;
   /** `own`: the WebSocket on a port of its own; `mounted`: on the listenTcp router at /gamewire. */
   websocket?: 'own' | 'mounted';
+  /** The server's clock (default: the real one). */
+  clock?: Clock;
+  /** Join timeout of both browser transports, seconds (default: the server's). */
+  joinTimeout?: number;
+  /** WebSocket connections per source address (default: the server's). */
+  wsMaxPerAddress?: number;
 }
 
 export type ProbeServer = Awaited<ReturnType<typeof startProbeServer>>;
@@ -70,8 +76,13 @@ export async function startProbeServer(setup: ProbeServerSetup) {
     backend,
     io,
     logger: logs.logger,
-    ...(setup.webtransport ? { webtransport: { port: 0, host: '127.0.0.1' } } : {}),
-    ...(setup.websocket === 'own' ? { websocket: { port: 0, host: '127.0.0.1' } } : setup.websocket === 'mounted' ? { websocket: {} } : {}),
+    ...(setup.clock ? { clock: setup.clock } : {}),
+    ...(setup.webtransport ? { webtransport: { port: 0, host: '127.0.0.1', joinTimeout: setup.joinTimeout } } : {}),
+    ...(setup.websocket === 'own'
+      ? { websocket: { port: 0, host: '127.0.0.1', joinTimeout: setup.joinTimeout, maxPerAddress: setup.wsMaxPerAddress } }
+      : setup.websocket === 'mounted'
+        ? { websocket: { joinTimeout: setup.joinTimeout, maxPerAddress: setup.wsMaxPerAddress } }
+        : {}),
   });
   const running = server.run();
   await until(() => (server as unknown as { state: string }).state === 'running', 5000, 'server running');
