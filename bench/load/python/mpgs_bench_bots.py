@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Bot load generator on mpgameserver 0.2.4's own UdpClient: many clients in one process.
 
-  mpgs_bench_bots.py --port PORT --pub root.pub.pem --count N --first ID [--host 127.0.0.1]
+  mpgs_bench_bots.py --port PORT --pub root.pub.pem --count N --first ID [--host 127.0.0.1] [--retry MODE]
 
 Each bot is one `UdpClient` (its own socket and connection, as the library is meant to be used).
 One loop runs at the frame rate (60 Hz): for every bot it queues one 32-byte message
-(bench/load/lib/payload.ts layout, RetryMode NONE), calls `update()` (which sends at most one
-datagram and reads at most one) and reads the echoes back with `getMessages()` to measure the
-round trip. The bots of a frame are spread over the frame. Requests (bench_common.Channel):
+(bench/load/lib/payload.ts layout, RetryMode NONE, or --retry RETRY_ON_TIMEOUT), calls `update()`
+(which sends at most one datagram and reads at most one) and reads the echoes back with
+`getMessages()` to measure the round trip. The bots of a frame are spread over the frame. Requests (bench_common.Channel):
 
   connect {concurrency, timeoutMs} -> {connected, failed, ms} once every bot connected or failed
   start {rateHz}                   -> starts sending (one message per bot per frame; frame rate = rateHz)
@@ -169,7 +169,7 @@ class Bots(object):
                     t = now_ms()
                     n = self.seqs[i]
                     self.seqs[i] = (n + 1) & 0xFFFFFFFF
-                    c.send(MSG.pack(self.args.first + i, n, t) + bc.FILLER, retry=0)
+                    c.send(MSG.pack(self.args.first + i, n, t) + bc.FILLER, retry=self.args.retry)
                     self.sent_total += 1
                     if self.win_start <= t < self.win_end:
                         self.win_sent += 1
@@ -247,7 +247,9 @@ def main():
     ap.add_argument("--pub", required=True, help="server root public key, SPKI PEM (pinned)")
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--first", type=int, default=0, help="global id of this process's first bot")
+    ap.add_argument("--retry", default="NONE", choices=sorted(bc.RETRY), help="RetryMode of the messages")
     args = ap.parse_args()
+    args.retry = bc.RETRY[args.retry]
     with open(args.pub) as f:
         pubkey = EllipticCurvePublicKey.fromPEM(f.read())
     ch = bc.Channel()
