@@ -10,6 +10,8 @@
  *   --table-clients 100  the mpgameserver-client table's (and the sweep's) client counts (default 100,500)
  *   --window S           game-tick window, seconds (default 10)
  *   --idle-seconds S     idle windows (default 20)
+ *   --servers a,b        only these servers (gamewire-thread, gamewire-thread-2, gamewire-native, gamewire-wasm,
+ *                        mpgameserver, node-dgram-echo, rust-echo): a partial run
  *   --no-python          skip mpgameserver
  *   --no-wasm            skip the WASM server
  *   --no-thread          skip the native server with io: 'thread' (its socket on a Rust thread)
@@ -67,6 +69,7 @@ async function main(): Promise<number> {
       'table-clients': { type: 'string' },
       window: { type: 'string' },
       'idle-seconds': { type: 'string' },
+      servers: { type: 'string' },
       'no-python': { type: 'boolean', default: false },
       'no-wasm': { type: 'boolean', default: false },
       'no-thread': { type: 'boolean', default: false },
@@ -97,7 +100,8 @@ async function main(): Promise<number> {
       mpgameserverMaxClients: Number(values['mpgs-max'] ?? 500), floodSeconds: 5, capacityWindowSeconds: 8,
       tableClients: tableArg ?? [100, 500], notifyDelays: [0, 0.25, 0.5, 1], idleSeconds: Number(values['idle-seconds'] ?? 20), idleClients: 100, straceSeconds: 5, helloFloodSeconds: 5,
     };
-  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || tableArg || values.window || values['idle-seconds'] ? 'partial' : 'full';
+  const onlyServers = values.servers?.split(',').map((x) => x.trim()) as ServerImpl[] | undefined;
+  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || tableArg || values.window || values['idle-seconds'] || onlyServers ? 'partial' : 'full';
 
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
@@ -167,14 +171,15 @@ async function main(): Promise<number> {
   const thread = implementations[2].available;
   const rustFloor = env.floorBin !== null;
   // The quick run keeps one server of each I/O path; a full run has them all.
-  const gamewireServers: ServerImpl[] = quick
+  const picked = (l: ServerImpl[]): ServerImpl[] => (onlyServers ? l.filter((x) => onlyServers.includes(x)) : l);
+  const gamewireServers: ServerImpl[] = picked(quick
     ? [...(thread ? (['gamewire-thread'] as const) : []), ...(wasm ? (['gamewire-wasm'] as const) : [])]
-    : [...(thread ? (['gamewire-thread', 'gamewire-thread-2'] as const) : []), 'gamewire-native', ...(wasm ? (['gamewire-wasm'] as const) : [])];
-  const servers: ServerImpl[] = [
+    : [...(thread ? (['gamewire-thread', 'gamewire-thread-2'] as const) : []), 'gamewire-native', ...(wasm ? (['gamewire-wasm'] as const) : [])]);
+  const servers: ServerImpl[] = picked([
     ...gamewireServers,
     ...(values['no-floor'] || quick ? [] : (['node-dgram-echo'] as const)),
     ...(rustFloor ? (['rust-echo'] as const) : []),
-  ];
+  ]);
   const tickBase = { rateHz: settings.rateHz, windowSeconds: settings.windowSeconds, warmupSeconds: settings.warmupSeconds, drainSeconds: settings.drainSeconds, botsPerProcess: settings.botsPerProcess, pythonBotsPerProcess: settings.pythonBotsPerProcess };
   const show = (t: TickRun): string =>
     `server ${(t.serverCpuCores * 100).toFixed(1)}% CPU, ${t.serverCpuUsPerDatagram?.toFixed(1) ?? '—'} µs/datagram, ${t.serverCpuUsPerMessage?.toFixed(1) ?? '—'} µs/message, ${Math.round(t.deliveredPerSec).toLocaleString('en-US')} msg/s delivered, RTT p50 ${t.rttP50Ms?.toFixed(1) ?? '—'} ms p99 ${t.rttP99Ms?.toFixed(1) ?? '—'} ms, loss ${(t.loss * 100).toFixed(3)}%${t.threadWakeupsPerSec != null ? `, ${Math.round(t.threadWakeupsPerSec)} wakeups/s, ${Math.round(t.threadNotificationsPerSec ?? 0)} notifications/s` : ''}${t.notes.length ? ` [${t.notes.join('; ')}]` : ''}`;
@@ -223,7 +228,7 @@ async function main(): Promise<number> {
           log('  mpgameserver is not installed: the table is not run');
           break;
         }
-        for (const server of [...(quick ? [] : (['mpgameserver'] as const)), ...(quick ? gamewireServers.slice(0, 1) : gamewireServers), ...(rustFloor ? (['rust-echo'] as const) : [])]) {
+        for (const server of picked([...(quick ? [] : (['mpgameserver'] as const)), ...(quick ? gamewireServers.slice(0, 1) : gamewireServers), ...(rustFloor ? (['rust-echo'] as const) : [])])) {
           const spec: TickSpec = server === 'rust-echo'
             ? { ...tickBase, server, generator: 'raw-sockets', clients: n, pattern: tablePattern(n) }
             : { ...tickBase, server, generator: 'mpgameserver-clients', clients: n, retry: 'RETRY_ON_TIMEOUT' };

@@ -1,16 +1,14 @@
 /**
- * Child process: a CLIENT_HELLO flood. `prepare` makes real CLIENT_HELLOs with a gamewire client
- * engine (each connection's first datagram, taken from `transmit` and never sent by the engine)
- * for the server's pinned key; `open` binds the flood's sockets (any source addresses: Linux routes
+ * Child process: a CLIENT_HELLO flood. `prepare` makes real CLIENT_HELLOs for the server's key
+ * (`lib/hellos.ts`); `open` binds the flood's sockets (any source addresses: Linux routes
  * all of 127/8 to the loopback interface, so 127.0.x.y can be bound without configuration);
  * `flood` replays the hellos round-robin over the sockets at an even rate; `sample` counts.
  * Replies (SERVER_HELLOs) are read and counted, never answered: every flood handshake stays
  * half-open.
  */
 import { createSocket, type Socket } from 'node:dgram';
-import { loadBackend } from '../../../ts/backend/index.js';
-import { flatConfig } from '../../../ts/net/config.js';
 import { clock } from '../../../ts/net/driver.js';
+import { makeHellos } from '../lib/hellos.js';
 import { serve } from '../lib/proc.js';
 
 let hellos: Buffer[] = [];
@@ -57,28 +55,8 @@ function step(): void {
 
 serve({
   prepare: (a: { spkiHex: string; port: number; distinct: number }) => {
-    const backend = loadBackend({ backend: 'native' });
-    const engine = backend.createClient(flatConfig(backend, {}, Date.now() - clock()));
-    const spki = Buffer.from(a.spkiHex, 'hex');
     port = a.port;
-    hellos = [];
-    const now = clock();
-    for (let i = 0; i < a.distinct; i++) {
-      const rc = engine.connect(now, i, spki, false);
-      if (rc !== 0) throw new Error(`connect ${i}: ${rc}`);
-    }
-    for (let round = 0; round < 10 && hellos.length < a.distinct; round++) {
-      const n = engine.transmit(now);
-      const meta = engine.outMetaView();
-      const out = engine.outView();
-      for (let i = 0; i < n; i++) {
-        const off = meta[i * 3 + 1];
-        hellos.push(Buffer.from(out.subarray(off, off + meta[i * 3 + 2])));
-      }
-      if (n === 0) break;
-    }
-    engine.abortAll();
-    if (hellos.length === 0) throw new Error('the client engine produced no CLIENT_HELLO');
+    hellos = makeHellos(Buffer.from(a.spkiHex, 'hex'), a.distinct);
     return { hellos: hellos.length, bytes: hellos[0].length };
   },
   /** Binds `count` sockets on each address (port 0: any free port). */
