@@ -258,15 +258,27 @@ async function main(): Promise<number> {
         idle.push(...r);
         for (const i of r) log(`  ${server}, ${i.clients} clients: ${(i.cpuCores * 100).toFixed(3)}% of a core, ${Math.round(i.datagramsInPerSec)} datagrams/s in, ${Math.round(i.datagramsOutPerSec)} out${i.wakeupsPerSec !== null ? `, ${i.wakeupsPerSec.toFixed(1)} wakeups/s, ${i.notificationsPerSec?.toFixed(1)} notifications/s` : ''}`);
       }
+      // The floor of the keep-alive traffic: the Rust echo loaded by bare sockets in the same pattern.
+      const ka = idle.find((i) => i.clients > 0 && i.connected > 0 && i.bytesPerDatagramIn);
+      if (rustFloor && ka) {
+        const pattern = { datagramsPerClientPerSec: ka.datagramsInPerSec / ka.connected, bytes: Math.round(ka.bytesPerDatagramIn!) };
+        const t = await attempt('idle floor', () => runTick(env, { ...tickBase, windowSeconds: settings.idleSeconds, server: 'rust-echo', generator: 'raw-sockets', clients: ka.connected, pattern }));
+        if (t) {
+          idle.push({ server: 'rust-echo', clients: t.clients, windowSeconds: t.windowSeconds, cpuCores: t.serverCpuCores, wakeupsPerSec: null, notificationsPerSec: null, datagramsInPerSec: t.datagramsInPerSec, datagramsOutPerSec: t.datagramsOutPerSec, bytesPerDatagramIn: pattern.bytes, connected: t.connected });
+          log(`  rust-echo floor, ${t.clients} bare sockets × ${pattern.datagramsPerClientPerSec.toFixed(1)} datagrams/s of ${pattern.bytes} B: ${(t.serverCpuCores * 100).toFixed(3)}% of a core`);
+        }
+      }
     }
-    if (want('syscalls') && thread && !quick) {
+    if (want('syscalls') && !quick) {
       const n = settings.tableClients[0];
       const generator = py.python ? 'mpgameserver-clients' as const : 'gamewire-bots' as const;
-      log(`\n[syscalls] strace -c -f of io: 'thread' under N=${n} ${generator}, ${settings.straceSeconds} s`);
-      const r = await attempt('syscalls', () => runStrace(env, { ...tickBase, windowSeconds: settings.straceSeconds, server: 'gamewire-thread', generator, clients: n, retry: 'RETRY_ON_TIMEOUT' }));
-      if (r) {
-        syscalls.push(r);
-        log(r.error ? `  ${r.error}` : `  ${Math.round(r.messages)} messages: ${r.calls.slice(0, 8).map((c) => `${c.name} ${c.calls}`).join(', ')}`);
+      for (const server of onlyServers ? gamewireServers : thread ? (['gamewire-thread'] as const) : []) {
+        log(`\n[syscalls] strace -c -f of ${server} under N=${n} ${generator}, ${settings.straceSeconds} s`);
+        const r = await attempt(`syscalls ${server}`, () => runStrace(env, { ...tickBase, windowSeconds: settings.straceSeconds, server, generator, clients: n, retry: 'RETRY_ON_TIMEOUT' }));
+        if (r) {
+          syscalls.push(r);
+          log(r.error ? `  ${r.error}` : `  ${Math.round(r.messages)} messages: ${r.calls.slice(0, 8).map((c) => `${c.name} ${c.calls}`).join(', ')}`);
+        }
       }
     }
     if (want('flood-hello')) {

@@ -133,7 +133,7 @@ function sweepRows(sweep: readonly TickRun[]): string[][] {
 const SWEEP_HEAD = ['N', 'notifyDelay ms', 'server CPU', 'µs/message', 'RTT p50 ms', 'p99 ms', 'loss', 'wakeups/s', 'notifications/s', 'notes'];
 
 function idleRows(idle: readonly IdleRun[]): string[][] {
-  return idle.map((i) => [SERVER_LABEL[i.server], i.clients ? `${i.connected} connected, sending nothing` : 'none', fx(i.windowSeconds, 0), `${(i.cpuCores * 100).toFixed(3)}%`, int(i.datagramsInPerSec), int(i.datagramsOutPerSec), i.wakeupsPerSec === null ? '—' : fx(i.wakeupsPerSec), i.notificationsPerSec === null ? '—' : fx(i.notificationsPerSec)]);
+  return idle.map((i) => [SERVER_LABEL[i.server], i.server === 'rust-echo' ? `${i.connected} bare sockets, the keep-alives' pattern (${i.bytesPerDatagramIn ?? '?'} B)` : i.clients ? `${i.connected} connected, sending nothing` : 'none', fx(i.windowSeconds, 0), `${(i.cpuCores * 100).toFixed(3)}%`, int(i.datagramsInPerSec), int(i.datagramsOutPerSec), i.wakeupsPerSec === null ? '—' : fx(i.wakeupsPerSec), i.notificationsPerSec === null ? '—' : fx(i.notificationsPerSec)]);
 }
 const IDLE_HEAD = ['server', 'clients', 'window s', 'CPU (of a core)', 'datagrams in/s', 'out/s', 'wakeups/s', 'notifications/s'];
 

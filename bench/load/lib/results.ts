@@ -189,6 +189,8 @@ export interface IdleRun {
   /** Datagrams received and sent per second (keep-alives). */
   datagramsInPerSec: number;
   datagramsOutPerSec: number;
+  /** Mean size of the datagrams received, bytes (gamewire servers: the keep-alives). */
+  bytesPerDatagramIn?: number | null;
   connected: number;
 }
 
