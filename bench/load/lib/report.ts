@@ -228,11 +228,12 @@ export function loadMarkdownSection(r: LoadResults | null, source = 'bench/resul
     `<!-- From ${source} (\`npm run bench:load\`); regenerated with the rest of this page. -->`,
     '',
     `Run: ${r.startedAt} (${r.mode} mode, ${r.durationSeconds.toFixed(0)} s), over real loopback UDP, every server and every load generator ` +
-      'in its own process. gamewire servers are `UdpServer` with an echo `EventHandler`; their load comes from gamewire bots ' +
-      '(`bench/load/pool.ts`: one engine and one socket per bot, a few hundred bots per process). mpgameserver 0.2.4 (from PyPI) runs ' +
-      'its own `TwistedServer` with an echo handler, loaded by its own `UdpClient`s (`bench/load/python/`). Server CPU is the server ' +
-      'process\'s user + system time over the window (`process.cpuUsage()` for gamewire, `/proc/<pid>/stat` for Python), divided ' +
-      'by the datagrams it received and sent. Quote ratios from one run: the machine is shared.',
+      'in its own process. gamewire servers are `UdpServer` with an echo `EventHandler`. mpgameserver 0.2.4 (from PyPI) runs ' +
+      'its own `TwistedServer` with an echo handler. The first table loads every server with mpgameserver\'s own `UdpClient`s ' +
+      '(`bench/load/python/`); the game tick and capacity use gamewire bots (`bench/load/pool.ts`: one engine and one socket per ' +
+      'bot, a few hundred bots per process). Server CPU is the server process\'s run time over the window, every thread ' +
+      '(`process.cpuUsage()` for gamewire, the scheduler\'s `/proc/<pid>/task/*/schedstat` for Python and the Rust floor). ' +
+      'Quote ratios from one run: the machine (2 CPUs) is shared with the load generators and with other people\'s work.',
     '',
     `Machine: ${describeMachine(m)}. Load average (1 min): ${m.loadAverage.start.toFixed(2)} at the start, ${m.loadAverage.end.toFixed(2)} at the end.`,
     '',
@@ -281,14 +282,12 @@ export function loadMarkdownSection(r: LoadResults | null, source = 'bench/resul
     '',
     '### Game tick',
     '',
-    `N clients, each sending one 32-byte message ${s.rateHz} times a second (RetryMode NONE: loss shows as loss; every packet is still ` +
-      'encrypted and acknowledged by the protocol\'s ack fields); the server sends each message back to its sender. ' +
+    `N gamewire bots (lighter load generators than mpgameserver's clients, so N goes higher), each sending one 32-byte message ` +
+      `${s.rateHz} times a second (RetryMode NONE: loss shows as loss; every packet is still encrypted and acknowledged by the ` +
+      'protocol\'s ack fields); the server sends each message back to its sender. ' +
       `${s.warmupSeconds} s of warm-up, then a ${s.windowSeconds} s window; round trips are those of the messages sent in the window, ` +
-      `echoes counted until ${s.drainSeconds} s after it (later ones count as lost). Both gamewire and mpgameserver pace each ` +
-      'connection at one packet per 1/60 s; mpgameserver\'s strict `> 1/60 s` gate and its once-per-tick send make it about 30 ' +
-      'datagrams/s per connection and direction, each carrying two messages, hence "µs/message" beside "µs/datagram". ' +
-      `mpgameserver's own clients run up to N = ${s.mpgameserverMaxClients} (${s.pythonBotsPerProcess} per process); beyond that ` +
-      'the Python clients alone would need more CPUs than the machine has.',
+      `echoes counted until ${s.drainSeconds} s after it (later ones count as lost). The two floors get bare sockets sending ` +
+      '70-byte datagrams (a gamewire datagram carrying one 32-byte message) on the same schedule.',
     '',
     mdTable(TICK_HEAD, tickRows(r.tick), TICK_ALIGN),
     '',
