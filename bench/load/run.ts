@@ -6,7 +6,7 @@
  *
  *   --quick              CI smoke run (about a minute); writes load-quick-latest.json, leaves the docs alone
  *   --only a,b           scenarios: raw, flood, tick, table, sweep, idle, syscalls, flood-hello, capacity (a partial run)
- *   --clients 100,500    game-tick client counts (default 100,500,1000,2000)
+ *   --clients 100,500    game-tick client counts (default 100,500,1000)
  *   --table-clients 100  the mpgameserver-client table's (and the sweep's) client counts (default 100,500)
  *   --window S           game-tick window, seconds (default 10)
  *   --idle-seconds S     idle windows (default 20)
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
       tableClients: tableArg ?? [10], notifyDelays: [0.5], idleSeconds: Number(values['idle-seconds'] ?? 1), idleClients: 10, straceSeconds: 1, helloFloodSeconds: 1,
     }
     : {
-      clients: clientsArg ?? [100, 500, 1000, 2000], rateHz: 60, windowSeconds: Number(values.window ?? 10), warmupSeconds: 2, drainSeconds: 1.5, botsPerProcess: 250, pythonBotsPerProcess: 50,
+      clients: clientsArg ?? [100, 500, 1000], rateHz: 60, windowSeconds: Number(values.window ?? 10), warmupSeconds: 2, drainSeconds: 1.5, botsPerProcess: 250, pythonBotsPerProcess: 50,
       mpgameserverMaxClients: Number(values['mpgs-max'] ?? 500), floodSeconds: 5, capacityWindowSeconds: 8,
       tableClients: tableArg ?? [100, 500], notifyDelays: [0, 0.25, 0.5, 1], idleSeconds: Number(values['idle-seconds'] ?? 20), idleClients: 100, straceSeconds: 5, helloFloodSeconds: 5,
     };
