@@ -10,6 +10,7 @@
  *   --table-clients 100  the mpgameserver-client table's (and the sweep's) client counts (default 100,500)
  *   --window S           game-tick window, seconds (default 10)
  *   --idle-seconds S     idle windows (default 20)
+ *   --notify-delays 0,1  the sweep's notifyDelay values, ms (default 0,0.25,0.5,1; repeats allowed)
  *   --servers a,b        only these servers (gamewire-thread, gamewire-thread-2, gamewire-native, gamewire-wasm,
  *                        mpgameserver, node-dgram-echo, rust-echo): a partial run
  *   --no-python          skip mpgameserver
@@ -70,6 +71,7 @@ async function main(): Promise<number> {
       window: { type: 'string' },
       'idle-seconds': { type: 'string' },
       servers: { type: 'string' },
+      'notify-delays': { type: 'string' },
       'no-python': { type: 'boolean', default: false },
       'no-wasm': { type: 'boolean', default: false },
       'no-thread': { type: 'boolean', default: false },
@@ -100,8 +102,11 @@ async function main(): Promise<number> {
       mpgameserverMaxClients: Number(values['mpgs-max'] ?? 500), floodSeconds: 5, capacityWindowSeconds: 8,
       tableClients: tableArg ?? [100, 500], notifyDelays: [0, 0.25, 0.5, 1], idleSeconds: Number(values['idle-seconds'] ?? 20), idleClients: 100, straceSeconds: 5, helloFloodSeconds: 5,
     };
+  const delaysArg = values['notify-delays']?.split(',').map((x) => Number(x.trim()));
+  if (delaysArg?.some((d) => !(d >= 0 && d <= 1))) throw new Error(`--notify-delays needs milliseconds from 0 to 1, got ${values['notify-delays']}`);
+  if (delaysArg) settings.notifyDelays = delaysArg;
   const onlyServers = values.servers?.split(',').map((x) => x.trim()) as ServerImpl[] | undefined;
-  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || tableArg || values.window || values['idle-seconds'] || onlyServers ? 'partial' : 'full';
+  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || tableArg || values.window || values['idle-seconds'] || onlyServers || delaysArg ? 'partial' : 'full';
 
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
