@@ -4,10 +4,15 @@
  * writes `bench/results/load-<timestamp>.json` + `load-latest.json` and regenerates
  * `docs/benchmarks.md` (full runs). See `bench/load/README.md`.
  *
- *   --quick              CI smoke run (well under a minute); writes load-quick-latest.json, leaves the docs alone
- *   --only a,b           scenarios: raw, flood, tick, capacity (a partial run)
- *   --clients 100,500    game-tick client counts (default 100,500,1000,2000)
+ *   --quick              CI smoke run (about a minute); writes load-quick-latest.json, leaves the docs alone
+ *   --only a,b           scenarios: raw, flood, tick, table, sweep, idle, syscalls, flood-hello, capacity (a partial run)
+ *   --clients 100,500    game-tick client counts (default 100,500,1000)
+ *   --table-clients 100  the mpgameserver-client table's (and the sweep's) client counts (default 100,500)
  *   --window S           game-tick window, seconds (default 10)
+ *   --idle-seconds S     idle windows (default 20)
+ *   --notify-delays 0,1  the sweep's notifyDelay values, ms (default 0,0.25,0.5,1; repeats allowed)
+ *   --servers a,b        only these servers (gamewire-thread, gamewire-thread-2, gamewire-native, gamewire-wasm,
+ *                        mpgameserver, node-dgram-echo, rust-echo): a partial run
  *   --no-python          skip mpgameserver
  *   --no-wasm            skip the WASM server
  *   --no-thread          skip the native server with io: 'thread' (its socket on a Rust thread)
@@ -29,11 +34,12 @@ import { readResults } from '../lib/results.js';
 import type { Child } from './lib/proc.js';
 import { bundleProcs } from './lib/build.js';
 import { loadConsoleReport } from './lib/report.js';
-import { LOAD_SCHEMA, writeLoadResults, type CapacityResult, type FloodRun, type LoadResults, type LoadSettings, type RawRun, type ServerImpl, type TickRun } from './lib/results.js';
+import { LOAD_SCHEMA, writeLoadResults, type CapacityResult, type FloodRun, type HelloFloodRun, type IdleRun, type LoadResults, type LoadSettings, type RawRun, type ServerImpl, type SyscallRun, type TickRun } from './lib/results.js';
 import { evaluateLoadTargets } from './lib/targets.js';
-import { runCapacity, runFlood, runRaw, runTick, type Env } from './scenarios.js';
+import { buildFloor } from './lib/floor.js';
+import { runCapacity, runFlood, runHelloFlood, runIdle, runRaw, runStrace, runTick, type Env, type HelloFloodSpec, type TickSpec } from './scenarios.js';
 
-const SCENARIOS = ['raw', 'flood', 'tick', 'capacity'] as const;
+const SCENARIOS = ['raw', 'flood', 'tick', 'table', 'sweep', 'idle', 'syscalls', 'flood-hello', 'capacity'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function list(v: string | undefined): number[] | undefined {
@@ -61,7 +67,11 @@ async function main(): Promise<number> {
       quick: { type: 'boolean', default: false },
       only: { type: 'string' },
       clients: { type: 'string' },
+      'table-clients': { type: 'string' },
       window: { type: 'string' },
+      'idle-seconds': { type: 'string' },
+      servers: { type: 'string' },
+      'notify-delays': { type: 'string' },
       'no-python': { type: 'boolean', default: false },
       'no-wasm': { type: 'boolean', default: false },
       'no-thread': { type: 'boolean', default: false },
@@ -80,10 +90,23 @@ async function main(): Promise<number> {
   if (bad?.length) throw new Error(`--only: unknown ${bad.join(', ')} (known: ${SCENARIOS.join(', ')})`);
   const want = (s: Scenario): boolean => !only || only.includes(s);
   const clientsArg = list(values.clients);
+  const tableArg = list(values['table-clients']);
   const settings: LoadSettings = quick
-    ? { clients: clientsArg ?? [20], rateHz: 60, windowSeconds: Number(values.window ?? 1.5), warmupSeconds: 0.5, drainSeconds: 0.5, botsPerProcess: 250, pythonBotsPerProcess: 50, mpgameserverMaxClients: Number(values['mpgs-max'] ?? 20), floodSeconds: 1.5, capacityWindowSeconds: 1.5 }
-    : { clients: clientsArg ?? [100, 500, 1000, 2000], rateHz: 60, windowSeconds: Number(values.window ?? 10), warmupSeconds: 2, drainSeconds: 1.5, botsPerProcess: 250, pythonBotsPerProcess: 50, mpgameserverMaxClients: Number(values['mpgs-max'] ?? 500), floodSeconds: 5, capacityWindowSeconds: 8 };
-  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || values.window ? 'partial' : 'full';
+    ? {
+      clients: clientsArg ?? [20], rateHz: 60, windowSeconds: Number(values.window ?? 1.5), warmupSeconds: 0.5, drainSeconds: 0.5, botsPerProcess: 250, pythonBotsPerProcess: 50,
+      mpgameserverMaxClients: Number(values['mpgs-max'] ?? 20), floodSeconds: 1, capacityWindowSeconds: 1.5,
+      tableClients: tableArg ?? [10], notifyDelays: [0.5], idleSeconds: Number(values['idle-seconds'] ?? 1), idleClients: 10, straceSeconds: 1, helloFloodSeconds: 1,
+    }
+    : {
+      clients: clientsArg ?? [100, 500, 1000], rateHz: 60, windowSeconds: Number(values.window ?? 10), warmupSeconds: 2, drainSeconds: 1.5, botsPerProcess: 250, pythonBotsPerProcess: 50,
+      mpgameserverMaxClients: Number(values['mpgs-max'] ?? 500), floodSeconds: 5, capacityWindowSeconds: 8,
+      tableClients: tableArg ?? [100, 500], notifyDelays: [0, 0.25, 0.5, 1], idleSeconds: Number(values['idle-seconds'] ?? 20), idleClients: 100, straceSeconds: 5, helloFloodSeconds: 5,
+    };
+  const delaysArg = values['notify-delays']?.split(',').map((x) => Number(x.trim()));
+  if (delaysArg?.some((d) => !(d >= 0 && d <= 1))) throw new Error(`--notify-delays needs milliseconds from 0 to 1, got ${values['notify-delays']}`);
+  if (delaysArg) settings.notifyDelays = delaysArg;
+  const onlyServers = values.servers?.split(',').map((x) => x.trim()) as ServerImpl[] | undefined;
+  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || tableArg || values.window || values['idle-seconds'] || onlyServers || delaysArg ? 'partial' : 'full';
 
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
@@ -104,6 +127,8 @@ async function main(): Promise<number> {
     { name: "gamewire native, io: 'thread'", available: threadIo.available && !values['no-thread'], detail: values['no-thread'] ? 'skipped (--no-thread)' : threadIo.detail },
     { name: 'mpgameserver', available: py.python !== null, detail: py.detail },
   ];
+  const floor = values['no-floor'] ? { error: 'skipped (--no-floor)' } : buildFloor();
+  implementations.push({ name: 'Rust echo floor', available: 'bin' in floor, detail: 'bin' in floor ? floor.bin : floor.error });
   for (const i of implementations) log(`  ${i.name}: ${i.available ? '' : 'not available: '}${i.detail}`);
   if (!backends.native.available) {
     console.error('the native backend does not load; the load generator needs it (npm run build:native)');
@@ -116,7 +141,7 @@ async function main(): Promise<number> {
   const children = new Set<Child>();
   const built = await bundleProcs();
   if ('error' in built) log(`  child processes run under tsx (${built.error}); tsx's keepNames adds a V8 runtime call per closure created`);
-  const env: Env = { python: py.python, dir, log, profileDir, perf: values.perf && profileDir !== null, children, bundles: 'files' in built ? built.files : null };
+  const env: Env = { python: py.python, dir, log, profileDir, perf: values.perf && profileDir !== null, children, bundles: 'files' in built ? built.files : null, floorBin: 'bin' in floor ? floor.bin : null };
   const cleanup = (): void => {
     for (const c of children) c.kill();
     rmSync(dir, { recursive: true, force: true });
@@ -141,14 +166,35 @@ async function main(): Promise<number> {
   let raw: RawRun | null = null;
   const flood: FloodRun[] = [];
   const tick: TickRun[] = [];
+  const table: TickRun[] = [];
+  const sweep: TickRun[] = [];
+  const idle: IdleRun[] = [];
+  const syscalls: SyscallRun[] = [];
+  const helloFlood: HelloFloodRun[] = [];
   const capacity: CapacityResult[] = [];
-  const servers: ServerImpl[] = [
-    'gamewire-native',
-    ...(implementations[1].available ? (['gamewire-wasm'] as const) : []),
-    ...(implementations[2].available ? (['gamewire-thread'] as const) : []),
-    ...(py.python ? (['mpgameserver'] as const) : []),
-    ...(values['no-floor'] ? [] : (['node-dgram-echo'] as const)),
-  ];
+  const wasm = implementations[1].available;
+  const thread = implementations[2].available;
+  const rustFloor = env.floorBin !== null;
+  // The quick run keeps one server of each I/O path; a full run has them all.
+  const picked = (l: ServerImpl[]): ServerImpl[] => (onlyServers ? l.filter((x) => onlyServers.includes(x)) : l);
+  const gamewireServers: ServerImpl[] = picked(quick
+    ? [...(thread ? (['gamewire-thread'] as const) : []), ...(wasm ? (['gamewire-wasm'] as const) : [])]
+    : [...(thread ? (['gamewire-thread', 'gamewire-thread-2'] as const) : []), 'gamewire-native', ...(wasm ? (['gamewire-wasm'] as const) : [])]);
+  const servers: ServerImpl[] = picked([
+    ...gamewireServers,
+    ...(values['no-floor'] || quick ? [] : (['node-dgram-echo'] as const)),
+    ...(rustFloor ? (['rust-echo'] as const) : []),
+  ]);
+  const tickBase = { rateHz: settings.rateHz, windowSeconds: settings.windowSeconds, warmupSeconds: settings.warmupSeconds, drainSeconds: settings.drainSeconds, botsPerProcess: settings.botsPerProcess, pythonBotsPerProcess: settings.pythonBotsPerProcess };
+  const show = (t: TickRun): string =>
+    `server ${(t.serverCpuCores * 100).toFixed(1)}% CPU, ${t.serverCpuUsPerDatagram?.toFixed(1) ?? '—'} µs/datagram, ${t.serverCpuUsPerMessage?.toFixed(1) ?? '—'} µs/message, ${Math.round(t.deliveredPerSec).toLocaleString('en-US')} msg/s delivered, RTT p50 ${t.rttP50Ms?.toFixed(1) ?? '—'} ms p99 ${t.rttP99Ms?.toFixed(1) ?? '—'} ms, loss ${(t.loss * 100).toFixed(3)}%${t.threadWakeupsPerSec != null ? `, ${Math.round(t.threadWakeupsPerSec)} wakeups/s, ${Math.round(t.threadNotificationsPerSec ?? 0)} notifications/s` : ''}${t.notes.length ? ` [${t.notes.join('; ')}]` : ''}`;
+  /** The table's floor copies the datagram pattern gamewire's server saw from mpgameserver's clients at the same N. */
+  const tablePattern = (n: number): TickSpec['pattern'] => {
+    const ref = table.find((t) => t.clients === n && t.server === 'gamewire-thread') ?? table.find((t) => t.clients === n && t.generator === 'mpgameserver-clients' && t.server !== 'mpgameserver');
+    return ref && ref.connected > 0 && ref.bytesPerDatagramIn
+      ? { datagramsPerClientPerSec: ref.datagramsInPerSec / ref.connected, bytes: Math.round(ref.bytesPerDatagramIn) }
+      : { datagramsPerClientPerSec: settings.rateHz, bytes: 70 };
+  };
 
   try {
     if (want('raw')) {
@@ -170,33 +216,114 @@ async function main(): Promise<number> {
       for (const n of settings.clients) {
         log(`\n[tick] N=${n} clients × ${settings.rateHz} Hz`);
         for (const server of servers) {
-          if (server === 'mpgameserver' && n > settings.mpgameserverMaxClients) {
-            log(`  mpgameserver: not run at N=${n} (its clients run up to ${settings.mpgameserverMaxClients}; --mpgs-max)`);
-            continue;
-          }
-          const generator = server === 'mpgameserver' ? 'mpgameserver-clients' : server === 'node-dgram-echo' ? 'raw-sockets' : 'gamewire-bots';
-          const t = await attempt(`tick ${server} N=${n}`, () => runTick(env, { server, generator, clients: n, rateHz: settings.rateHz, windowSeconds: settings.windowSeconds, warmupSeconds: settings.warmupSeconds, drainSeconds: settings.drainSeconds, botsPerProcess: settings.botsPerProcess, pythonBotsPerProcess: settings.pythonBotsPerProcess }));
+          const generator = server === 'node-dgram-echo' || server === 'rust-echo' ? 'raw-sockets' : 'gamewire-bots';
+          const t = await attempt(`tick ${server} N=${n}`, () => runTick(env, { ...tickBase, server, generator, clients: n }));
           if (!t) continue;
           tick.push(t);
-          log(`  ${server}: server ${(t.serverCpuCores * 100).toFixed(0)}% CPU, ${t.serverCpuUsPerDatagram?.toFixed(1) ?? '—'} µs/datagram, ${Math.round(t.deliveredPerSec).toLocaleString('en-US')} msg/s delivered, RTT p50 ${t.rttP50Ms?.toFixed(1) ?? '—'} ms p99 ${t.rttP99Ms?.toFixed(1) ?? '—'} ms, loss ${(t.loss * 100).toFixed(3)}%${t.notes.length ? ` [${t.notes.join('; ')}]` : ''}`);
+          log(`  ${server}: ${show(t)}`);
+        }
+      }
+    }
+    if (want('table')) {
+      // Issue 11's table: mpgameserver's own clients (its PyPI package, in its venv), RETRY_ON_TIMEOUT
+      // both ways, against every server; the Rust floor with bare sockets in the same datagram pattern.
+      for (const n of settings.tableClients) {
+        log(`\n[table] N=${n} mpgameserver clients × ${settings.rateHz} Hz, RETRY_ON_TIMEOUT echoes`);
+        if (!py.python) {
+          log('  mpgameserver is not installed: the table is not run');
+          break;
+        }
+        for (const server of picked([...(quick ? [] : (['mpgameserver'] as const)), ...(quick ? gamewireServers.slice(0, 1) : gamewireServers), ...(rustFloor ? (['rust-echo'] as const) : [])])) {
+          const spec: TickSpec = server === 'rust-echo'
+            ? { ...tickBase, server, generator: 'raw-sockets', clients: n, pattern: tablePattern(n) }
+            : { ...tickBase, server, generator: 'mpgameserver-clients', clients: n, retry: 'RETRY_ON_TIMEOUT' };
+          const t = await attempt(`table ${server} N=${n}`, () => runTick(env, spec));
+          if (!t) continue;
+          table.push(t);
+          log(`  ${server}: ${show(t)}`);
+        }
+      }
+    }
+    if (want('sweep') && thread && py.python) {
+      for (const n of settings.tableClients) {
+        log(`\n[sweep] io: 'thread', notifyDelay ${settings.notifyDelays.join(', ')} ms, N=${n} mpgameserver clients, RETRY_ON_TIMEOUT`);
+        for (const d of settings.notifyDelays) {
+          const t = await attempt(`sweep notifyDelay ${d} N=${n}`, () => runTick(env, { ...tickBase, server: 'gamewire-thread', generator: 'mpgameserver-clients', clients: n, retry: 'RETRY_ON_TIMEOUT', notifyDelayMs: d }));
+          if (!t) continue;
+          sweep.push(t);
+          log(`  notifyDelay ${d} ms: ${show(t)}`);
+        }
+      }
+    }
+    if (want('idle')) {
+      log(`\n[idle] server CPU with no clients, then with ${settings.idleClients} connected clients sending nothing, ${settings.idleSeconds} s each`);
+      for (const server of quick ? gamewireServers.slice(-1) : gamewireServers) {
+        const r = await attempt(`idle ${server}`, () => runIdle(env, server, settings.idleClients, settings.idleSeconds, settings.botsPerProcess));
+        if (!r) continue;
+        idle.push(...r);
+        for (const i of r) log(`  ${server}, ${i.clients} clients: ${(i.cpuCores * 100).toFixed(3)}% of a core, ${Math.round(i.datagramsInPerSec)} datagrams/s in, ${Math.round(i.datagramsOutPerSec)} out${i.wakeupsPerSec !== null ? `, ${i.wakeupsPerSec.toFixed(1)} wakeups/s, ${i.notificationsPerSec?.toFixed(1)} notifications/s` : ''}`);
+      }
+      // The floor of the keep-alive traffic: the Rust echo loaded by bare sockets in the same pattern.
+      const ka = idle.find((i) => i.clients > 0 && i.connected > 0 && i.bytesPerDatagramIn);
+      if (rustFloor && ka) {
+        const pattern = { datagramsPerClientPerSec: ka.datagramsInPerSec / ka.connected, bytes: Math.round(ka.bytesPerDatagramIn!) };
+        const t = await attempt('idle floor', () => runTick(env, { ...tickBase, windowSeconds: settings.idleSeconds, server: 'rust-echo', generator: 'raw-sockets', clients: ka.connected, pattern }));
+        if (t) {
+          idle.push({ server: 'rust-echo', clients: t.clients, windowSeconds: t.windowSeconds, cpuCores: t.serverCpuCores, wakeupsPerSec: null, notificationsPerSec: null, datagramsInPerSec: t.datagramsInPerSec, datagramsOutPerSec: t.datagramsOutPerSec, bytesPerDatagramIn: pattern.bytes, connected: t.connected });
+          log(`  rust-echo floor, ${t.clients} bare sockets × ${pattern.datagramsPerClientPerSec.toFixed(1)} datagrams/s of ${pattern.bytes} B: ${(t.serverCpuCores * 100).toFixed(3)}% of a core`);
+        }
+      }
+    }
+    if (want('syscalls') && !quick) {
+      const n = settings.tableClients[0];
+      const generator = py.python ? 'mpgameserver-clients' as const : 'gamewire-bots' as const;
+      for (const server of onlyServers ? gamewireServers : thread ? (['gamewire-thread'] as const) : []) {
+        log(`\n[syscalls] strace -c -f of ${server} under N=${n} ${generator}, ${settings.straceSeconds} s`);
+        const r = await attempt(`syscalls ${server}`, () => runStrace(env, { ...tickBase, windowSeconds: settings.straceSeconds, server, generator, clients: n, retry: 'RETRY_ON_TIMEOUT' }));
+        if (r) {
+          syscalls.push(r);
+          log(r.error ? `  ${r.error}` : `  ${Math.round(r.messages)} messages: ${r.calls.slice(0, 8).map((c) => `${c.name} ${c.calls}`).join(', ')}`);
+        }
+      }
+    }
+    if (want('flood-hello')) {
+      const secs = settings.helloFloodSeconds;
+      const specs: Omit<HelloFloodSpec, 'server'>[] = quick
+        ? [{ scenario: 'many-sources', established: 5, seconds: secs, perSec: 500, sources: 20, lateClients: 0 }]
+        : [
+          { scenario: 'many-sources', established: 20, seconds: secs, perSec: 4000, sources: 400, lateClients: 0 },
+          { scenario: 'one-source', established: 20, seconds: secs, perSec: 4000, sources: 50, lateClients: 6 },
+          { scenario: 'many-addresses', established: 20, seconds: secs, perSec: 2500, sources: 3000, lateClients: 0 },
+        ];
+      const floodServers: ServerImpl[] = quick ? gamewireServers.slice(0, 1) : [...(thread ? (['gamewire-thread'] as const) : []), 'gamewire-native', ...(wasm ? (['gamewire-wasm'] as const) : [])];
+      for (const sp of specs) {
+        log(`\n[flood-hello] ${sp.scenario}: ${sp.perSec * sp.seconds} CLIENT_HELLOs in ${sp.seconds} s from ${sp.scenario === 'many-addresses' ? `${sp.sources} addresses` : `${sp.sources} sockets`}, ${sp.established} established clients${sp.lateClients ? `, ${sp.lateClients} connecting` : ''}`);
+        for (const server of floodServers) {
+          const r = await attempt(`flood-hello ${sp.scenario} ${server}`, () => runHelloFlood(env, { ...sp, server }));
+          if (!r) continue;
+          helloFlood.push(r);
+          log(`  ${server}: established p50 ${r.established.rttP50Ms?.toFixed(1) ?? '—'} ms p99 ${r.established.rttP99Ms?.toFixed(1) ?? '—'} ms (loss ${(r.established.loss * 100).toFixed(2)}%), RSS +${r.rssGrowthMiB.toFixed(1)} MiB, handshakes ${r.handshakes.started} started ${r.handshakes.completed} completed ${r.handshakes.failed} failed ${r.handshakes.rateLimited} refused (queue)${r.late ? `, late clients ${r.late.connected}/${r.late.clients} in ${(r.late.ms / 1000).toFixed(2)} s` : ''}, server ${(r.serverCpuCores * 100).toFixed(0)}% CPU; ${r.notes.join('; ')}`);
         }
       }
     }
     if (want('capacity')) {
-      const tickBase = { windowSeconds: settings.capacityWindowSeconds, warmupSeconds: settings.warmupSeconds, drainSeconds: settings.drainSeconds, botsPerProcess: settings.botsPerProcess, pythonBotsPerProcess: settings.pythonBotsPerProcess };
-      log('\n[capacity] gamewire (native) with gamewire bots: p99 < 50 ms, no loss, 60 Hz');
-      const c = await attempt('capacity gamewire-native', () => runCapacity(env, { server: 'gamewire-native', generator: 'gamewire-bots', rateHz: settings.rateHz, maxP99Ms: 50, maxProbes: quick ? 1 : 5, resolution: 0.1, maxClients: 4000, tick: tickBase }, tick));
-      if (c) {
-        capacity.push(c);
-        log(`  capacity ${c.capacity ?? 'none'} (first failing ${c.firstFailing ?? '—'})`);
+      const capBase = { windowSeconds: settings.capacityWindowSeconds, warmupSeconds: settings.warmupSeconds, drainSeconds: settings.drainSeconds, botsPerProcess: settings.botsPerProcess, pythonBotsPerProcess: settings.pythonBotsPerProcess };
+      const capServers: ServerImpl[] = quick ? gamewireServers.slice(0, 1) : [...(thread ? (['gamewire-thread', 'gamewire-thread-2'] as const) : []), 'gamewire-native'];
+      for (const server of capServers) {
+        log(`\n[capacity] ${server} with gamewire bots: p99 < 50 ms, no loss, 60 Hz`);
+        const c = await attempt(`capacity ${server}`, () => runCapacity(env, { server, generator: 'gamewire-bots', rateHz: settings.rateHz, maxP99Ms: 50, maxProbes: quick ? 1 : 5, resolution: 0.1, maxClients: 4000, tick: capBase }, tick));
+        if (c) {
+          capacity.push(c);
+          log(`  capacity ${c.capacity ?? 'none'} (first failing ${c.firstFailing ?? '—'})`);
+        }
       }
       if (py.python && !quick) {
         // mpgameserver's own round trip is above 50 ms even unloaded (it sends every other tick on both
         // sides): its search uses 100 ms, and the table says so.
         log('\n[capacity] mpgameserver with its own clients: p99 < 100 ms, no loss, 60 Hz');
-        const p = await attempt('capacity mpgameserver', () => runCapacity(env, { server: 'mpgameserver', generator: 'mpgameserver-clients', rateHz: settings.rateHz, maxP99Ms: 100, maxProbes: 4, resolution: 0.15, maxClients: settings.mpgameserverMaxClients, tick: tickBase }, tick));
+        const p = await attempt('capacity mpgameserver', () => runCapacity(env, { server: 'mpgameserver', generator: 'mpgameserver-clients', rateHz: settings.rateHz, maxP99Ms: 100, maxProbes: 4, resolution: 0.15, maxClients: settings.mpgameserverMaxClients, tick: { ...capBase, retry: 'RETRY_ON_TIMEOUT' } }, table));
         if (p) {
-          const strict = tick.filter((t) => t.server === 'mpgameserver' && t.generator === 'mpgameserver-clients').sort((a, b) => a.clients - b.clients)[0];
+          const strict = table.filter((t) => t.server === 'mpgameserver' && t.generator === 'mpgameserver-clients').sort((a, b) => a.clients - b.clients)[0];
           if (strict && (strict.rttP99Ms ?? 0) >= 50) p.notes.push(`with the 50 ms bound it holds no N: its p99 was already ${strict.rttP99Ms?.toFixed(0)} ms at N=${strict.clients}`);
           capacity.push(p);
           log(`  capacity ${p.capacity ?? 'none'} (first failing ${p.firstFailing ?? '—'})`);
@@ -220,10 +347,15 @@ async function main(): Promise<number> {
     raw,
     flood,
     tick,
+    table,
+    sweep,
+    idle,
+    syscalls,
+    helloFlood,
     capacity,
     targets: quick
-      ? evaluateLoadTargets({ tick, flood, raw, capacity }).map((t) => ({ ...t, status: 'not measured' as const, detail: `quick (CI smoke) run, not a measurement: ${t.detail}` }))
-      : evaluateLoadTargets({ tick, flood, raw, capacity }),
+      ? evaluateLoadTargets({ tick, table, idle, helloFlood, flood, raw, capacity }).map((t) => ({ ...t, status: 'not measured' as const, detail: `quick (CI smoke) run, not a measurement: ${t.detail}` }))
+      : evaluateLoadTargets({ tick, table, idle, helloFlood, flood, raw, capacity }),
     failures,
   };
   log(loadConsoleReport(results));

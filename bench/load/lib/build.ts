@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const OUT = join(ROOT, '.cache', 'bench-load');
 
 /** The child entry points, by name. */
-export const PROC_ENTRIES = ['server', 'bots', 'flood', 'raw', 'rawbots'] as const;
+export const PROC_ENTRIES = ['server', 'bots', 'flood', 'raw', 'rawbots', 'hello'] as const;
 export type ProcName = (typeof PROC_ENTRIES)[number];
 
 /** Bundles every child entry; returns name → .mjs path, or the reason it could not. */

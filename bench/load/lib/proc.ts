@@ -141,7 +141,15 @@ export class Child {
 
   /** Spawns a Python script speaking JSON lines (`python/bench_common.py` `serve`). */
   static spawnPython(name: string, python: string, script: string, argv: string[] = []): Child {
-    const proc = spawn(python, [script, ...argv], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PYTHONUNBUFFERED: '1' } });
+    return Child.spawnLines(name, python, [script, ...argv], { PYTHONUNBUFFERED: '1' });
+  }
+
+  /**
+   * Spawns any program speaking JSON lines: requests on its stdin, replies on its stdout (other
+   * lines ignored), as the Python scripts and the Rust floor (`bench/floor`) do.
+   */
+  static spawnLines(name: string, command: string, argv: string[] = [], env: NodeJS.ProcessEnv = {}): Child {
+    const proc = spawn(command, argv, { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     const child = new Child(name, proc, (req) => {
       proc.stdin!.write(`${JSON.stringify(req)}\n`);
     });

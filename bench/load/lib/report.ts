@@ -1,7 +1,7 @@
 /** The load results as console tables and as the load section of `docs/benchmarks.md`. */
 import { describeMachine } from '../../lib/machine.js';
 import { mdTable } from '../../lib/markdown.js';
-import type { CapacityResult, FloodRun, LoadResults, LoadTargetResult, TickRun } from './results.js';
+import type { CapacityResult, FloodRun, HelloFloodRun, IdleRun, LoadResults, LoadTargetResult, SyscallRun, TickRun } from './results.js';
 import { SERVER_LABEL } from './results.js';
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
@@ -92,6 +92,80 @@ function capacityRows(cap: readonly CapacityResult[]): string[][] {
 }
 const CAP_HEAD = ['server', 'clients', 'criterion', 'capacity', 'first failing N', 'runs (N: result)'];
 
+/** The table of issue 11: per server, CPU per echoed message and its ratios to mpgameserver and to the floor. */
+function tableRows(table: readonly TickRun[]): string[][] {
+  return [...table]
+    .sort((a, b) => a.clients - b.clients)
+    .map((t) => {
+      const py = table.find((x) => x.clients === t.clients && x.server === 'mpgameserver')?.serverCpuUsPerMessage;
+      const fl = table.find((x) => x.clients === t.clients && x.server === 'rust-echo')?.serverCpuUsPerMessage;
+      const own = t.serverCpuUsPerMessage;
+      const floorRun = t.server === 'rust-echo';
+      return [
+        String(t.clients),
+        SERVER_LABEL[t.server],
+        floorRun && t.pattern ? `bare sockets, ${t.pattern.datagramsPerClientPerSec.toFixed(1)} datagrams/s of ${t.pattern.bytes} B each` : `mpgameserver clients (${t.generatorStats.processes} proc, ${pct(t.generatorStats.cpuCores)} CPU)`,
+        `${t.connected}`,
+        pct(t.serverCpuCores, 1),
+        floorRun ? `${fx(own, 2)} per pair` : fx(own, 2),
+        own && py && !floorRun ? `${fx(py / own)}×` : '—',
+        own && fl && !floorRun ? `${fx(own / fl, 2)}×` : '—',
+        int(t.datagramsInPerSec),
+        int(t.datagramsOutPerSec),
+        floorRun ? '—' : int(t.deliveredPerSec),
+        floorRun ? '—' : fx(t.rttP50Ms),
+        floorRun ? '—' : fx(t.rttP99Ms),
+        floorRun ? '—' : lossText(t.loss),
+        t.threadWakeupsPerSec != null ? `${int(t.threadWakeupsPerSec)} / ${int(t.threadNotificationsPerSec ?? 0)}` : '—',
+        pct(t.machineBusy),
+        t.notes.join('; '),
+      ];
+    });
+}
+const TABLE_HEAD = ['N', 'server', 'load', 'connected', 'server CPU', 'µs/message', 'vs mpgameserver', 'vs floor', 'datagrams in/s', 'out/s', 'delivered msg/s', 'RTT p50 ms', 'p99 ms', 'failures (loss)', 'wakeups / notifications per s', 'machine busy', 'notes'];
+const TABLE_ALIGN: ('l' | 'r')[] = ['r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'];
+
+function sweepRows(sweep: readonly TickRun[]): string[][] {
+  return [...sweep]
+    .sort((a, b) => a.clients - b.clients || (a.notifyDelayMs ?? 0) - (b.notifyDelayMs ?? 0))
+    .map((t) => [String(t.clients), `${t.notifyDelayMs ?? 0}`, pct(t.serverCpuCores, 1), fx(t.serverCpuUsPerMessage, 2), fx(t.rttP50Ms), fx(t.rttP99Ms), lossText(t.loss), t.threadWakeupsPerSec != null ? int(t.threadWakeupsPerSec) : '—', t.threadNotificationsPerSec != null ? int(t.threadNotificationsPerSec) : '—', t.notes.join('; ')]);
+}
+const SWEEP_HEAD = ['N', 'notifyDelay ms', 'server CPU', 'µs/message', 'RTT p50 ms', 'p99 ms', 'loss', 'wakeups/s', 'notifications/s', 'notes'];
+
+function idleRows(idle: readonly IdleRun[]): string[][] {
+  return idle.map((i) => [SERVER_LABEL[i.server], i.server === 'rust-echo' ? `${i.connected} bare sockets, the keep-alives' pattern (${i.bytesPerDatagramIn ?? '?'} B)` : i.clients ? `${i.connected} connected, sending nothing` : 'none', fx(i.windowSeconds, 0), `${(i.cpuCores * 100).toFixed(3)}%`, int(i.datagramsInPerSec), int(i.datagramsOutPerSec), i.wakeupsPerSec === null ? '—' : fx(i.wakeupsPerSec), i.notificationsPerSec === null ? '—' : fx(i.notificationsPerSec)]);
+}
+const IDLE_HEAD = ['server', 'clients', 'window s', 'CPU (of a core)', 'datagrams in/s', 'out/s', 'wakeups/s', 'notifications/s'];
+
+function syscallLines(runs: readonly SyscallRun[]): string[] {
+  return runs.map((r) => {
+    if (r.error) return `${SERVER_LABEL[r.server]}: not measured (${r.error})`;
+    const per = (n: number): string => (r.messages > 0 ? (n / r.messages).toFixed(3) : '—');
+    const head = `${SERVER_LABEL[r.server]}, ${r.clients} ${r.generator === 'mpgameserver-clients' ? 'mpgameserver clients' : 'gamewire bots'}, ${fx(r.seconds)} s under \`strace -c -f\`: ${int(r.messages)} messages, ${int(r.datagramsIn)} datagrams in, ${int(r.datagramsOut)} out`;
+    return `${head}. Calls (per message): ${r.calls.map((c) => `${c.name} ${int(c.calls)} (${per(c.calls)})${c.errors ? ` [${int(c.errors)} errors]` : ''}`).join(', ')}`;
+  });
+}
+
+function helloRows(runs: readonly HelloFloodRun[]): string[][] {
+  return runs.map((r) => [
+    r.scenario,
+    SERVER_LABEL[r.server],
+    `${int(r.flood.sent)} in ${fx(r.flood.seconds, 0)} s (${int(r.flood.perSec)}/s) from ${r.scenario === 'many-addresses' ? `${int(r.flood.addresses)} addresses` : `${int(r.flood.sockets)} ports of ${r.scenario === 'one-source' ? '127.0.0.2' : '127.0.0.1'}`}`,
+    `${r.established.connected}/${r.established.clients}`,
+    fx(r.established.rttP50Ms),
+    fx(r.established.rttP99Ms),
+    lossText(r.established.loss),
+    r.late ? `${r.late.connected}/${r.late.clients} in ${fx(r.late.ms / 1000, 2)} s` : '—',
+    `${fx(r.rssBeforeMiB, 0)} → ${fx(r.rssPeakMiB, 0)} (+${fx(r.rssGrowthMiB)})`,
+    int(r.handshakes.started),
+    int(r.handshakes.completed),
+    int(r.handshakes.failed + r.handshakes.rateLimited),
+    pct(r.serverCpuCores),
+    r.notes.join('; '),
+  ]);
+}
+const HELLO_HEAD = ['scenario', 'server', 'CLIENT_HELLOs', 'established', 'RTT p50 ms', 'p99 ms', 'loss', 'connecting from 127.0.0.1', 'RSS MiB (growth)', 'handshakes started', 'completed', 'dropped (queue full, failed)', 'server CPU', 'notes'];
+
 function pad(rows: string[][], right: boolean[]): string[] {
   const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd());
@@ -111,6 +185,23 @@ export function loadConsoleReport(r: LoadResults): string {
     lines.push('', `Game tick (N clients × ${r.settings.rateHz} messages/s of 32 B each way, echoed, encrypted):`);
     lines.push(...pad([TICK_HEAD, ...tickRows(r.tick)], TICK_ALIGN.map((a) => a === 'r')).map((l) => `  ${l}`));
     for (const l of ratioLines(r.tick)) lines.push(`  ${l}`);
+  }
+  if (r.table?.length) {
+    lines.push('', `mpgameserver's clients, N × ${r.settings.rateHz} messages/s of 32 B, RETRY_ON_TIMEOUT both ways (the Rust floor: bare sockets, same datagram pattern):`);
+    lines.push(...pad([TABLE_HEAD, ...tableRows(r.table)], TABLE_ALIGN.map((a) => a === 'r')).map((l) => `  ${l}`));
+  }
+  if (r.sweep?.length) {
+    lines.push('', "notifyDelay sweep (io: 'thread', mpgameserver clients):");
+    lines.push(...pad([SWEEP_HEAD, ...sweepRows(r.sweep)], SWEEP_HEAD.map((_, i) => i < 9)).map((l) => `  ${l}`));
+  }
+  if (r.idle?.length) {
+    lines.push('', 'Idle:');
+    lines.push(...pad([IDLE_HEAD, ...idleRows(r.idle)], IDLE_HEAD.map((_, i) => i >= 2)).map((l) => `  ${l}`));
+  }
+  if (r.syscalls?.length) lines.push('', 'System calls:', ...syscallLines(r.syscalls).map((l) => `  ${l}`));
+  if (r.helloFlood?.length) {
+    lines.push('', 'CLIENT_HELLO flood:');
+    lines.push(...pad([HELLO_HEAD, ...helloRows(r.helloFlood)], HELLO_HEAD.map((_, i) => i >= 3 && i < 13)).map((l) => `  ${l}`));
   }
   if (r.capacity.length) {
     lines.push('', 'Capacity:');
@@ -137,11 +228,12 @@ export function loadMarkdownSection(r: LoadResults | null, source = 'bench/resul
     `<!-- From ${source} (\`npm run bench:load\`); regenerated with the rest of this page. -->`,
     '',
     `Run: ${r.startedAt} (${r.mode} mode, ${r.durationSeconds.toFixed(0)} s), over real loopback UDP, every server and every load generator ` +
-      'in its own process. gamewire servers are `UdpServer` with an echo `EventHandler`; their load comes from gamewire bots ' +
-      '(`bench/load/pool.ts`: one engine and one socket per bot, a few hundred bots per process). mpgameserver 0.2.4 (from PyPI) runs ' +
-      'its own `TwistedServer` with an echo handler, loaded by its own `UdpClient`s (`bench/load/python/`). Server CPU is the server ' +
-      'process\'s user + system time over the window (`process.cpuUsage()` for gamewire, `/proc/<pid>/stat` for Python), divided ' +
-      'by the datagrams it received and sent. Quote ratios from one run: the machine is shared.',
+      'in its own process. gamewire servers are `UdpServer` with an echo `EventHandler`. mpgameserver 0.2.4 (from PyPI) runs ' +
+      'its own `TwistedServer` with an echo handler. The first table loads every server with mpgameserver\'s own `UdpClient`s ' +
+      '(`bench/load/python/`); the game tick and capacity use gamewire bots (`bench/load/pool.ts`: one engine and one socket per ' +
+      'bot, a few hundred bots per process). Server CPU is the server process\'s run time over the window, every thread ' +
+      '(`process.cpuUsage()` for gamewire, the scheduler\'s `/proc/<pid>/task/*/schedstat` for Python and the Rust floor). ' +
+      'Quote ratios from one run: the machine (2 CPUs) is shared with the load generators and with other people\'s work.',
     '',
     `Machine: ${describeMachine(m)}. Load average (1 min): ${m.loadAverage.start.toFixed(2)} at the start, ${m.loadAverage.end.toFixed(2)} at the end.`,
     '',
@@ -149,16 +241,53 @@ export function loadMarkdownSection(r: LoadResults | null, source = 'bench/resul
     '',
     mdTable(['target', 'measured', 'status', 'detail'], r.targets.map((t) => [t.description, t.valueText, MARK[t.status], t.detail]), ['l', 'r', 'l', 'l']),
     '',
+    '### mpgameserver\'s clients against every server, beside a bare Rust echo',
+    '',
+    `N of mpgameserver 0.2.4's own \`UdpClient\`s (its PyPI package, in its venv; ${s.pythonBotsPerProcess} per process, one \`update()\` per ` +
+      `client per frame at ${s.rateHz} Hz), each queuing one 32-byte message per frame with RETRY_ON_TIMEOUT; every server echoes it with ` +
+      'RETRY_ON_TIMEOUT (gamewire servers: `UdpServer` with an echo handler, the equivalent of `gamewire echo`). Server CPU from the ' +
+      'process\'s own counters or `/proc` (every thread) over the window, divided by the messages its handler got (each echoed once). ' +
+      'The floor: `bench/floor`, a Rust echo with no protocol (recvmmsg/sendmmsg, 64 per call), loaded by bare sockets sending the ' +
+      'datagram pattern gamewire\'s server saw from mpgameserver\'s clients at that N (datagrams per client per second, mean size); ' +
+      'its cost is per datagram pair (received and sent back). "failures" are messages not echoed by the end of the drain.',
+    '',
+    r.table?.length ? mdTable(TABLE_HEAD, tableRows(r.table), TABLE_ALIGN) : 'Not measured in this run.',
+    '',
+    `#### notifyDelay (io: 'thread')`,
+    '',
+    'The same load on `io: \'thread\'` with each `notifyDelay` (how long a socket thread may hold back the event loop\'s wake-up after ' +
+      'the first event of a batch).',
+    '',
+    r.sweep?.length ? mdTable(SWEEP_HEAD, sweepRows(r.sweep), ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']) : 'Not measured in this run.',
+    '',
+    '#### System calls',
+    '',
+    ...(r.syscalls?.length ? syscallLines(r.syscalls).map((l) => `- ${l}`) : ['Not measured in this run.']),
+    '',
+    '### Idle',
+    '',
+    `Server CPU with no clients, then with ${s.idleClients} connected gamewire clients that send nothing (the protocol's keep-alives ` +
+      `only), ${s.idleSeconds} s each after a 2 s settle.`,
+    '',
+    r.idle?.length ? mdTable(IDLE_HEAD, idleRows(r.idle), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']) : 'Not measured in this run.',
+    '',
+    '### CLIENT_HELLO flood',
+    '',
+    'Established gamewire clients (echoes at 60 Hz, RETRY_ON_TIMEOUT both ways) beside a flood of valid CLIENT_HELLOs (made by a ' +
+      'gamewire client engine, replayed; never completed): from many ports of one address, from one other address (127.0.0.2) while ' +
+      'clients connect from 127.0.0.1, and from thousands of loopback addresses (127.0.x.y). RSS: the server\'s resident memory ' +
+      'before the flood and its peak during it (sampled every 200 ms).',
+    '',
+    r.helloFlood?.length ? mdTable(HELLO_HEAD, helloRows(r.helloFlood), ['l', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']) : 'Not measured in this run.',
+    '',
     '### Game tick',
     '',
-    `N clients, each sending one 32-byte message ${s.rateHz} times a second (RetryMode NONE: loss shows as loss; every packet is still ` +
-      'encrypted and acknowledged by the protocol\'s ack fields); the server sends each message back to its sender. ' +
+    `N gamewire bots (lighter load generators than mpgameserver's clients, so N goes higher), each sending one 32-byte message ` +
+      `${s.rateHz} times a second (RetryMode NONE: loss shows as loss; every packet is still encrypted and acknowledged by the ` +
+      'protocol\'s ack fields); the server sends each message back to its sender. ' +
       `${s.warmupSeconds} s of warm-up, then a ${s.windowSeconds} s window; round trips are those of the messages sent in the window, ` +
-      `echoes counted until ${s.drainSeconds} s after it (later ones count as lost). Both gamewire and mpgameserver pace each ` +
-      'connection at one packet per 1/60 s; mpgameserver\'s strict `> 1/60 s` gate and its once-per-tick send make it about 30 ' +
-      'datagrams/s per connection and direction, each carrying two messages, hence "µs/message" beside "µs/datagram". ' +
-      `mpgameserver's own clients run up to N = ${s.mpgameserverMaxClients} (${s.pythonBotsPerProcess} per process); beyond that ` +
-      'the Python clients alone would need more CPUs than the machine has.',
+      `echoes counted until ${s.drainSeconds} s after it (later ones count as lost). The two floors get bare sockets sending ` +
+      '70-byte datagrams (a gamewire datagram carrying one 32-byte message) on the same schedule.',
     '',
     mdTable(TICK_HEAD, tickRows(r.tick), TICK_ALIGN),
     '',

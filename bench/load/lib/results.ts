@@ -8,10 +8,10 @@ import type { MachineInfo } from '../../lib/machine.js';
 import { RESULTS_DIR } from '../../lib/results.js';
 
 /** Bumped when the layout changes incompatibly. */
-export const LOAD_SCHEMA = 1;
+export const LOAD_SCHEMA = 2;
 
 /** The server under test. */
-export type ServerImpl = 'gamewire-native' | 'gamewire-wasm' | 'gamewire-thread' | 'mpgameserver' | 'node-dgram-echo';
+export type ServerImpl = 'gamewire-native' | 'gamewire-wasm' | 'gamewire-thread' | 'gamewire-thread-2' | 'mpgameserver' | 'node-dgram-echo' | 'rust-echo';
 /**
  * What generates the load: gamewire's pooled bots, mpgameserver's own `UdpClient`s, or bare
  * node:dgram sockets (for the node:dgram echo floor).
@@ -22,9 +22,14 @@ export const SERVER_LABEL: Record<ServerImpl, string> = {
   'gamewire-native': 'gamewire (native)',
   'gamewire-wasm': 'gamewire (WASM)',
   'gamewire-thread': "gamewire (native, io: 'thread')",
+  'gamewire-thread-2': "gamewire (native, io: 'thread', threads: 2)",
   mpgameserver: 'mpgameserver 0.2.4',
-  'node-dgram-echo': 'node:dgram echo, no protocol (floor)',
+  'node-dgram-echo': 'node:dgram echo, no protocol',
+  'rust-echo': 'Rust recvmmsg/sendmmsg echo, no protocol (floor)',
 };
+
+/** How the server sends each message back, and how mpgameserver's clients send theirs. */
+export type EchoRetry = 'NONE' | 'RETRY_ON_TIMEOUT';
 
 /** One game-tick run: N clients × rate messages/s each way for a measured window. */
 export interface TickRun {
@@ -32,6 +37,19 @@ export interface TickRun {
   generator: GeneratorImpl;
   clients: number;
   rateHz: number;
+  /** Retry mode of the messages both ways (absent in older results: NONE). */
+  retry?: EchoRetry;
+  /** `io: 'thread'` servers: the `notifyDelay` option, ms (absent: the default, 0). */
+  notifyDelayMs?: number;
+  /** Floor runs: the datagrams per second and bytes per datagram each bare-socket client sent (the pattern copied). */
+  pattern?: { datagramsPerClientPerSec: number; bytes: number };
+  /** Mean size of the datagrams the server received, bytes (gamewire servers). */
+  bytesPerDatagramIn?: number | null;
+  /** Server datagrams received per message delivered to it (1/messages per datagram). */
+  datagramsPerMessage?: number | null;
+  /** `io: 'thread'`: socket-thread wake-ups and event-loop notifications per second over the window. */
+  threadWakeupsPerSec?: number | null;
+  threadNotificationsPerSec?: number | null;
   /** Clients connected when the window opened. */
   connected: number;
   /** Seconds measured (the server's own clock). */
@@ -158,6 +176,59 @@ export interface LoadTargetResult {
   detail: string;
 }
 
+/** A server's CPU with nobody sending: no clients at all, then N connected clients that only keep alive. */
+export interface IdleRun {
+  server: ServerImpl;
+  clients: number;
+  windowSeconds: number;
+  /** Server process CPU over the window, fraction of one core. */
+  cpuCores: number;
+  /** `io: 'thread'`: socket-thread wake-ups and event-loop notifications per second. */
+  wakeupsPerSec: number | null;
+  notificationsPerSec: number | null;
+  /** Datagrams received and sent per second (keep-alives). */
+  datagramsInPerSec: number;
+  datagramsOutPerSec: number;
+  /** Mean size of the datagrams received, bytes (gamewire servers: the keep-alives). */
+  bytesPerDatagramIn?: number | null;
+  connected: number;
+}
+
+/** `strace -c -f` of one server under load: system calls by name over a few seconds. */
+export interface SyscallRun {
+  server: ServerImpl;
+  clients: number;
+  generator: GeneratorImpl;
+  seconds: number;
+  /** Messages the server's handler got while strace was attached. */
+  messages: number;
+  datagramsIn: number;
+  datagramsOut: number;
+  calls: { name: string; calls: number; errors: number; seconds: number }[];
+  /** Why there is nothing (strace missing, not permitted). */
+  error?: string;
+}
+
+/** One CLIENT_HELLO flood beside established clients (see `scenarios.ts` `runHelloFlood`). */
+export interface HelloFloodRun {
+  scenario: 'many-sources' | 'one-source' | 'many-addresses';
+  server: ServerImpl;
+  /** What the flood did: sources (sockets), distinct source addresses, hellos sent, seconds, rate. */
+  flood: { sockets: number; addresses: number; sent: number; seconds: number; perSec: number };
+  established: { clients: number; connected: number; sent: number; echoed: number; rttP50Ms: number | null; rttP99Ms: number | null; loss: number; dropped: number };
+  /** one-source: the clients that connected from 127.0.0.1 during the flood. */
+  late?: { clients: number; connected: number; ms: number };
+  /** Server resident memory, MiB: before the flood, the peak during it (VmHWM), growth = peak − before. */
+  rssBeforeMiB: number;
+  rssPeakMiB: number;
+  rssGrowthMiB: number;
+  /** Server counters over the flood (engine statistics). */
+  /** rateLimited: hellos refused because the handshake queue was full; otherDrops: every other datagram the server dropped (a repeated hello from an address with a handshake under way is not counted anywhere). */
+  handshakes: { started: number; completed: number; failed: number; rateLimited: number; otherDrops: number };
+  serverCpuCores: number;
+  notes: string[];
+}
+
 export interface LoadSettings {
   clients: number[];
   rateHz: number;
@@ -170,6 +241,14 @@ export interface LoadSettings {
   mpgameserverMaxClients: number;
   floodSeconds: number;
   capacityWindowSeconds: number;
+  /** mpgameserver-client table (issue 11): client counts, window. */
+  tableClients: number[];
+  /** notifyDelay sweep, ms. */
+  notifyDelays: number[];
+  idleSeconds: number;
+  idleClients: number;
+  straceSeconds: number;
+  helloFloodSeconds: number;
 }
 
 export interface LoadResults {
@@ -185,6 +264,13 @@ export interface LoadResults {
   raw: RawRun | null;
   flood: FloodRun[];
   tick: TickRun[];
+  /** mpgameserver's own clients against every server, RETRY_ON_TIMEOUT both ways, beside the Rust floor. */
+  table: TickRun[];
+  /** io: 'thread' under the table's load with each notifyDelay. */
+  sweep: TickRun[];
+  idle: IdleRun[];
+  syscalls: SyscallRun[];
+  helloFlood: HelloFloodRun[];
   capacity: CapacityResult[];
   targets: LoadTargetResult[];
   /** Scenario errors; a run with any exits 1. */

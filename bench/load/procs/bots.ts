@@ -1,6 +1,6 @@
 /** Child process: a `BotPool` (many bots, one engine) controlled by the load runner. */
 import type { BackendChoice } from '../../../ts/backend/index.js';
-import type { NetOptions } from '../../../ts/index.js';
+import type { NetOptions, RetryMode } from '../../../ts/index.js';
 import { serve } from '../lib/proc.js';
 import { BotPool } from '../pool.js';
 
@@ -12,6 +12,8 @@ export interface BotsOpenArgs {
   count: number;
   firstBot: number;
   net?: NetOptions;
+  /** Retry mode of the bots' messages (default NONE). */
+  retry?: RetryMode;
 }
 
 let pool: BotPool | null = null;

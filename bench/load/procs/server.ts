@@ -1,7 +1,8 @@
 /**
  * Child process: a gamewire `UdpServer` under load. `echo` sends every message back to its sender
- * (RetryMode NONE, as mpgameserver's server default); `sink` only counts (flood). Reports its own
- * CPU (`process.cpuUsage()`) and the engine's datagram counters on `sample`.
+ * (RetryMode NONE, as mpgameserver's server default, or `retry`); `sink` only counts (flood).
+ * Reports its own CPU (`process.cpuUsage()`, every thread), resident memory and the engine's
+ * counters on `sample`.
  */
 import { pino } from 'pino';
 import { EventHandler, PrivateKey, RetryMode, ServerContext, UdpServer, type ClientHandle, type NetOptions } from '../../../ts/index.js';
@@ -14,6 +15,13 @@ export interface ServerStartArgs {
   net?: NetOptions;
   /** `UdpServerOptions.io` (default dgram). */
   io?: 'dgram' | 'thread';
+  /** `UdpServerOptions.threads` and `notifyDelay` (`io: 'thread'`). */
+  threads?: number;
+  notifyDelay?: number;
+  /** Retry mode of the echoes (default NONE). */
+  retry?: 'NONE' | 'RETRY_ON_TIMEOUT';
+  /** A root private key (PKCS#8 PEM file) to use instead of a new one: mpgameserver's clients pin its public key file. */
+  keyPem?: string;
 }
 
 export interface ServerStarted {
@@ -35,12 +43,26 @@ export interface ServerSample {
   messagesOut: number;
   clients: number;
   drops: number;
+  /** Bytes received (datagram payloads). */
+  bytesIn?: number;
+  /** Resident set size, bytes. */
+  rss?: number;
+  handshakesStarted?: number;
+  handshakesCompleted?: number;
+  handshakesFailed?: number;
+  dropRateLimited?: number;
+  /** `io: 'thread'`: the socket threads' wake-ups and event-loop notifications so far. */
+  wakeups?: number;
+  notifications?: number;
 }
 
 class Echo extends EventHandler {
   messages = 0;
   clients = 0;
-  constructor(private readonly echo: boolean) {
+  constructor(
+    private readonly echo: boolean,
+    private readonly retry: RetryMode,
+  ) {
     super();
   }
   override connect(): void {
@@ -51,20 +73,36 @@ class Echo extends EventHandler {
   }
   override handleMessage(client: ClientHandle, _seq: number, msg: Uint8Array): void {
     this.messages++;
-    if (this.echo) client.send(msg, RetryMode.NONE);
+    if (this.echo) client.send(msg, this.retry);
   }
 }
 
 let server: UdpServer | null = null;
 let handler: Echo | null = null;
 
+/**
+ * The socket threads' counters. `UdpServer` keeps its `ThreadedServer` private (its profile only
+ * shows as times in `metrics.profile`); the benchmark reads the counts through the field.
+ */
+function threadProfile(): { wakeups: number; notifications: number } | undefined {
+  const threaded = (server as unknown as { threaded: { threadProfile(): { wakeups: number; notifications: number } } | null } | null)?.threaded;
+  return threaded?.threadProfile();
+}
+
 serve({
   start: async (args: ServerStartArgs): Promise<ServerStarted> => {
     const opts = { backend: args.backend };
-    const key = PrivateKey.generate(opts);
-    handler = new Echo(args.mode === 'echo');
+    const key = args.keyPem ? PrivateKey.fromFile(args.keyPem, opts) : PrivateKey.generate(opts);
+    handler = new Echo(args.mode === 'echo', args.retry === 'RETRY_ON_TIMEOUT' ? RetryMode.RETRY_ON_TIMEOUT : RetryMode.NONE);
     const ctx = new ServerContext(handler, key, { ...opts, net: args.net });
-    server = new UdpServer(ctx, { host: '127.0.0.1', port: 0 }, { ...opts, io: args.io, installSignals: false, logger: pino({ level: 'warn' }, pino.destination(2)) });
+    server = new UdpServer(ctx, { host: '127.0.0.1', port: 0 }, {
+      ...opts,
+      io: args.io,
+      ...(args.threads !== undefined ? { threads: args.threads } : {}),
+      ...(args.notifyDelay !== undefined ? { notifyDelay: args.notifyDelay } : {}),
+      installSignals: false,
+      logger: pino({ level: 'warn' }, pino.destination(2)),
+    });
     const addr = await server.listen();
     void server.run();
     return { port: addr.port, pid: process.pid, backend: server.backend, spkiHex: Buffer.from(key.publicKey(opts).spki).toString('hex') };
@@ -72,6 +110,7 @@ serve({
   sample: (): ServerSample => {
     const s = server!.stats;
     const c = process.cpuUsage();
+    const tp = threadProfile();
     return {
       t: performance.now(),
       cpuUs: c.user + c.system,
@@ -81,6 +120,13 @@ serve({
       messagesOut: s.messagesSent,
       clients: handler!.clients,
       drops: s.dropMalformed + s.dropAuthFailed + s.dropReplay + s.dropUnknownConnection + s.dropTooLarge + s.dropRateLimited + s.dropUnexpected,
+      bytesIn: s.bytesIn,
+      rss: process.memoryUsage.rss(),
+      handshakesStarted: s.handshakesStarted,
+      handshakesCompleted: s.handshakesCompleted,
+      handshakesFailed: s.handshakesFailed,
+      dropRateLimited: s.dropRateLimited,
+      ...(tp ? { wakeups: tp.wakeups, notifications: tp.notifications } : {}),
     };
   },
   exit: async () => {

@@ -21,6 +21,9 @@ _LOG_GROWTH = math.log(GROWTH)
 MESSAGE_BYTES = 32
 FILLER = b"." * 16
 
+# mpgameserver's RetryMode values (mpgameserver.connection.RetryMode), by name.
+RETRY = {"NONE": 0, "BEST_EFFORT": 1, "RETRY_ON_TIMEOUT": -1}
+
 
 def bucket_of(us):
     return 0 if us < 1 else int(math.floor(math.log(us) / _LOG_GROWTH))

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """Bot load generator on mpgameserver 0.2.4's own UdpClient: many clients in one process.
 
-  mpgs_bench_bots.py --port PORT --pub root.pub.pem --count N --first ID [--host 127.0.0.1]
+  mpgs_bench_bots.py --port PORT --pub root.pub.pem --count N --first ID [--host 127.0.0.1] [--retry MODE]
 
 Each bot is one `UdpClient` (its own socket and connection, as the library is meant to be used).
 One loop runs at the frame rate (60 Hz): for every bot it queues one 32-byte message
-(bench/load/lib/payload.ts layout, RetryMode NONE), calls `update()` (which sends at most one
-datagram and reads at most one) and reads the echoes back with `getMessages()` to measure the
-round trip. The bots of a frame are spread over the frame. Requests (bench_common.Channel):
+(bench/load/lib/payload.ts layout, RetryMode NONE, or --retry RETRY_ON_TIMEOUT), calls `update()`
+(which sends at most one datagram and reads at most one) and reads the echoes back with
+`getMessages()` to measure the round trip. The bots of a frame are spread over the frame. Requests (bench_common.Channel):
 
   connect {concurrency, timeoutMs} -> {connected, failed, ms} once every bot connected or failed
   start {rateHz}                   -> starts sending (one message per bot per frame; frame rate = rateHz)
@@ -18,6 +18,7 @@ round trip. The bots of a frame are spread over the frame. Requests (bench_commo
 """
 
 import argparse
+import collections
 import os
 import struct
 import sys
@@ -32,6 +33,7 @@ bc.ensure_mpgameserver()
 from mpgameserver import UdpClient, EllipticCurvePublicKey  # noqa: E402
 
 IDLE, CONNECTING, CONNECTED, GONE = 0, 1, 2, 3
+CONNECT_ATTEMPTS = 3
 MSG = struct.Struct("<IId")
 
 
@@ -62,7 +64,9 @@ class Bots(object):
         self.win_expected = 0.0
         self.hist = {}
         self.connect_req = None
-        self.connect_next = 0
+        self.connect_queue = collections.deque(range(args.count))
+        self.attempts = [0] * args.count
+        self.retries = 0
         self.connect_t0 = 0.0
         self.connect_deadline = 0.0
         self.concurrency = 50
@@ -114,12 +118,21 @@ class Bots(object):
     # -- connecting -------------------------------------------------------------------------
 
     def _connect_step(self):
+        """Starts handshakes, at most `concurrency` at a time. A client whose handshake failed (its
+        CLIENT_HELLO is never re-sent: mpgameserver's client gives up after 2 s) gets a new socket
+        and tries again, up to CONNECT_ATTEMPTS times, as a game would."""
         if self.connect_req is None:
             return
-        in_flight = sum(1 for s in self.state[:self.connect_next] if s == CONNECTING)
-        while self.connect_next < self.args.count and in_flight < self.concurrency:
-            i = self.connect_next
-            self.connect_next += 1
+        in_flight = sum(1 for s in self.state if s == CONNECTING)
+        while self.connect_queue and in_flight < self.concurrency:
+            i = self.connect_queue.popleft()
+            self.attempts[i] += 1
+            old = self.clients[i]
+            if old is not None:
+                try:
+                    old.forceDisconnect()
+                except Exception:
+                    pass
             c = UdpClient(self.pubkey)
             self.clients[i] = c
             self.state[i] = CONNECTING
@@ -130,16 +143,20 @@ class Bots(object):
                 if ok:
                     self.state[i] = CONNECTED
                     self.connected += 1
+                elif self.attempts[i] < CONNECT_ATTEMPTS:
+                    self.state[i] = IDLE
+                    self.retries += 1
+                    self.connect_queue.append(i)
                 else:
                     self.state[i] = GONE
                     self.gone += 1
 
             c.connect((self.args.host, self.args.port), on_connect)
             in_flight += 1
-        done = self.connect_next >= self.args.count and self.connected + self.gone >= self.args.count
+        done = not self.connect_queue and self.connected + self.gone >= self.args.count
         if done or now_ms() > self.connect_deadline:
             self.ch.reply(self.connect_req, {"connected": self.connected, "failed": self.args.count - self.connected,
-                                             "ms": now_ms() - self.connect_t0})
+                                             "ms": now_ms() - self.connect_t0, "retries": self.retries})
             self.connect_req = None
 
     # -- the frame loop ---------------------------------------------------------------------
@@ -169,7 +186,7 @@ class Bots(object):
                     t = now_ms()
                     n = self.seqs[i]
                     self.seqs[i] = (n + 1) & 0xFFFFFFFF
-                    c.send(MSG.pack(self.args.first + i, n, t) + bc.FILLER, retry=0)
+                    c.send(MSG.pack(self.args.first + i, n, t) + bc.FILLER, retry=self.args.retry)
                     self.sent_total += 1
                     if self.win_start <= t < self.win_end:
                         self.win_sent += 1
@@ -247,7 +264,9 @@ def main():
     ap.add_argument("--pub", required=True, help="server root public key, SPKI PEM (pinned)")
     ap.add_argument("--count", type=int, required=True)
     ap.add_argument("--first", type=int, default=0, help="global id of this process's first bot")
+    ap.add_argument("--retry", default="NONE", choices=sorted(bc.RETRY), help="RetryMode of the messages")
     args = ap.parse_args()
+    args.retry = bc.RETRY[args.retry]
     with open(args.pub) as f:
         pubkey = EllipticCurvePublicKey.fromPEM(f.read())
     ch = bc.Channel()

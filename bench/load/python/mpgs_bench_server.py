@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
 """mpgameserver 0.2.4's own headless TwistedServer as the load benchmark's echo server.
 
-  mpgs_bench_server.py --key root.pem [--host 127.0.0.1] [--port 0] [--sink]
+  mpgs_bench_server.py --key root.pem [--host 127.0.0.1] [--port 0] [--sink] [--retry MODE]
 
-Every message goes back to its sender with RetryMode NONE (the library's server default), unless
---sink (count only). The process counts the datagrams it receives (datagramReceived) and sends
-(sendPacketsUnsafe), and answers the runner's requests (bench_common.Channel):
+Every message goes back to its sender with RetryMode NONE (the library's server default; --retry
+RETRY_ON_TIMEOUT to retry until acknowledged), unless --sink (count only). The process counts the
+datagrams it receives (datagramReceived) and sends (sendPacketsUnsafe), and answers the runner's requests (bench_common.Channel):
 
   hello  -> {"port", "pid"} once the UDP port is bound
   sample -> {"datagramsIn", "datagramsOut", "messagesIn", "clients"}
@@ -30,9 +30,10 @@ from mpgameserver import EllipticCurvePrivateKey  # noqa: E402
 
 
 class Echo(EventHandler):
-    def __init__(self, echo=True):
+    def __init__(self, echo=True, retry=0):
         super().__init__()
         self.echo = echo
+        self.retry = retry
         self.messages = 0
         self.clients = 0
 
@@ -45,7 +46,7 @@ class Echo(EventHandler):
     def handle_message(self, client, seqnum, msg=b""):
         self.messages += 1
         if self.echo:
-            client.send(msg, retry=0)
+            client.send(msg, retry=self.retry)
 
 
 class CountingServer(TwistedServer):
@@ -100,11 +101,12 @@ def main():
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--key", required=True, help="root private key, PEM")
     ap.add_argument("--sink", action="store_true", help="count messages, do not echo them")
+    ap.add_argument("--retry", default="NONE", choices=sorted(bc.RETRY), help="RetryMode of the echoes")
     args = ap.parse_args()
 
     with open(args.key) as f:
         root_key = EllipticCurvePrivateKey.fromPEM(f.read())
-    handler = Echo(echo=not args.sink)
+    handler = Echo(echo=not args.sink, retry=bc.RETRY[args.retry])
     ctxt = ServerContext(handler, root_key)
     server = CountingServer(ctxt, (args.host, args.port))
     ch = bc.Channel()
