@@ -1,7 +1,18 @@
-/** Shared helpers for the cluster tests: configs, buses, loggers, waiting. */
+/** Shared helpers for the cluster tests: configs, buses, loggers, a cluster per describe block, logins, waiting. */
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { Cluster, type ClusterOptions, type System } from '../../../ts/cluster/index.js';
+import { afterAll, beforeAll } from 'vitest';
+import {
+  Cluster,
+  createConnectToken,
+  ENGINE_NAMESPACE,
+  ENGINE_SYSTEM_NAME,
+  GameClient,
+  type ClusterOptions,
+  type GameClientSettings,
+  type Gateway,
+  type System,
+} from '../../../ts/cluster/index.js';
 import { NatsServer } from './nats-server.js';
 
 export type BusKind = 'inprocess' | 'nats';
@@ -77,6 +88,90 @@ export function capturingLogger(level = 'warn'): { logger: Logger; lines: Array<
 export async function startCluster(config: Record<string, unknown>, opts: ClusterOptions = {}): Promise<Cluster> {
   const c = 'store' in config ? config : { ...config, store: { memory: true } };
   return Cluster.start(c, { logger: quietLogger(), ...FAST, ...opts });
+}
+
+/** The engine's own events (`ENGINE_NAMESPACE`, `ENGINE_SYSTEM_NAME`, `ev`), as `listenForEvent` and `record` take them. */
+export const engineEvent = (ev: string) => [ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, ev] as const;
+
+/** Logs `client` in through proxy 2000 as `uid`, with a connect token signed by the cluster's game key. */
+export async function loginThroughProxy(cluster: Cluster, client: GameClient, uid: number): Promise<GameClient> {
+  const a = cluster.proxyAddress(2000);
+  await client.login(a.host, a.port, createConnectToken(cluster.config.game_key, uid));
+  return client;
+}
+
+/** Options of the players a {@link ClusterFixture} makes (the transport is the cluster's gateway). */
+export type FixtureClientOptions = GameClientSettings;
+
+/** A cluster started for one describe block by {@link useCluster}. */
+export interface ClusterFixture {
+  /** The running cluster (from the block's `beforeAll` on). */
+  readonly cluster: Cluster;
+  /** The block's nats-server (null on the in-process bus). */
+  readonly nats: NatsServer | null;
+  /** The gateway the cluster was started with (players reach the proxies over it). */
+  readonly gateway: Gateway;
+  /** Every client `client()` made; closed after the block. */
+  readonly clients: GameClient[];
+  /** A new player over the cluster's gateway: the fixture's client options, then `opts`. */
+  client(opts?: FixtureClientOptions): GameClient;
+  /** Logs `client` (default: a new one) in through proxy 2000 as `uid`. */
+  login(uid: number, client?: GameClient): Promise<GameClient>;
+}
+
+/**
+ * Starts a cluster for the enclosing describe block. Before its tests: a nats-server when `bus`
+ * is 'nats', then every node of `config()` on that bus, with `options()` (both called then, so
+ * that a gateway or a temporary folder is made only when the block runs). After them: the
+ * clients it made, the cluster, the nats-server.
+ */
+export function useCluster(setup: {
+  bus: BusKind;
+  config: () => RawConfig;
+  options?: () => ClusterOptions;
+  /** Options of every player `client()` makes (default: none beyond the gateway). */
+  client?: FixtureClientOptions;
+}): ClusterFixture {
+  let cluster: Cluster | undefined;
+  let nats: NatsServer | null = null;
+  let gateway: Gateway | undefined;
+  const clients: GameClient[] = [];
+  const started = <T>(v: T | undefined, what: string): T => {
+    if (v === undefined) throw new Error(`useCluster: no ${what} (read it inside a test, after beforeAll)`);
+    return v;
+  };
+  const fixture: ClusterFixture = {
+    get cluster() {
+      return started(cluster, 'cluster yet');
+    },
+    get nats() {
+      return nats;
+    },
+    get gateway() {
+      return started(gateway, 'gateway in the cluster options');
+    },
+    clients,
+    client(opts = {}) {
+      const c = new GameClient({ ...setup.client, ...opts, gateway: fixture.gateway });
+      clients.push(c);
+      return c;
+    },
+    login(uid, client = fixture.client()) {
+      return loginThroughProxy(fixture.cluster, client, uid);
+    },
+  };
+  beforeAll(async () => {
+    nats = await natsFor(setup.bus);
+    const options = setup.options?.() ?? {};
+    gateway = options.gateway;
+    cluster = await startCluster(withBus(setup.config(), setup.bus, nats), options);
+  });
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await cluster?.stop();
+    await nats?.stop();
+  });
+  return fixture;
 }
 
 /** Polls `pred` until true; throws after `ms`. */

@@ -2,12 +2,11 @@
  * Every communication method of the systems, on the systems that have it, with real nodes, on
  * both buses (in-process and a real nats-server). RPC deadlines are driven by a ManualClock.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, createConnectToken, GameClient, type EventData, type RpcResult } from '../../../ts/cluster/index.js';
-import { BUSES, baseConfig, drained, natsFor, sleep, startCluster, waitFor, withBus } from '../helpers/cluster.js';
+import { describe, expect, it } from 'vitest';
+import type { EventData, RpcResult } from '../../../ts/cluster/index.js';
+import { BUSES, baseConfig, drained, sleep, useCluster, waitFor } from '../helpers/cluster.js';
 import { ManualClock } from '../../helpers/manual-clock.js';
 import { createLoopbackGateway } from '../helpers/loopback-gateway.js';
-import type { NatsServer } from '../helpers/nats-server.js';
 import { PROBE, ProbeClient, ProbeMaster, ProbeServer, ProbeService, record } from '../helpers/probe-mod.js';
 
 const KEY = 'test-game-key';
@@ -15,38 +14,21 @@ const SERVERS = [4000, 4001, 5000, 5001];
 const SERVICES = [8000, 8001, 8002];
 
 describe.each(BUSES)('communication over the %s bus', (bus) => {
-  let nats: NatsServer | null = null;
-  let cluster: Cluster;
-  const gateway = createLoopbackGateway();
-  const clients: GameClient[] = [];
+  const fx = useCluster({ bus, config: baseConfig, options: () => ({ gateway: createLoopbackGateway() }), client: { mods: 'probe' } });
 
-  const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
-  const server = (id: number) => cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
-  const service = (id: number) => cluster.getSystem<ProbeService>(id, PROBE, 'service')!;
+  const master = () => fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
+  const server = (id: number) => fx.cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
+  const service = (id: number) => fx.cluster.getSystem<ProbeService>(id, PROBE, 'service')!;
   const everyNodeSystem = () => [master(), ...SERVERS.map(server), ...SERVICES.map(service)];
 
-  async function login(uid: number): Promise<{ client: GameClient; sys: ProbeClient }> {
-    const client = new GameClient({ gateway, mods: 'probe' });
-    clients.push(client);
-    const a = cluster.proxyAddress(2000);
-    await client.login(a.host, a.port, createConnectToken(KEY, uid));
+  async function login(uid: number) {
+    const client = await fx.login(uid);
     return { client, sys: client.getSystem<ProbeClient>(PROBE, 'client')! };
   }
 
-  beforeAll(async () => {
-    nats = await natsFor(bus);
-    cluster = await startCluster(withBus(baseConfig(), bus, nats), { gateway });
-  });
-
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await cluster?.stop();
-    await nats?.stop();
-  });
-
   it('starts every node and registers it with the master', async () => {
-    expect(cluster.serverIds.sort((a, b) => a - b)).toEqual([0, 2000, 4000, 4001, 5000, 5001, 8000, 8001, 8002]);
-    for (const id of cluster.serverIds) expect(await cluster.node(id).whenMasterConnected(0.01)).toBe(true);
+    expect(fx.cluster.serverIds.sort((a, b) => a - b)).toEqual([0, 2000, 4000, 4001, 5000, 5001, 8000, 8001, 8002]);
+    for (const id of fx.cluster.serverIds) expect(await fx.cluster.node(id).whenMasterConnected(0.01)).toBe(true);
     expect(master().serverManager.getConnectedLobbyAndGameIds().sort()).toEqual(SERVERS);
     expect(server(4000).serverId).toBe(4000);
     expect(server(4000).serverType).toBe('lobby');
@@ -89,7 +71,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     expect(() => server(4000).requestToServiceMod('rank', 'Big', big, () => {
       throw new Error('must not be called');
     })).toThrow(/exceeds the bus limit/);
-    expect(cluster.node(4000).rpc.size).toBe(0);
+    expect(fx.cluster.node(4000).rpc.size).toBe(0);
   });
 
   // ─── client ⇄ lobby/game ───────────────────────────────────────────────────────────────────
@@ -118,15 +100,15 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
 
   it('a client cannot speak for another system: a forged sender is dropped and counted', async () => {
     const { client } = await login(1006);
-    const lobby = cluster.node(client.serverId!);
+    const lobby = fx.cluster.node(client.serverId!);
     const asMaster = record(everyNodeSystem(), PROBE, 'master', 'Forged');
     const asEngine = record(everyNodeSystem(), 'gamewire', 'Engine', 'AddServerPlayerEvent');
     const before = lobby.stats.forged;
-    const svcBefore = cluster.node(8000).stats.forged;
+    const svcBefore = fx.cluster.node(8000).stats.forged;
     client.send({ t: 'ev', ns: PROBE, sys: 'master', ev: 'Forged', data: {} });
     client.send({ t: 'ev', ns: 'gamewire', sys: 'Engine', ev: 'AddServerPlayerEvent', data: { uid: 1 } });
     client.send({ t: 'sev', to: 8000, ns: PROBE, sys: 'master', ev: 'Forged', data: {} });
-    await waitFor(() => lobby.stats.forged === before + 2 && cluster.node(8000).stats.forged === svcBefore + 1);
+    await waitFor(() => lobby.stats.forged === before + 2 && fx.cluster.node(8000).stats.forged === svcBefore + 1);
     expect(asMaster).toEqual([]);
     expect(asEngine).toEqual([]);
   });
@@ -151,19 +133,19 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     master().notifyToServerNode(4001, 'PlayerJoinEvent', { uid: 1 });
     service(8000).notifyToServerNode(5000, 'PlayerJoinEvent', { uid: 2 });
     await waitFor(() => fromMaster.length === 1 && fromService.length === 1);
-    await drained(cluster, 0, everyNodeSystem());
-    await drained(cluster, 8000, everyNodeSystem());
+    await drained(fx.cluster, 0, everyNodeSystem());
+    await drained(fx.cluster, 8000, everyNodeSystem());
     expect(fromMaster).toEqual([{ at: 4001, data: { uid: 1 } }]);
     expect(fromService).toEqual([{ at: 5000, data: { uid: 2 } }]);
   });
 
   it('notifyToServerNode to a server id that is not a lobby/game is dropped and counted', async () => {
     const got = record(everyNodeSystem(), PROBE, 'master', 'Nowhere');
-    const before = cluster.node(0).stats.misaddressed;
+    const before = fx.cluster.node(0).stats.misaddressed;
     master().notifyToServerNode(8000, 'Nowhere', {});
     master().notifyToServerNode(9999, 'Nowhere', {});
-    expect(cluster.node(0).stats.misaddressed).toBe(before + 2);
-    await drained(cluster, 0, everyNodeSystem());
+    expect(fx.cluster.node(0).stats.misaddressed).toBe(before + 2);
+    await drained(fx.cluster, 0, everyNodeSystem());
     expect(got).toEqual([]);
   });
 
@@ -181,7 +163,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     service(8000).notifyToServiceNode(8002, 'ServiceEvent', { c: 3 });
     sys.notifyToServiceNode(8001, 'ClientToServiceEvent', { name: 'nickname' });
     await waitFor(() => fromMaster.length + fromServer.length + fromService.length + fromClient.length === 4);
-    for (const from of [0, 4000, 8000]) await drained(cluster, from, all);
+    for (const from of [0, 4000, 8000]) await drained(fx.cluster, from, all);
     expect(fromMaster).toEqual([{ at: 8000, data: { a: 1 } }]);
     expect(fromServer).toEqual([{ at: 8001, data: { b: 2 } }]);
     expect(fromService).toEqual([{ at: 8002, data: { c: 3 } }]);
@@ -199,7 +181,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     server(5001).broadcastToService('ServerBroadcastEvent', { x: 2 });
     service(8002).broadcastToService('ServiceBroadcastEvent', { x: 3 });
     await waitFor(() => m.length === 3 && s.length === 3 && v.length === 3);
-    for (const from of [0, 5001, 8002]) await drained(cluster, from, all);
+    for (const from of [0, 5001, 8002]) await drained(fx.cluster, from, all);
     for (const got of [m, s, v]) {
       expect(got.map((g) => g.at).sort()).toEqual(SERVICES);
     }
@@ -213,7 +195,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     service(8002).broadcastToServerByType('survivalGame', 'SurvivalNews', { n: 2 });
     service(8002).broadcastToServerByType('nosuchtype', 'SurvivalNews', { n: 3 });
     await waitFor(() => lobby.length === 2 && survival.length === 1);
-    for (const from of [8000, 8002]) await drained(cluster, from, all);
+    for (const from of [8000, 8002]) await drained(fx.cluster, from, all);
     expect(lobby.map((g) => g.at).sort()).toEqual([4000, 4001]);
     expect(survival).toEqual([{ at: 5000, data: { n: 2 } }]);
   });
@@ -266,7 +248,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
       master().responseToServer(serverId, callbackId, { result: 'hello', args });
     });
     // The master subscribes to the module's subject now; over NATS that is one round trip away.
-    await cluster.node(0).busConnection!.flush();
+    await fx.cluster.node(0).busConnection!.flush();
     const got: Array<[boolean, unknown]> = [];
     const r = await service(8001).requestToService('master_module', 'RequestMasterEvent', { uid: 123 }, (ok, data) => got.push([ok, data]), 2);
     expect(r).toEqual({ ok: true, data: { result: 'hello', args: { uid: 123 } } });
@@ -327,7 +309,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
       s.responseToServer(serverId, callbackId, { n: 1 });
       s.responseToServer(serverId, callbackId, { n: 2 });
     });
-    const asker = cluster.node(5001);
+    const asker = fx.cluster.node(5001);
     const lateBefore = asker.rpc.stats.late;
     const calls: unknown[] = [];
     const r = await server(5001).requestToServiceMod('rank', 'Twice', {}, (ok, d) => calls.push(d), 1);
@@ -373,7 +355,7 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
     s.unListenForEvent(PROBE, 'master', 'Toggle', handler);
     s.unListenForEvent(PROBE, 'master', 'Toggle', holder, holder.on);
     master().notifyToServerNode(4000, 'Toggle', { n: 2 });
-    await drained(cluster, 0, [s]);
+    await drained(fx.cluster, 0, [s]);
     expect(got).toEqual([{ n: 1 }]);
     expect(holder.seen).toEqual([{ n: 1 }]);
   });
@@ -404,23 +386,12 @@ describe.each(BUSES)('communication over the %s bus', (bus) => {
 });
 
 describe.each(BUSES)('RPC deadlines over the %s bus, on a clock the test drives', (bus) => {
-  let nats: NatsServer | null = null;
-  let cluster: Cluster;
   const clock = new ManualClock();
-  const server = (id: number) => cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
-  const service = (id: number) => cluster.getSystem<ProbeService>(id, PROBE, 'service')!;
-  const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
-
-  beforeAll(async () => {
-    nats = await natsFor(bus);
-    // Heartbeats far apart: only the deadlines under test fall due while the test moves the clock.
-    cluster = await startCluster(withBus(baseConfig(), bus, nats), { gateway: createLoopbackGateway(), clock, heartbeatInterval: 60, nodeTimeout: 600 });
-  });
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await nats?.stop();
-  });
+  // Heartbeats far apart: only the deadlines under test fall due while the test moves the clock.
+  const fx = useCluster({ bus, config: baseConfig, options: () => ({ gateway: createLoopbackGateway(), clock, heartbeatInterval: 60, nodeTimeout: 600 }) });
+  const server = (id: number) => fx.cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
+  const service = (id: number) => fx.cluster.getSystem<ProbeService>(id, PROBE, 'service')!;
+  const master = () => fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
 
   it('a request nobody answers calls back (false, null) once, at its timeout and not before; the Promise gives { ok: false, data: null }', async () => {
     service(8002).registerRpcMethodForMod('Silent', () => {
@@ -456,7 +427,7 @@ describe.each(BUSES)('RPC deadlines over the %s bus, on a clock the test drives'
     const s = service(8002);
     const held: Array<[number, number]> = [];
     s.registerRpcMethodForMod('Slow', (serverId, callbackId) => void held.push([serverId, callbackId]));
-    const asker = cluster.node(4001);
+    const asker = fx.cluster.node(4001);
     const lateBefore = asker.rpc.stats.late;
     const calls: Array<[boolean, unknown]> = [];
     const r = server(4001).requestToServiceMod('rank', 'Slow', {}, (ok, d) => calls.push([ok, d]), 0.15);

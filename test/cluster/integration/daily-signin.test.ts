@@ -4,8 +4,8 @@
  * the client signs in; the service records it; the lobby gets the answer and grants the reward;
  * a second sign-in the same day is refused. Per bus and per gateway.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { Cluster, createConnectToken, GameClient, type Gateway } from '../../../ts/cluster/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { GameClient } from '../../../ts/cluster/index.js';
 import {
   ClientSystemName,
   DailyClientSystem,
@@ -16,9 +16,8 @@ import {
   ServiceSystemName,
 } from '../../../examples/daily-signin/mod.js';
 import { dayOf } from '../../../examples/daily-signin/service.js';
-import { BUSES, natsFor, startCluster, withBus, type BusKind, type RawConfig } from '../helpers/cluster.js';
+import { BUSES, useCluster, type BusKind, type RawConfig } from '../helpers/cluster.js';
 import { GATEWAY_NAMES, GATEWAYS } from '../helpers/gateways.js';
-import type { NatsServer } from '../helpers/nats-server.js';
 import exampleConfig from '../../../examples/daily-signin/cluster.json' with { type: 'json' };
 
 // The example imports gamewire/cluster as user code does; here it gets the sources under test.
@@ -27,43 +26,28 @@ vi.mock('gamewire/cluster', async () => await import('../../../ts/cluster/index.
 const cases = BUSES.flatMap((bus) => GATEWAY_NAMES.map((gw) => [bus, gw] as [BusKind, string]));
 
 describe.each(cases)('daily sign-in over the %s bus, %s gateway', (bus, gatewayName) => {
-  let nats: NatsServer | null = null;
-  let cluster: Cluster;
-  let gateway: Gateway;
-  const clients: GameClient[] = [];
+  /** The example's own deploy config, with free ports. */
+  function config(): RawConfig {
+    const c = structuredClone(exampleConfig) as unknown as RawConfig;
+    for (const s of c.serverlist) s.port = 0;
+    c.master.port = 0;
+    return c;
+  }
+  const fx = useCluster({ bus, config, options: () => ({ gateway: GATEWAYS[gatewayName]!() }), client: { mods: ModName } });
   const realNow = DailyServiceSystem.now;
-
-  beforeAll(async () => {
-    nats = await natsFor(bus);
-    gateway = GATEWAYS[gatewayName]!();
-    // The example's own deploy config, with free ports.
-    const config = structuredClone(exampleConfig) as unknown as RawConfig;
-    for (const s of config.serverlist) s.port = 0;
-    config.master.port = 0;
-    cluster = await startCluster(withBus(config, bus, nats), { gateway });
-  });
 
   afterEach(() => {
     DailyServiceSystem.now = realNow;
   });
 
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await cluster?.stop();
-    await nats?.stop();
-  });
-
   async function play(uid: number): Promise<{ client: GameClient; daily: DailyClientSystem }> {
-    const client = new GameClient({ gateway, mods: ModName });
-    clients.push(client);
-    const a = cluster.proxyAddress(2000);
-    await client.login(a.host, a.port, createConnectToken(cluster.config.game_key, uid));
+    const client = await fx.login(uid);
     return { client, daily: client.getSystem<DailyClientSystem>(ModName, ClientSystemName)! };
   }
 
   it('runs the whole flow, and refuses a second sign-in the same day', async () => {
-    const lobby = cluster.getSystem<DailyServerSystem>(4000, ModName, ServerSystemName)!;
-    const service = cluster.getSystem<DailyServiceSystem>(8000, ModName, ServiceSystemName)!;
+    const lobby = fx.cluster.getSystem<DailyServerSystem>(4000, ModName, ServerSystemName)!;
+    const service = fx.cluster.getSystem<DailyServiceSystem>(8000, ModName, ServiceSystemName)!;
     const { client, daily } = await play(123);
     expect(client.serverId).toBe(4000);
 
@@ -121,7 +105,7 @@ describe.each(cases)('daily sign-in over the %s bus, %s gateway', (bus, gatewayN
     // The payload names another player; the lobby uses __id__ (the sender).
     a.daily.notifyToServer('PlayerRecvEvent', { playerId: 'someone-else', valid: a.daily.ui!.validDate });
     await a.daily.until(() => a.daily.results.length === 1);
-    const service = cluster.getSystem<DailyServiceSystem>(8000, ModName, ServiceSystemName)!;
+    const service = fx.cluster.getSystem<DailyServiceSystem>(8000, ModName, ServiceSystemName)!;
     expect(service.lastSignIn.has(777)).toBe(true);
   });
 });

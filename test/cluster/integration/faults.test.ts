@@ -2,54 +2,21 @@
  * Faults, on both buses: user code that throws, duplicated messages, services that die with
  * requests pending, a node that loses the bus, the master restarting or gone, a lobby lost.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Cluster,
-  createConnectToken,
-  ENGINE_NAMESPACE,
-  ENGINE_SYSTEM_NAME,
-  EngineEvents,
-  GameClient,
-  InProcessConnection,
-  ServerStatus,
-} from '../../../ts/cluster/index.js';
+import { describe, expect, it } from 'vitest';
+import { EngineEvents, InProcessConnection, ServerStatus } from '../../../ts/cluster/index.js';
 import { encodeWire } from '../../../ts/cluster/core/bus-messages.js';
-import { BUSES, baseConfig, capturingLogger, natsFor, drained, sleep, startCluster, waitFor, withBus } from '../helpers/cluster.js';
+import { BUSES, baseConfig, capturingLogger, drained, engineEvent as E, sleep, useCluster, waitFor } from '../helpers/cluster.js';
 import { createLoopbackGateway } from '../helpers/loopback-gateway.js';
-import type { NatsServer } from '../helpers/nats-server.js';
 import { PROBE, ProbeClient, ProbeMaster, ProbeServer, ProbeService, record } from '../helpers/probe-mod.js';
 
-const KEY = 'test-game-key';
-const E = (ev: string) => [ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, ev] as const;
-
 describe.each(BUSES)('faults over the %s bus', (bus) => {
-  let nats: NatsServer | null = null;
-  let cluster: Cluster;
-  const gateway = createLoopbackGateway();
   const { logger, lines } = capturingLogger('warn');
-  const clients: GameClient[] = [];
+  const fx = useCluster({ bus, config: baseConfig, options: () => ({ gateway: createLoopbackGateway(), logger }), client: { mods: 'probe' } });
 
-  const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
-  const server = (id: number) => cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
-  const service = (id: number) => cluster.getSystem<ProbeService>(id, PROBE, 'service')!;
-  async function login(uid: number): Promise<GameClient> {
-    const c = new GameClient({ gateway, mods: 'probe' });
-    clients.push(c);
-    const a = cluster.proxyAddress(2000);
-    await c.login(a.host, a.port, createConnectToken(KEY, uid));
-    return c;
-  }
-
-  beforeAll(async () => {
-    nats = await natsFor(bus);
-    cluster = await startCluster(withBus(baseConfig(), bus, nats), { gateway, logger });
-  });
-
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await cluster?.stop();
-    await nats?.stop();
-  });
+  const master = () => fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
+  const server = (id: number) => fx.cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
+  const service = (id: number) => fx.cluster.getSystem<ProbeService>(id, PROBE, 'service')!;
+  const login = (uid: number) => fx.login(uid);
 
   it('an exception in a listener or an rpc method is logged with node, system and event; the node goes on', async () => {
     const s = server(4000);
@@ -85,20 +52,20 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
 
   it('a bus message delivered twice reaches its listeners once', async () => {
     const got = record([server(4001)], PROBE, 'intruder', 'Twice');
-    const conn = await cluster.bus.connect('test-intruder');
+    const conn = await fx.cluster.bus.connect('test-intruder');
     const bytes = encodeWire({ k: 'ev', id: 'intruder.1', from: 0, ns: PROBE, sys: 'intruder', ev: 'Twice', data: { n: 1 } });
-    const before = cluster.node(4001).stats.duplicates;
-    conn.publish(cluster.node(4001).subjects.node(4001), bytes);
-    conn.publish(cluster.node(4001).subjects.node(4001), bytes);
-    conn.publish(cluster.node(4001).subjects.node(4001), new TextEncoder().encode('{"not":"a message"}'));
+    const before = fx.cluster.node(4001).stats.duplicates;
+    conn.publish(fx.cluster.node(4001).subjects.node(4001), bytes);
+    conn.publish(fx.cluster.node(4001).subjects.node(4001), bytes);
+    conn.publish(fx.cluster.node(4001).subjects.node(4001), new TextEncoder().encode('{"not":"a message"}'));
     // A marker after them on the same connection: once it is in, so is everything before it.
     const marker = record([server(4001)], PROBE, 'intruder', 'Marker');
-    conn.publish(cluster.node(4001).subjects.node(4001), encodeWire({ k: 'ev', id: 'intruder.2', from: 0, ns: PROBE, sys: 'intruder', ev: 'Marker', data: {} }));
+    conn.publish(fx.cluster.node(4001).subjects.node(4001), encodeWire({ k: 'ev', id: 'intruder.2', from: 0, ns: PROBE, sys: 'intruder', ev: 'Marker', data: {} }));
     await conn.flush();
     await waitFor(() => marker.length === 1);
-    expect(cluster.node(4001).stats.duplicates).toBe(before + 1);
+    expect(fx.cluster.node(4001).stats.duplicates).toBe(before + 1);
     expect(got).toHaveLength(1);
-    expect(cluster.node(4001).stats.malformed).toBeGreaterThanOrEqual(1);
+    expect(fx.cluster.node(4001).stats.malformed).toBeGreaterThanOrEqual(1);
     await conn.close();
   });
 
@@ -119,7 +86,7 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
       return asker.requestToServiceMod<{ by: number }>('sign', 'Work', { slow: true }, (ok, d) => calls.get(i)!.push([ok, d]), 1);
     });
     await waitFor(() => working[8000]! > 0 && working[8001]! > 0, 5000, 'both instances at work');
-    await cluster.node(8001).busConnection!.close(); // as if the process died
+    await fx.cluster.node(8001).busConnection!.close(); // as if the process died
     const results = await Promise.all(pending);
     const took = Date.now() - t0;
     const answered = results.filter((r) => r.ok);
@@ -134,12 +101,12 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     expect(later.every((x) => x.ok && x.data!.by === 8000)).toBe(true);
     // The master notices the dead service.
     await waitFor(() => master().serverManager.getOneServerStatus(8001) === ServerStatus.DISCONNECTED, 5000, 'master notices 8001 is gone');
-    await cluster.restartNode(8001);
+    await fx.cluster.restartNode(8001);
     expect(master().serverManager.isConnectedServer(8001)).toBe(true);
   });
 
   it('a request whose only target is gone times out rather than hanging', async () => {
-    await cluster.node(8002).busConnection!.close();
+    await fx.cluster.node(8002).busConnection!.close();
     const calls: unknown[] = [];
     const [a, b] = await Promise.all([
       server(4000).requestToServiceMod('rank', 'Echo', {}, (ok) => calls.push(ok), 0.3),
@@ -147,7 +114,7 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     ]);
     expect(a.ok || b.ok).toBe(false);
     expect(calls).toEqual([false, false]);
-    await cluster.restartNode(8002);
+    await fx.cluster.restartNode(8002);
   });
 
   it('a lost lobby: the master notices, fires ServerDisconnectEvent, its players are told; it comes back', async () => {
@@ -156,13 +123,13 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     const down = record([master()], ...E(EngineEvents.ServerDisconnectEvent), () => 'master');
     const up = record([master()], ...E(EngineEvents.ServerConnectEvent), () => 'master');
     const oldSystem = server(lobby);
-    await cluster.node(lobby).busConnection!.close(); // no goodbye: as if it crashed
+    await fx.cluster.node(lobby).busConnection!.close(); // no goodbye: as if it crashed
     await waitFor(() => down.length === 1, 5000, 'ServerDisconnectEvent');
     expect(down[0]!.data).toEqual({ serverId: lobby, serverType: 'lobby' });
     expect(await c.whenClosed()).toBe('server-lost');
     expect(master().netgameApi.getServerIdByUid(3001)).toBeNull();
     expect(master().serverManager.isValidServer(lobby)).toBe(false);
-    await cluster.restartNode(lobby);
+    await fx.cluster.restartNode(lobby);
     expect(oldSystem.destroyed).toBe(true); // the stopped node destroyed its systems
     expect(server(lobby)).not.toBe(oldSystem);
     await waitFor(() => up.length === 1);
@@ -174,11 +141,11 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     const c = await login(3010);
     const where = c.serverId!;
     const removed = record([server(where)], ...E(EngineEvents.DelServerPlayerEvent));
-    await cluster.node(2000).busConnection!.close();
+    await fx.cluster.node(2000).busConnection!.close();
     await waitFor(() => removed.length === 1, 6000, 'DelServerPlayerEvent');
     expect(removed[0]!.data).toMatchObject({ uid: 3010, reason: 'proxy-lost' });
     expect(master().netgameApi.getServerIdByUid(3010)).toBeNull();
-    await cluster.restartNode(2000);
+    await fx.cluster.restartNode(2000);
     expect(await c.whenClosed()).toBe('proxy-stopping');
     expect((await login(3011)).online).toBe(true);
   });
@@ -186,9 +153,9 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
   it('the master restarting: nodes register again and it knows the online players again', async () => {
     const c = await login(3002);
     const where = c.serverId!;
-    const registrations = cluster.node(where).masterLink!.registrations;
-    await cluster.restartNode(0);
-    await waitFor(() => cluster.node(where).masterLink!.registrations > registrations, 5000, 're-registration');
+    const registrations = fx.cluster.node(where).masterLink!.registrations;
+    await fx.cluster.restartNode(0);
+    await waitFor(() => fx.cluster.node(where).masterLink!.registrations > registrations, 5000, 're-registration');
     await waitFor(() => master().netgameApi.getServerIdByUid(3002) === where, 5000, 'online player known again');
     expect(master().netgameApi.getOnlineUidList()).toContain(3002);
     // Everything still works: events from the client, a new login.
@@ -201,43 +168,42 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
 
   it('the master gone longer than the node timeout: MasterConnectStatusEvent false, then true when it is back', async () => {
     const statuses = record([server(4001), service(8000)], ...E(EngineEvents.MasterConnectStatusEvent));
-    await cluster.stopNode(0);
+    await fx.cluster.stopNode(0);
     await waitFor(() => statuses.filter((s) => s.data.isConnect === false).length === 2, 5000, 'isConnect false');
     // Meanwhile a login cannot be placed: refused, not left hanging.
-    const a = cluster.proxyAddress(2000);
     const t0 = Date.now();
-    await expect(new GameClient({ gateway, mods: 'probe' }).login(a.host, a.port, createConnectToken(KEY, 3020))).rejects.toMatchObject({ reason: 'master-unavailable' });
+    await expect(fx.login(3020)).rejects.toMatchObject({ reason: 'master-unavailable' });
     expect(Date.now() - t0).toBeLessThan(5000);
-    await cluster.restartNode(0);
+    await fx.cluster.restartNode(0);
     await waitFor(() => statuses.filter((s) => s.data.isConnect === true).length === 2, 5000, 'isConnect true');
     expect(statuses.filter((s) => s.at === 4001).map((s) => s.data.isConnect)).toEqual([false, true]);
   });
 
   it('a node that loses the bus reports it, reconnects, registers again; nothing is delivered twice', async () => {
     // Start from a settled cluster: every node registered.
-    await waitFor(() => cluster.serverIds.every((id) => cluster.node(id).masterLink?.connected ?? true), 8000, 'all registered');
+    await waitFor(() => fx.cluster.serverIds.every((id) => fx.cluster.node(id).masterLink?.connected ?? true), 8000, 'all registered');
     const watched = bus === 'inprocess' ? [server(4000)] : [server(4000), service(8000)];
     const statuses = record(watched, ...E(EngineEvents.MasterConnectStatusEvent));
-    const regs = cluster.node(4000).masterLink!.registrations;
+    const regs = fx.cluster.node(4000).masterLink!.registrations;
     if (bus === 'inprocess') {
-      const conn = cluster.node(4000).busConnection as InProcessConnection;
+      const conn = fx.cluster.node(4000).busConnection as InProcessConnection;
       conn.simulateDisconnect();
       await waitFor(() => statuses.some((x) => x.data.isConnect === false));
       await sleep(200);
       conn.simulateReconnect();
     } else {
-      await nats!.restart(300);
+      await fx.nats!.restart(300);
     }
     await waitFor(() => statuses.filter((s) => s.data.isConnect === true).length === watched.length, 10_000, 'reconnected');
     for (const s of watched) {
       expect(statuses.filter((x) => x.at === s.serverId).map((x) => x.data.isConnect)).toEqual([false, true]);
     }
-    expect(cluster.node(4000).masterLink!.registrations).toBeGreaterThan(regs);
+    expect(fx.cluster.node(4000).masterLink!.registrations).toBeGreaterThan(regs);
     // Every event once, requests answered.
     const got = record([server(4000)], PROBE, 'master', 'AfterReconnect');
     for (let n = 0; n < 10; n++) master().notifyToServerNode(4000, 'AfterReconnect', { n });
     await waitFor(() => got.length === 10);
-    await drained(cluster, 0, [server(4000)]); // a second copy of any of them would be in by now
+    await drained(fx.cluster, 0, [server(4000)]); // a second copy of any of them would be in by now
     expect(got.map((g) => g.data.n)).toEqual([...Array(10).keys()]);
     service(8002).registerRpcMethodForMod('Echo', (sid, cb, a) => service(8002).responseToServer(sid, cb, a));
     expect(await server(4000).requestToServiceMod('rank', 'Echo', { ok: 1 })).toEqual({ ok: true, data: { ok: 1 } });

@@ -4,30 +4,17 @@
  * close under load that loses no player, and a rolling update (new in-process nodes of a new
  * version, old ones retired) with every player still online and still served.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Cluster,
-  createConnectToken,
-  ENGINE_NAMESPACE,
-  ENGINE_SYSTEM_NAME,
-  EngineEvents,
-  GameClient,
-  ServerStatus,
-  type ClientTransferEventData,
-  type MasterSystem,
-} from '../../../ts/cluster/index.js';
+import { describe, expect, it } from 'vitest';
+import { EngineEvents, GameClient, ServerStatus, type ClientTransferEventData, type MasterSystem } from '../../../ts/cluster/index.js';
 import { SERVER_ROLE } from '../../../ts/cluster/server/server-role.js';
-import { BUSES, natsFor, sleep, startCluster, waitFor, withBus, type RawConfig } from '../helpers/cluster.js';
+import { BUSES, engineEvent, sleep, useCluster, waitFor, type RawConfig } from '../helpers/cluster.js';
 import { GATEWAYS } from '../helpers/gateways.js';
-import type { NatsServer } from '../helpers/nats-server.js';
 import { PROBE, type ProbeClient, type ProbeMaster, type ProbeServer } from '../helpers/probe-mod.js';
-
-const KEY = 'lifecycle-key';
 
 function lifecycleConfig(): RawConfig {
   return {
     game_id: 'life',
-    game_key: KEY,
+    game_key: 'lifecycle-key',
     master: { serverid: 0, type: 'master', mods: PROBE },
     serverlist: [
       { serverid: 2000, type: 'proxy', ip: '127.0.0.1', port: 0, app_version: '1.0' },
@@ -39,9 +26,8 @@ function lifecycleConfig(): RawConfig {
   };
 }
 
-/** A player: logs in, pings its server, remembers transfers and how it was closed. */
+/** A player (its client made by the fixture): pings its server, remembers transfers and how it was closed. */
 class Bot {
-  readonly client: GameClient;
   pongs = 0;
   readonly pongFrom = new Set<number>();
   readonly transfers: ClientTransferEventData[] = [];
@@ -50,15 +36,14 @@ class Bot {
 
   constructor(
     readonly uid: number,
-    gateway: ReturnType<(typeof GATEWAYS)['udp']>,
+    readonly client: GameClient,
   ) {
-    this.client = new GameClient({ gateway, mods: PROBE });
     const sys = this.sys;
     sys.listenForEvent(PROBE, 'server', 'ProbePong', (d: { by: number }) => {
       this.pongs++;
       this.pongFrom.add(d.by);
     });
-    sys.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.ClientTransferEvent, (d: ClientTransferEventData) => void this.transfers.push(d));
+    sys.listenForEvent(...engineEvent(EngineEvents.ClientTransferEvent), (d: ClientTransferEventData) => void this.transfers.push(d));
     void this.client.whenClosed().then((r) => {
       if (!this.closingMyself) this.closedBy = r;
     });
@@ -66,12 +51,6 @@ class Bot {
 
   get sys(): ProbeClient {
     return this.client.getSystem<ProbeClient>(PROBE, 'client')!;
-  }
-
-  async login(cluster: Cluster): Promise<this> {
-    const a = cluster.proxyAddress(2000);
-    await this.client.login(a.host, a.port, createConnectToken(KEY, this.uid));
-    return this;
   }
 
   ping(): void {
@@ -85,34 +64,22 @@ class Bot {
 }
 
 describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
-  let nats: NatsServer | null = null;
-  let cluster: Cluster;
-  const gateway = GATEWAYS[process.env.GAMEWIRE_TEST_GATEWAY ?? 'udp']!();
+  const fx = useCluster({ bus, config: lifecycleConfig, options: () => ({ gateway: GATEWAYS[process.env.GAMEWIRE_TEST_GATEWAY ?? 'udp']!() }), client: { mods: PROBE } });
   const bots: Bot[] = [];
-  const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
+  const master = () => fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
   const sm = () => master().serverManager;
-  const server = (id: number) => cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
+  const server = (id: number) => fx.cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
 
   async function bot(uid: number): Promise<Bot> {
-    const b = new Bot(uid, gateway);
+    const b = new Bot(uid, fx.client());
     bots.push(b);
-    return b.login(cluster);
+    await fx.login(uid, b.client);
+    return b;
   }
   async function closeAll(): Promise<void> {
     for (const b of bots.splice(0)) await b.close();
     await waitFor(() => sm().getTotalOnlineNum() === 0, 5000, 'everyone gone');
   }
-
-  beforeAll(async () => {
-    nats = await natsFor(bus);
-    cluster = await startCluster(withBus(lifecycleConfig(), bus, nats), { gateway });
-  });
-
-  afterAll(async () => {
-    for (const b of bots) await b.close();
-    await cluster?.stop();
-    await nats?.stop();
-  });
 
   it('statuses and online counts: by server, by type, total; connected and valid', async () => {
     expect(sm().getAllServerStatus()).toEqual({ 2000: 2, 4000: 2, 4001: 2, 5000: 2, 8000: 2 });
@@ -145,9 +112,9 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     expect(await b.client.whenClosed()).toBe('server-stopping');
     expect(sm().getOneServerStatus(5000)).toBe(ServerStatus.SHUTDOWN);
     expect(sm().isConnectedServer(5000)).toBe(false);
-    expect(cluster.serverIds).not.toContain(5000);
+    expect(fx.cluster.serverIds).not.toContain(5000);
     expect(await sm().stopServerByServerId(5000, 1)).toBe(false); // not running
-    await cluster.restartNode(5000);
+    await fx.cluster.restartNode(5000);
     expect(sm().getOneServerStatus(5000)).toBe(ServerStatus.CONNECTED);
     bots.splice(0);
   });
@@ -176,14 +143,14 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     expect(await stopping).toBe(true);
     expect(sm().getOneServerStatus(5000)).toBe(ServerStatus.SHUTDOWN);
     expect(other.closedBy).toBeNull();
-    await cluster.restartNode(5000);
+    await fx.cluster.restartNode(5000);
     await closeAll();
   });
 
   it('resetServer: ResetGamesBeginEvent, systems rebuilt, ResetGamesEndEvent; listed as resetting and not valid meanwhile', async () => {
     const old = server(4001);
     let during: { resetting: number[]; valid: boolean } | null = null;
-    old.listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.ResetGamesBeginEvent, () => {
+    old.listenForEvent(...engineEvent(EngineEvents.ResetGamesBeginEvent), () => {
       during = { resetting: sm().getAllResettingServers(), valid: sm().isValidServer(4001) };
     });
     const resetting = sm().resetServer(4001);
@@ -198,7 +165,7 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     expect(fresh.resetEvents).toEqual(['end']);
     expect(sm().getAllResettingServers()).toEqual([]);
     expect(sm().isValidServer(4001)).toBe(true);
-    expect(cluster.node(4001).part(SERVER_ROLE)!.resets).toBe(1);
+    expect(fx.cluster.node(4001).part(SERVER_ROLE)!.resets).toBe(1);
     expect(await sm().resetServer(2000)).toBe(false); // a proxy is not reset
     // The new systems serve players.
     const b = await bot(20);
@@ -254,7 +221,7 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     await waitFor(() => sm().getOnlineNumByServerId(4001) === 10);
     for (const b of live.values()) b.ping();
     await waitFor(() => [...live.values()].every((b) => b.pongs > 0));
-    await cluster.restartNode(4000);
+    await fx.cluster.restartNode(4000);
   }, 60_000);
 
   it('rollingCloseServers with transfer: the players are moved to another server of the type, none disconnected', async () => {
@@ -267,7 +234,7 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     expect(bots.filter((b) => b.closedBy !== null)).toEqual([]);
     for (const b of live) b.ping();
     await waitFor(() => live.every((b) => b.pongFrom.has(4000)));
-    await cluster.restartNode(4001);
+    await fx.cluster.restartNode(4001);
     await closeAll();
   }, 30_000);
 
@@ -276,7 +243,7 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     expect(new Set(players.map((p) => p.client.serverId))).toEqual(new Set([4000, 4001]));
     const seen: Record<number, number[]> = { 4000: [], 4001: [] };
     for (const id of [4000, 4001]) {
-      server(id).listenForEvent(ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.DelServerPlayerEvent, () => void seen[id]!.push(sm().getOneServerStatus(id)!));
+      server(id).listenForEvent(...engineEvent(EngineEvents.DelServerPlayerEvent), () => void seen[id]!.push(sm().getOneServerStatus(id)!));
       server(id).onDestroy = () => void seen[id]!.push(sm().getOneServerStatus(id)!);
     }
     // Load while it runs.
@@ -303,8 +270,8 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     expect(lobbies).toEqual([4002, 4003]);
     expect(lobbies.every((id) => sm().getServerAppVersion(id) === '2.0' && sm().isValidServer(id))).toBe(true);
     expect(master().netgameApi.getServerIdsByGameType('lobby')).toEqual([4000, 4001, 4002, 4003]);
-    expect(cluster.serverIds).toEqual(expect.arrayContaining([4002, 4003]));
-    expect(cluster.serverIds).not.toContain(4000);
+    expect(fx.cluster.serverIds).toEqual(expect.arrayContaining([4002, 4003]));
+    expect(fx.cluster.serverIds).not.toContain(4000);
     // Every player: still online, never disconnected, moved once, served by a new lobby.
     expect(players.every((p) => p.client.online && p.closedBy === null)).toBe(true);
     expect(players.every((p) => p.transfers.length === 1 && [4002, 4003].includes(p.client.serverId!))).toBe(true);
@@ -326,7 +293,7 @@ describe.each(BUSES)('serverManager lifecycle over the %s bus', (bus) => {
     for (const b of online) expect(await b.client.whenClosed()).toBe('proxy-stopping');
     expect(sm().getOneServerStatus(2000)).toBe(ServerStatus.SHUTDOWN);
     await waitFor(() => sm().getTotalOnlineNum() === 0, 5000, 'the proxy\'s players gone');
-    await cluster.restartNode(2000);
+    await fx.cluster.restartNode(2000);
     expect(sm().getOneServerStatus(2000)).toBe(ServerStatus.CONNECTED);
     expect((await bot(500)).client.online).toBe(true);
   });

@@ -3,13 +3,12 @@
  * UDP gateway: config queries, bans and mutes (seconds, -1 permanent, combined reasons, the
  * login-refusal texts, the callback shapes null / {} / dict), online tracking, the login strategy.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, createConnectToken, defineMod, GameClient, LoginRefusedError, type MasterSystem } from '../../../ts/cluster/index.js';
+import { describe, expect, it } from 'vitest';
+import { defineMod, LoginRefusedError, type MasterSystem } from '../../../ts/cluster/index.js';
 import { MASTER_ROLE } from '../../../ts/cluster/master/master-role.js';
-import { BUSES, natsFor, startCluster, waitFor, withBus, type RawConfig } from '../helpers/cluster.js';
+import { BUSES, startCluster, useCluster, waitFor, type RawConfig } from '../helpers/cluster.js';
 import { ManualClock } from '../../helpers/manual-clock.js';
 import { GATEWAYS } from '../helpers/gateways.js';
-import type { NatsServer } from '../helpers/nats-server.js';
 import { PROBE, type ProbeMaster } from '../helpers/probe-mod.js';
 
 const KEY = 'api-test-key';
@@ -36,21 +35,14 @@ function apiConfig(): RawConfig {
 type Got = [number, unknown];
 
 describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
-  let nats: NatsServer | null = null;
-  let cluster: Cluster;
-  const gateway = GATEWAYS.udp!();
   const clock = new ManualClock();
-  const clients: GameClient[] = [];
-  const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
+  // Time is the test's: bans and mutes end when it moves the clock (heartbeats far apart).
+  const fx = useCluster({ bus, config: apiConfig, options: () => ({ gateway: GATEWAYS.udp!(), clock, heartbeatInterval: 60, nodeTimeout: 600 }), client: { mods: PROBE } });
+  const clients = fx.clients;
+  const master = () => fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
   const api = () => master().netgameApi;
 
-  async function login(uid: number, pv: number | null = 1): Promise<GameClient> {
-    const c = new GameClient({ gateway, mods: PROBE, protocolVersion: pv });
-    clients.push(c);
-    const a = cluster.proxyAddress(2000);
-    await c.login(a.host, a.port, createConnectToken(KEY, uid));
-    return c;
-  }
+  const login = (uid: number, pv: number | null = 1) => fx.login(uid, fx.client({ protocolVersion: pv }));
   async function refused(uid: number): Promise<LoginRefusedError> {
     const err = await login(uid).then(
       () => null,
@@ -63,18 +55,6 @@ describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
     await Promise.all(clients.splice(0).map((c) => c.close()));
     await waitFor(() => api().getOnlineUidList().length === 0, 5000, 'everyone logged out');
   }
-
-  beforeAll(async () => {
-    nats = await natsFor(bus);
-    // Time is the test's: bans and mutes end when it moves the clock (heartbeats far apart).
-    cluster = await startCluster(withBus(apiConfig(), bus, nats), { gateway, clock, heartbeatInterval: 60, nodeTimeout: 600 });
-  });
-
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await cluster?.stop();
-    await nats?.stop();
-  });
 
   it('config queries: getCommonConfig, getGameTypeByServerId, getServerIdsByGameType, mods by id and type, isService', () => {
     const conf = api().getCommonConfig();
@@ -227,19 +207,12 @@ describe.each(BUSES)('netgameApi over the %s bus', (bus) => {
 });
 
 describe('netgameApi: when the store fails', () => {
-  let cluster: Cluster;
-  const gateway = GATEWAYS.udp!();
-  beforeAll(async () => {
-    cluster = await startCluster(apiConfig(), { gateway });
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const fx = useCluster({ bus: 'inprocess', config: apiConfig, options: () => ({ gateway: GATEWAYS.udp!() }), client: { mods: PROBE, protocolVersion: 1 } });
 
   it('info is null (callback too), bans and mutes resolve false, and logins are refused rather than let through', async () => {
-    const api = cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!.netgameApi;
+    const api = fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!.netgameApi;
     expect(await api.banUser(400, 60, 'x', true)).toBe(true);
-    await cluster.node(0).part(MASTER_ROLE)!.sanctions!.store.close(); // the database goes away
+    await fx.cluster.node(0).part(MASTER_ROLE)!.sanctions!.store.close(); // the database goes away
     const got: Got[] = [];
     expect(await api.getBanUserInfo(400, (uid, i) => got.push([uid, i]))).toBeNull();
     expect(await api.getUserSilentInfo(400, (uid, i) => got.push([uid, i]))).toBeNull();
@@ -251,9 +224,7 @@ describe('netgameApi: when the store fails', () => {
     expect(await api.unBanUser(400)).toBe(false);
     expect(await api.silentByUid(401, 60, 'x')).toBe(false);
     expect(await api.unSilentByUid(401)).toBe(false);
-    const c = new GameClient({ gateway, mods: PROBE, protocolVersion: 1 });
-    const a = cluster.proxyAddress(2000);
-    await expect(c.login(a.host, a.port, createConnectToken(KEY, 402))).rejects.toMatchObject({ reason: 'master-unavailable' });
+    await expect(fx.login(402)).rejects.toMatchObject({ reason: 'master-unavailable' });
   });
 });
 

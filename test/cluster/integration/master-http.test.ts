@@ -5,11 +5,10 @@
  * and no handler runs); 400 on malformed bodies; 504 when nobody answers (the late answer
  * dropped); a hundred concurrent requests.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Cluster, createConnectToken, GameClient, ServiceSystem, type MasterSystem } from '../../../ts/cluster/index.js';
-import { BUSES, natsFor, startCluster, waitFor, withBus, type RawConfig } from '../helpers/cluster.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ServiceSystem, type MasterSystem } from '../../../ts/cluster/index.js';
+import { BUSES, useCluster, waitFor, type RawConfig } from '../helpers/cluster.js';
 import { GATEWAYS } from '../helpers/gateways.js';
-import type { NatsServer } from '../helpers/nats-server.js';
 import { PROBE, type ProbeMaster, type ProbeService } from '../helpers/probe-mod.js';
 
 const KEY = 'http-test-key';
@@ -44,22 +43,12 @@ async function call(base: string, path: string, opts: { method?: string; body?: 
 }
 
 describe.each(BUSES)('masterHttp over the %s bus', (bus) => {
-  let nats: NatsServer | null = null;
-  let cluster: Cluster;
-  let base: string;
-  const gateway = GATEWAYS.udp!();
-  const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
+  const fx = useCluster({ bus, config: httpConfig, options: () => ({ gateway: GATEWAYS.udp!() }), client: { mods: PROBE } });
+  const master = () => fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
   const http = () => master().masterHttp;
-
-  beforeAll(async () => {
-    nats = await natsFor(bus);
-    cluster = await startCluster(withBus(httpConfig(), bus, nats), { gateway });
+  let base: string;
+  beforeAll(() => {
     base = http().url!;
-  });
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await nats?.stop();
   });
 
   it('serves on the configured address; a registered handler answers later with sendHttpResponse', async () => {
@@ -160,7 +149,7 @@ describe.each(BUSES)('masterHttp over the %s bus', (bus) => {
   });
 
   it('sendHttpRequestToService reaches the handler the service registered', async () => {
-    const svc = cluster.getSystem<ProbeService>(8000, PROBE, 'service')! as ServiceSystem;
+    const svc = fx.cluster.getSystem<ProbeService>(8000, PROBE, 'service')! as ServiceSystem;
     const got: string[] = [];
     svc.registerServiceHttp('/test-request', (clientId, body) => {
       got.push(body);
@@ -187,16 +176,13 @@ describe.each(BUSES)('masterHttp over the %s bus', (bus) => {
     expect(ban).toMatchObject({ status: 200, json: { code: 1, uid: 900 } });
     expect((await call(base, '/admin/ban-info?uid=900')).json).toMatchObject({ code: 1, info: { banTime: 7200, reason: 'cheating' } });
     expect((await call(base, '/admin/bans')).json).toMatchObject({ bans: [{ uid: 900, banTime: 7200 }] });
-    const a = cluster.proxyAddress(2000);
-    const c = new GameClient({ gateway, mods: PROBE });
-    await expect(c.login(a.host, a.port, createConnectToken(KEY, 900))).rejects.toMatchObject({
+    await expect(fx.login(900)).rejects.toMatchObject({
       reason: 'banned',
       text: 'Your account has been banned, the remaining ban time: 0 days 2 hours 0 minutes, ban reason: cheating. If you have any questions, please go to the customer service area for feedback',
     });
     expect((await call(base, '/admin/unban', { body: '{"uid":900}' })).json).toMatchObject({ code: 1 });
     expect((await call(base, '/admin/ban-info', { body: '{"uid":900}' })).json).toMatchObject({ code: 1, info: {} });
-    const d = new GameClient({ gateway, mods: PROBE });
-    await d.login(a.host, a.port, createConnectToken(KEY, 900));
+    const d = await fx.login(900);
     await waitFor(() => master().netgameApi.getServerIdByUid(900) === 4000);
 
     expect((await call(base, '/admin/silent', { body: '{"uid":901,"banTime":-1,"reason":"spam"}' })).status).toBe(200);
@@ -215,16 +201,10 @@ describe.each(BUSES)('masterHttp over the %s bus', (bus) => {
 });
 
 describe('masterHttp without a configured secret', () => {
-  let cluster: Cluster;
-  beforeAll(async () => {
-    cluster = await startCluster(httpConfig(null), { gateway: GATEWAYS.loopback!() });
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-  });
+  const fx = useCluster({ bus: 'inprocess', config: () => httpConfig(null), options: () => ({ gateway: GATEWAYS.loopback!() }) });
 
   it('refuses everything with 401', async () => {
-    const m = cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
+    const m = fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
     let ran = 0;
     m.masterHttp.registerMasterHttp('/x', (id) => {
       ran++;

@@ -4,19 +4,18 @@
  * changes nothing: no ban stored, the player stays online and listed, later logins work. A reason
  * at the limit reaches the player whole, in the kick and in the refused login.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ArgumentError, createConnectToken, GameClient, MASTER_LIMITS, type Cluster, type MasterSystem } from '../../../ts/cluster/index.js';
-import { startCluster, waitFor, type RawConfig } from '../helpers/cluster.js';
+import { describe, expect, it } from 'vitest';
+import { ArgumentError, MASTER_LIMITS, type MasterSystem } from '../../../ts/cluster/index.js';
+import { useCluster, waitFor, type RawConfig } from '../helpers/cluster.js';
 import { GATEWAYS } from '../helpers/gateways.js';
 import { PROBE, type ProbeMaster } from '../helpers/probe-mod.js';
 
-const KEY = 'limits-key';
 const SECRET = 'limits-secret-0123456789';
 
 function config(): RawConfig {
   return {
     game_id: 'limits',
-    game_key: KEY,
+    game_key: 'limits-key',
     master: { serverid: 0, type: 'master', ip: '127.0.0.1', port: 0, mods: PROBE, http_secret: SECRET },
     serverlist: [
       { serverid: 2000, type: 'proxy', ip: '127.0.0.1', port: 0 },
@@ -28,10 +27,8 @@ function config(): RawConfig {
 }
 
 describe('the master API bounds its text fields', () => {
-  let cluster: Cluster;
-  const gateway = GATEWAYS.udp!();
-  const clients: GameClient[] = [];
-  const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
+  const fx = useCluster({ bus: 'inprocess', config, options: () => ({ gateway: GATEWAYS.udp!() }), client: { mods: PROBE } });
+  const master = () => fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
   const api = () => master().netgameApi;
 
   type Answer = { status: number; headers: Headers; json: { code?: number; error?: { status: number; code: string; message: string; issues?: Array<{ path: string; message: string }> } } };
@@ -43,22 +40,8 @@ describe('the master API bounds its text fields', () => {
   }
   const post = (path: string, body: unknown) => call('POST', path, body);
   const paths = (a: Answer) => a.json.error?.issues?.map((i) => i.path).sort();
-  async function login(uid: number): Promise<GameClient> {
-    const c = new GameClient({ gateway, mods: PROBE });
-    clients.push(c);
-    const a = cluster.proxyAddress(2000);
-    await c.login(a.host, a.port, createConnectToken(KEY, uid));
-    return c;
-  }
+  const login = (uid: number) => fx.login(uid);
   const online = async () => ((await (await fetch(`${master().masterHttp.url}/admin/online`, { headers: { authorization: `Bearer ${SECRET}` } })).json()) as { players: Array<{ uid: number }> }).players.map((p) => p.uid);
-
-  beforeAll(async () => {
-    cluster = await startCluster(config(), { gateway });
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await cluster?.stop();
-  });
 
   it('a reason over the limit: 400 naming "reason"; no ban, the player stays online and listed, and logs in again', async () => {
     const c = await login(500);
@@ -148,8 +131,6 @@ describe('the master API bounds its text fields', () => {
     expect((await post('/admin/ban', { uid: 520, banTime: 3600, reason, combineReason: true })).status).toBe(200);
     expect(await c.whenClosed()).toBe('banned');
     expect(c.closeText).toContain(`ban reason: ${reason}.`);
-    const again = new GameClient({ gateway, mods: PROBE });
-    const a = cluster.proxyAddress(2000);
-    await expect(again.login(a.host, a.port, createConnectToken(KEY, 520))).rejects.toMatchObject({ reason: 'banned', text: c.closeText });
+    await expect(login(520)).rejects.toMatchObject({ reason: 'banned', text: c.closeText });
   });
 });

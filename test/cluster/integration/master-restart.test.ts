@@ -17,20 +17,12 @@ import Database from 'better-sqlite3';
 import { Kvm } from '@nats-io/kv';
 import { connect } from '@nats-io/transport-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Cluster,
-  createConnectToken,
-  ENGINE_NAMESPACE,
-  ENGINE_SYSTEM_NAME,
-  EngineEvents,
-  GameClient,
-  type MasterSystem,
-} from '../../../ts/cluster/index.js';
+import { Cluster, EngineEvents, GameClient, type MasterSystem } from '../../../ts/cluster/index.js';
 import { NodeProcess, ROOT } from '../helpers/child.js';
-import { BUSES, natsFor, quietLogger, startCluster, waitFor, withBus, type RawConfig } from '../helpers/cluster.js';
+import { BUSES, engineEvent, loginThroughProxy, quietLogger, useCluster, waitFor, type RawConfig } from '../helpers/cluster.js';
 import { GATEWAYS } from '../helpers/gateways.js';
 import { freePort, NatsServer } from '../helpers/nats-server.js';
-import { PROBE, record, type ProbeMaster, type ProbeServer, type ProbeService } from '../helpers/probe-mod.js';
+import { PROBE, record, type ProbeMaster, type ProbeServer, type ProbeService, type Received } from '../helpers/probe-mod.js';
 
 const KEY = 'restart-key';
 const SECRET = 'restart-secret-0123456789';
@@ -53,6 +45,12 @@ function restartConfig(extra: Partial<RawConfig> = {}): RawConfig {
   };
 }
 
+/** Records MasterConnectStatusEvent at lobbies 4000 and 4001 and service 8000 of `cluster`. */
+function watchMasterLink(cluster: Cluster): { watched: Array<ProbeServer | ProbeService>; statuses: Received[] } {
+  const watched = [cluster.getSystem<ProbeServer>(4000, PROBE, 'server')!, cluster.getSystem<ProbeServer>(4001, PROBE, 'server')!, cluster.getSystem<ProbeService>(8000, PROBE, 'service')!];
+  return { watched, statuses: record(watched, ...engineEvent(EngineEvents.MasterConnectStatusEvent)) };
+}
+
 async function admin(base: string, path: string, body?: unknown): Promise<Record<string, unknown>> {
   const r = await fetch(base + path, {
     method: body === undefined ? 'GET' : 'POST',
@@ -64,33 +62,15 @@ async function admin(base: string, path: string, body?: unknown): Promise<Record
 }
 
 describe.each(BUSES)('embedded master restart over the %s bus (SQLite file)', (bus) => {
-  let nats: NatsServer | null = null;
-  let cluster: Cluster;
-  let dir: string;
-  const gateway = GATEWAYS.udp!();
-  const clients: GameClient[] = [];
-  const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
-
-  async function login(uid: number, pv: number): Promise<GameClient> {
-    const c = new GameClient({ gateway, mods: PROBE, protocolVersion: pv });
-    clients.push(c);
-    const a = cluster.proxyAddress(2000);
-    await c.login(a.host, a.port, createConnectToken(KEY, uid));
-    return c;
-  }
-
-  beforeAll(async () => {
-    nats = await natsFor(bus);
+  let dir = '';
+  // Hooks before the cluster's: the folder is made before it starts and removed after it stops.
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'gamewire-restart-'));
-    cluster = await startCluster(withBus(restartConfig({ store: { sqlite: join(dir, 'state', 'master.sqlite') } }), bus, nats), { gateway });
   });
-
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await cluster?.stop();
-    await nats?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  const fx = useCluster({ bus, config: () => restartConfig({ store: { sqlite: join(dir, 'state', 'master.sqlite') } }), options: () => ({ gateway: GATEWAYS.udp!() }), client: { mods: PROBE } });
+  const master = () => fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')! as MasterSystem;
+  const login = (uid: number, pv: number) => fx.login(uid, fx.client({ protocolVersion: pv }));
 
   it('bans, mutes, the online list, servers and protocol versions survive; every node re-connects', async () => {
     const a = await login(10, 1);
@@ -106,11 +86,10 @@ describe.each(BUSES)('embedded master restart over the %s bus (SQLite file)', (b
     ]);
     db.close();
 
-    const watched = [cluster.getSystem<ProbeServer>(4000, PROBE, 'server')!, cluster.getSystem<ProbeServer>(4001, PROBE, 'server')!, cluster.getSystem<ProbeService>(8000, PROBE, 'service')!];
-    const statuses = record(watched, ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.MasterConnectStatusEvent);
-    await cluster.stopNode(0);
+    const { watched, statuses } = watchMasterLink(fx.cluster);
+    await fx.cluster.stopNode(0);
     await waitFor(() => statuses.filter((s) => s.data.isConnect === false).length === 3, 3000, 'isConnect false');
-    await cluster.restartNode(0);
+    await fx.cluster.restartNode(0);
     await waitFor(() => statuses.filter((s) => s.data.isConnect === true).length === 3, 5000, 'isConnect true');
     for (const s of watched) expect(statuses.filter((x) => x.at === s.serverId).map((x) => x.data.isConnect)).toEqual([false, true]);
 
@@ -133,32 +112,20 @@ describe.each(BUSES)('embedded master restart over the %s bus (SQLite file)', (b
 });
 
 describe.each(BUSES)('a master killed and back within the heartbeat window, over the %s bus', (bus) => {
-  let nats: NatsServer | null = null;
-  let cluster: Cluster;
-
-  beforeAll(async () => {
-    nats = await natsFor(bus);
-    // Heartbeats go unanswered for at most 30 s before a node reports the master lost: the new
-    // master is back long before that, so only the registration tells the nodes.
-    cluster = await startCluster(withBus(restartConfig(), bus, nats), { gateway: GATEWAYS.loopback!(), heartbeatInterval: 0.2, nodeTimeout: 30 });
-  });
-
-  afterAll(async () => {
-    await cluster?.stop();
-    await nats?.stop();
-  });
+  // Heartbeats go unanswered for at most 30 s before a node reports the master lost: the new
+  // master is back long before that, so only the registration tells the nodes.
+  const fx = useCluster({ bus, config: restartConfig, options: () => ({ gateway: GATEWAYS.loopback!(), heartbeatInterval: 0.2, nodeTimeout: 30 }) });
 
   it('every node re-registers and fires MasterConnectStatusEvent false, then true', async () => {
-    const watched = [cluster.getSystem<ProbeServer>(4000, PROBE, 'server')!, cluster.getSystem<ProbeServer>(4001, PROBE, 'server')!, cluster.getSystem<ProbeService>(8000, PROBE, 'service')!];
-    const statuses = record(watched, ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.MasterConnectStatusEvent);
-    const registrations = watched.map((s) => cluster.node(s.serverId).masterLink!.registrations);
+    const { watched, statuses } = watchMasterLink(fx.cluster);
+    const registrations = watched.map((s) => fx.cluster.node(s.serverId).masterLink!.registrations);
     // Killed: its bus connection is gone before it can say so (no master-down reaches anyone).
-    await cluster.node(0).busConnection!.close();
-    await cluster.stopNode(0);
-    await cluster.restartNode(0);
+    await fx.cluster.node(0).busConnection!.close();
+    await fx.cluster.stopNode(0);
+    await fx.cluster.restartNode(0);
     await waitFor(() => statuses.filter((s) => s.data.isConnect === true).length === 3, 5000, 'isConnect true');
     for (const s of watched) expect(statuses.filter((x) => x.at === s.serverId).map((x) => x.data.isConnect)).toEqual([false, true]);
-    watched.forEach((s, i) => expect(cluster.node(s.serverId).masterLink!.registrations).toBe(registrations[i]! + 1));
+    watched.forEach((s, i) => expect(fx.cluster.node(s.serverId).masterLink!.registrations).toBe(registrations[i]! + 1));
   });
 });
 
@@ -181,9 +148,7 @@ describe('distributed master restart: a `gamewire node` process, state in JetStr
   async function login(uid: number, pv: number): Promise<GameClient> {
     const c = new GameClient({ gateway, mods: PROBE, protocolVersion: pv });
     clients.push(c);
-    const a = nodes[0]!.proxyAddress(2000);
-    await c.login(a.host, a.port, createConnectToken(KEY, uid));
-    return c;
+    return loginThroughProxy(nodes[0]!, c, uid);
   }
 
   beforeAll(async () => {
@@ -224,7 +189,7 @@ describe('distributed master restart: a `gamewire node` process, state in JetStr
     await nc.close();
 
     const watched = [nodes.find((n) => n.serverIds[0] === 4000)!.getSystem<ProbeServer>(4000, PROBE, 'server')!, nodes.find((n) => n.serverIds[0] === 8000)!.getSystem<ProbeService>(8000, PROBE, 'service')!];
-    const statuses = record(watched, ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, EngineEvents.MasterConnectStatusEvent);
+    const statuses = record(watched, ...engineEvent(EngineEvents.MasterConnectStatusEvent));
     for (const how of ['SIGTERM', 'SIGKILL'] as const) {
       const before = statuses.length;
       if (how === 'SIGTERM') expect(await masterProc!.stop()).toBe(0);

@@ -3,26 +3,15 @@
  * both ways, servers see AddServerPlayerEvent / DelServerPlayerEvent, transfers and kicks work.
  * Runs per bus and per gateway (GATEWAYS: add the UDP gateway there when it lands).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  Cluster,
-  createConnectToken,
-  ENGINE_NAMESPACE,
-  ENGINE_SYSTEM_NAME,
-  EngineEvents,
-  GameClient,
-  LoginRefusedError,
-  type Gateway,
-} from '../../../ts/cluster/index.js';
+import { describe, expect, it } from 'vitest';
+import { createConnectToken, EngineEvents, GameClient, LoginRefusedError } from '../../../ts/cluster/index.js';
 import { MASTER_ROLE } from '../../../ts/cluster/master/master-role.js';
-import { BUSES, baseConfig, natsFor, sleep, startCluster, waitFor, withBus, type BusKind, type RawConfig } from '../helpers/cluster.js';
+import { BUSES, baseConfig, engineEvent as E, useCluster, waitFor, type BusKind, type RawConfig } from '../helpers/cluster.js';
 import { GATEWAY_NAMES, GATEWAYS } from '../helpers/gateways.js';
-import type { NatsServer } from '../helpers/nats-server.js';
 import { PROBE, ProbeClient, ProbeMaster, ProbeServer, record } from '../helpers/probe-mod.js';
 
 const KEY = 'test-game-key';
 const SERVERS = [4000, 4001, 5000, 5001];
-const E = (ev: string) => [ENGINE_NAMESPACE, ENGINE_SYSTEM_NAME, ev] as const;
 
 const cases = BUSES.flatMap((bus) => GATEWAY_NAMES.map((gw) => [bus, gw] as [BusKind, string]));
 
@@ -35,37 +24,14 @@ function playerConfig(): RawConfig {
 }
 
 describe.each(cases)('players over the %s bus, %s gateway', (bus, gatewayName) => {
-  let nats: NatsServer | null = null;
-  let cluster: Cluster;
-  let gateway: Gateway;
-  const clients: GameClient[] = [];
+  const fx = useCluster({ bus, config: playerConfig, options: () => ({ gateway: GATEWAYS[gatewayName]!() }), client: { mods: ['probe'] } });
 
-  const master = () => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
-  const server = (id: number) => cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
+  const master = () => fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!;
+  const server = (id: number) => fx.cluster.getSystem<ProbeServer>(id, PROBE, 'server')!;
 
-  function newClient(pv: number | null = null): GameClient {
-    const c = new GameClient({ gateway, mods: ['probe'], protocolVersion: pv });
-    clients.push(c);
-    return c;
-  }
-  async function login(uid: number, pv: number | null = null, c = newClient(pv)): Promise<GameClient> {
-    const a = cluster.proxyAddress(2000);
-    await c.login(a.host, a.port, createConnectToken(KEY, uid));
-    return c;
-  }
+  const newClient = (pv: number | null = null) => fx.client({ protocolVersion: pv });
+  const login = (uid: number, pv: number | null = null, c = newClient(pv)) => fx.login(uid, c);
   const sysOf = (c: GameClient) => c.getSystem<ProbeClient>(PROBE, 'client')!;
-
-  beforeAll(async () => {
-    nats = await natsFor(bus);
-    gateway = GATEWAYS[gatewayName]!();
-    cluster = await startCluster(withBus(playerConfig(), bus, nats), { gateway });
-  });
-
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await cluster?.stop();
-    await nats?.stop();
-  });
 
   it('logs in with a signed token: the master places the player, AddServerPlayerEvent fires, the client hears LoginResultEvent', async () => {
     const added = record(SERVERS.map(server), ...E(EngineEvents.AddServerPlayerEvent));
@@ -87,7 +53,7 @@ describe.each(cases)('players over the %s bus, %s gateway', (bus, gatewayName) =
   });
 
   it('refuses forged, expired and bare-uid tokens', async () => {
-    const a = cluster.proxyAddress(2000);
+    const a = fx.cluster.proxyAddress(2000);
     const forged = createConnectToken('not-the-game-key', 2002);
     await expect(newClient().login(a.host, a.port, forged)).rejects.toMatchObject({ reason: 'token-bad-signature' });
     const expired = createConnectToken(KEY, 2002, 60, Date.now() - 120_000);
@@ -222,50 +188,38 @@ describe.each(cases)('players over the %s bus, %s gateway', (bus, gatewayName) =
       expect((await login(2050)).serverId).toBe(5001);
       expect((await login(2051)).serverId).toBe(5000);
       master().netgameApi.setLoginStrategy((_uid, callback) => setTimeout(() => callback(8000), 10));
-      const a = cluster.proxyAddress(2000);
-      await expect(newClient().login(a.host, a.port, createConnectToken(KEY, 2052))).rejects.toMatchObject({ reason: 'invalid-target' });
+      await expect(login(2052)).rejects.toMatchObject({ reason: 'invalid-target' });
     } finally {
-      cluster.node(0).part(MASTER_ROLE)!.setLoginStrategy(null);
+      fx.cluster.node(0).part(MASTER_ROLE)!.setLoginStrategy(null);
     }
   });
 });
 
 describe('players: limits and the dev flag', () => {
-  let cluster: Cluster;
-  const gateway = GATEWAYS.loopback!();
-  const clients: GameClient[] = [];
-
-  beforeAll(async () => {
-    cluster = await startCluster(
-      {
-        game_key: KEY,
-        dev_bare_uid_login: true,
-        master: { serverid: 0, mods: 'probe' },
-        serverlist: [
-          { serverid: 2000, type: 'proxy', ip: '127.0.0.1', port: 0 },
-          { serverid: 4000, type: 'lobby', ip: '127.0.0.1', port: 1, mods: 'probe', max_players: 1 },
-          { serverid: 5000, type: 'game', ip: '127.0.0.1', port: 2, mods: 'probe' },
-        ],
-      },
-      { gateway },
-    );
-  });
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await cluster.stop();
+  const fx = useCluster({
+    bus: 'inprocess',
+    config: () => ({
+      game_key: KEY,
+      dev_bare_uid_login: true,
+      master: { serverid: 0, mods: 'probe' },
+      serverlist: [
+        { serverid: 2000, type: 'proxy', ip: '127.0.0.1', port: 0 },
+        { serverid: 4000, type: 'lobby', ip: '127.0.0.1', port: 1, mods: 'probe', max_players: 1 },
+        { serverid: 5000, type: 'game', ip: '127.0.0.1', port: 2, mods: 'probe' },
+      ],
+      servicelist: [],
+    }),
+    options: () => ({ gateway: GATEWAYS.loopback!() }),
+    client: { mods: 'probe' },
   });
 
   it('with dev_bare_uid_login a bare uid logs in; max_players caps a lobby', async () => {
-    const a = cluster.proxyAddress(2000);
-    const c1 = new GameClient({ gateway, mods: 'probe' });
-    const c2 = new GameClient({ gateway, mods: 'probe' });
-    clients.push(c1, c2);
+    const a = fx.cluster.proxyAddress(2000);
+    const [c1, c2] = [fx.client(), fx.client()];
     expect((await c1.login(a.host, a.port, 77)).serverId).toBe(4000);
     await expect(c2.login(a.host, a.port, '78')).rejects.toMatchObject({ reason: 'no-server-available' });
     await c1.close();
-    await waitFor(() => cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!.serverManager.getOnlineNumByServerId(4000) === 0);
-    const c3 = new GameClient({ gateway, mods: 'probe' });
-    clients.push(c3);
-    expect((await c3.login(a.host, a.port, 79)).serverId).toBe(4000);
+    await waitFor(() => fx.cluster.getSystem<ProbeMaster>(0, PROBE, 'master')!.serverManager.getOnlineNumByServerId(4000) === 0);
+    expect((await fx.client().login(a.host, a.port, 79)).serverId).toBe(4000);
   });
 });
