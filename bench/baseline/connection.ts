@@ -7,6 +7,7 @@ import { readHeader, type PacketHeader } from './header.js';
 import { openInto, sealInto } from './protect.js';
 import { seqDiff, seqNext } from './seq.js';
 import { SeqWindow } from './window.js';
+import type { EndpointStats } from '../lib/impl.js';
 
 /** Options of one connection. */
 export interface ConnectionOptions {
@@ -25,20 +26,11 @@ interface PendingPacket {
   messageCount: number;
 }
 
-/** Counters of one connection. */
-export interface ConnectionStats {
-  packetsSent: number;
-  packetsReceived: number;
-  /** Datagrams dropped for a bad header, length, tag or framing. */
-  dropped: number;
-  /** Packets dropped by the packet window. */
-  duplicatePackets: number;
-  /** Messages ignored by the message window. */
-  duplicateMessages: number;
-  messagesDelivered: number;
-  acked: number;
-  timedOut: number;
-}
+/**
+ * Counters of one connection: the suites' per-connection counters, but for those the plain
+ * adapter reads from the connection's state (pending packets, packet window, latency).
+ */
+export type ConnectionStats = Omit<EndpointStats, 'pending' | 'ack' | 'ackBits' | 'latencyMs'>;
 
 /** Why `receive` dropped a datagram. */
 export type DropCode = WireErrorCode | 'ERR_DUPLICATE';

@@ -1,25 +1,9 @@
 import { HEADER_SIZE, MAGIC_TO_CLIENT, MAGIC_TO_SERVER } from './constants.js';
 import { WireError } from './errors.js';
+import type { WireHeader } from '../../ts/backend/types.js';
 
-/** The 20-byte packet header (wire spec §3). */
-export interface PacketHeader {
-  /** `FSOS` (true) or `FSOC` (false). */
-  toServer: boolean;
-  /** Sender's unix time in whole seconds (u32). */
-  ctime: number;
-  /** Packet sequence number. */
-  seq: number;
-  /** Newest packet seq received from the peer (0 = none). */
-  ack: number;
-  /** Packet type: the first message's type, or KEEP_ALIVE. */
-  type: number;
-  /** Plaintext payload length (framing + data). */
-  length: number;
-  /** Number of messages. */
-  count: number;
-  /** Receipt bits for the 32 packets before `ack` (unsigned). */
-  ackBits: number;
-}
+/** The 20-byte packet header (wire spec §3): the same fields the backends decode. */
+export type PacketHeader = WireHeader;
 
 /** Writes `h` as 20 big-endian bytes at `offset`. */
 export function writeHeader(buf: Buffer, offset: number, h: PacketHeader): void {

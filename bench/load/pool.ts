@@ -9,14 +9,14 @@
  * Each bot sends one 32-byte message (`lib/payload.ts`) every 1/rate s, with the bots' phases
  * spread evenly over the period, and reads the echoes back to measure the round trip.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { pino } from 'pino';
 import { loadBackend, type BackendChoice, type Engine } from '../../ts/backend/index.js';
 import { flatConfig, type NetOptions } from '../../ts/net/config.js';
 import { RetryMode } from '../../ts/net/constants.js';
 import { clock, EngineDriver, type PeerRoute } from '../../ts/net/driver.js';
 import { decodeStats, type ConnectionStats } from '../../ts/net/stats.js';
-import * as hist from './lib/hist.js';
+import { bindSockets, closeSockets, SendSchedule, WindowCounts, type WindowReport } from './lib/generator.js';
 import { messageBuffer, sentAt, writeMessage } from './lib/payload.js';
 
 export interface BotPoolOptions {
@@ -44,24 +44,11 @@ export interface PoolSnapshot {
 }
 
 /** What one pool measured over the window. */
-export interface PoolReport {
+export interface PoolReport extends WindowReport {
   bots: number;
   connected: number;
   /** Connections that ended during the run (timeouts, refusals). */
   dropped: number;
-  windowMs: number;
-  /** Messages sent inside the window. */
-  sent: number;
-  /** Echoes of those messages received (until `report` was asked). */
-  echoed: number;
-  /** Sends the generator skipped because it ran more than two periods behind its schedule. */
-  skipped: number;
-  /** `engine.send` refusals (not connected, queue full). */
-  refused: number;
-  /** Round trips of the echoed in-window messages. */
-  rtt: hist.HistogramJson;
-  /** This process's CPU over the window, µs. */
-  cpuUs: number;
   /** Endpoint-wide engine counters of the pool (all bots), at report time. */
   engine: Pick<ConnectionStats, 'datagramsIn' | 'datagramsOut' | 'dropAuthFailed' | 'dropBlocked' | 'dropMalformed' | 'dropReplay' | 'dropUnknownConnection' | 'messagesReceived' | 'messagesSent'>;
 }
@@ -71,7 +58,7 @@ const STEP_MS = 1;
 export class BotPool {
   private engine!: Engine;
   private driver!: EngineDriver;
-  private readonly sockets: Socket[] = [];
+  private sockets: Socket[] = [];
   private readonly routes: PeerRoute[] = [];
   private readonly seqs: Uint32Array;
   private readonly state: Uint8Array; // 0 idle, 1 connecting, 2 connected, 3 gone
@@ -81,31 +68,14 @@ export class BotPool {
   private connected = 0;
   private gone = 0;
   private droppedAfterConnect = 0;
-  // sending
-  private sending = false;
-  private periodMs = 0;
-  private t0 = 0;
-  private round = 0;
-  private cursor = 0;
-  private sentTotal = 0;
-  private receivedTotal = 0;
-  private skippedTotal = 0;
-  private refusedTotal = 0;
-  // window
-  private winStart = Number.POSITIVE_INFINITY;
-  private winEnd = Number.POSITIVE_INFINITY;
-  private winSent = 0;
-  private winEchoed = 0;
-  private winSkipped = 0;
-  private winRefused = 0;
-  private cpuStart: NodeJS.CpuUsage | null = null;
-  private cpuWindowUs = 0;
-  private readonly rtt: hist.Histogram = new Map();
+  private readonly schedule: SendSchedule;
+  private readonly counts = new WindowCounts();
   private readonly retry: RetryMode;
 
   constructor(private readonly opts: BotPoolOptions) {
     this.seqs = new Uint32Array(opts.count);
     this.state = new Uint8Array(opts.count);
+    this.schedule = new SendSchedule(opts.count);
     this.retry = opts.retry ?? RetryMode.NONE;
   }
 
@@ -134,26 +104,15 @@ export class BotPool {
       released: () => undefined,
     }, log);
     const { host, port } = this.opts;
-    for (let i = 0; i < this.opts.count; i += 200) {
-      const batch: Promise<void>[] = [];
-      for (let b = i; b < Math.min(this.opts.count, i + 200); b++) {
-        const socket = createSocket({ type: 'udp4' });
-        this.sockets[b] = socket;
-        this.routes[b] = { socket, address: host, port };
-        const peer = b;
-        // Only the server (as UdpClient does): a port reused from an earlier run may still get strays.
-        socket.on('message', (m, rinfo) => {
-          if (rinfo.port === port) this.driver.receive(peer, m);
-          else this.engine.countBlocked(m.length);
-        });
-        socket.on('error', () => undefined);
-        batch.push(new Promise((resolve, reject) => {
-          socket.once('error', reject);
-          socket.bind(0, '127.0.0.1', () => resolve());
-        }));
-      }
-      await Promise.all(batch);
-    }
+    this.sockets = await bindSockets(Array<string>(this.opts.count).fill('127.0.0.1'), (socket, peer) => {
+      this.routes[peer] = { socket, address: host, port };
+      // Only the server (as UdpClient does): a port reused from an earlier run may still get strays.
+      socket.on('message', (m, rinfo) => {
+        if (rinfo.port === port) this.driver.receive(peer, m);
+        else this.engine.countBlocked(m.length);
+      });
+      socket.on('error', () => undefined);
+    });
     this.timer = setInterval(() => this.step(), STEP_MS);
   }
 
@@ -184,32 +143,18 @@ export class BotPool {
 
   /** Starts sending `rateHz` messages per second per bot. */
   startSending(rateHz: number): void {
-    this.periodMs = 1000 / rateHz;
-    this.t0 = clock();
-    this.round = 0;
-    this.cursor = 0;
-    this.sending = true;
+    this.schedule.start(rateHz, clock());
   }
 
   stopSending(): void {
-    this.sending = false;
+    this.schedule.stop();
   }
 
   /** Opens (`start`) or closes (`end`) the measurement window. */
   mark(phase: 'start' | 'end'): PoolSnapshot {
     const t = clock();
-    if (phase === 'start') {
-      this.winStart = t;
-      this.winEnd = Number.POSITIVE_INFINITY;
-      this.winSent = this.winEchoed = this.winSkipped = this.winRefused = 0;
-      this.rtt.clear();
-      this.cpuStart = process.cpuUsage();
-    } else {
-      this.winEnd = t;
-      const c = process.cpuUsage(this.cpuStart ?? undefined);
-      this.cpuWindowUs = c.user + c.system;
-    }
-    return { t, sent: this.sentTotal, received: this.receivedTotal, connected: this.connected };
+    this.counts.mark(phase, t);
+    return { t, sent: this.counts.sentTotal, received: this.counts.receivedTotal, connected: this.connected };
   }
 
   report(): PoolReport {
@@ -218,13 +163,7 @@ export class BotPool {
       bots: this.opts.count,
       connected: this.connected,
       dropped: this.droppedAfterConnect,
-      windowMs: Number.isFinite(this.winEnd) ? this.winEnd - this.winStart : 0,
-      sent: this.winSent,
-      echoed: this.winEchoed,
-      skipped: this.winSkipped,
-      refused: this.winRefused,
-      rtt: hist.toJson(this.rtt),
-      cpuUs: this.cpuWindowUs,
+      ...this.counts.report(),
       engine: {
         datagramsIn: s.datagramsIn,
         datagramsOut: s.datagramsOut,
@@ -241,7 +180,7 @@ export class BotPool {
 
   /** Closes every connection gracefully (bounded wait), then the sockets. */
   async close(): Promise<void> {
-    this.sending = false;
+    this.schedule.stop();
     if (!this.engine) return;
     this.engine.closeAll(clock());
     this.driver.pump();
@@ -251,55 +190,27 @@ export class BotPool {
     this.timer = null;
     this.engine.abortAll();
     this.driver.close();
-    await Promise.all(this.sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await closeSockets(this.sockets);
   }
 
   private onEcho(data: Uint8Array): void {
     const sent = sentAt(data);
-    if (Number.isNaN(sent)) return;
-    this.receivedTotal++;
-    if (sent >= this.winStart && sent < this.winEnd) {
-      this.winEchoed++;
-      hist.record(this.rtt, (clock() - sent) * 1000);
-    }
+    if (!Number.isNaN(sent)) this.counts.countEcho(sent, clock());
   }
 
   private step(): void {
     const now = clock();
-    if (this.sending) {
-      const n = this.opts.count;
-      const period = this.periodMs;
-      for (let budget = 2 * n; budget > 0; budget--) {
-        const due = this.t0 + (this.round + this.cursor / n) * period;
-        if (due > now) break;
-        const bot = this.cursor;
-        const inWindow = now >= this.winStart && now < this.winEnd;
-        if (this.state[bot] === 2) {
-          if (now - due > 2 * period) {
-            // More than two periods behind: skip rather than burst (the generator is overloaded).
-            // A send up to two periods late still goes out (a client that hitched); its round trip
-            // counts from when it was actually sent.
-            this.skippedTotal++;
-            if (inWindow) this.winSkipped++;
-          } else {
-            const seq = this.seqs[bot]++;
-            writeMessage(this.msg, this.opts.firstBot + bot, seq, now);
-            const rc = this.engine.send(now, bot, this.msg, this.retry, 0);
-            if (rc === 0) {
-              this.sentTotal++;
-              if (inWindow) this.winSent++;
-            } else {
-              this.refusedTotal++;
-              if (inWindow) this.winRefused++;
-            }
-          }
-        }
-        if (++this.cursor === n) {
-          this.cursor = 0;
-          this.round++;
-        }
+    this.schedule.run(now, (bot, late) => {
+      if (this.state[bot] !== 2) return;
+      if (late) {
+        this.counts.countSkipped(now);
+        return;
       }
-    }
+      const seq = this.seqs[bot]++;
+      writeMessage(this.msg, this.opts.firstBot + bot, seq, now);
+      if (this.engine.send(now, bot, this.msg, this.retry, 0) === 0) this.counts.countSent(now);
+      else this.counts.countRefused(now);
+    });
     const due = this.engine.nextTimeout();
     if (due >= 0 && due <= now) this.engine.tick(now);
     this.driver.pump();

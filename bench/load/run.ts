@@ -34,7 +34,7 @@ import { readResults } from '../lib/results.js';
 import type { Child } from './lib/proc.js';
 import { bundleProcs } from './lib/build.js';
 import { loadConsoleReport } from './lib/report.js';
-import { LOAD_SCHEMA, writeLoadResults, type CapacityResult, type FloodRun, type HelloFloodRun, type IdleRun, type LoadResults, type LoadSettings, type RawRun, type ServerImpl, type SyscallRun, type TickRun } from './lib/results.js';
+import { LOAD_SCHEMA, writeLoadResults, type CapacityResult, type FloodRun, type HelloFloodRun, type IdleRun, type LoadResults, type LoadSettings, type RawRun, type ServerImpl, type SyscallRun, type TickRun, type TickTiming } from './lib/results.js';
 import { evaluateLoadTargets } from './lib/targets.js';
 import { buildFloor } from './lib/floor.js';
 import { runCapacity, runFlood, runHelloFlood, runIdle, runRaw, runStrace, runTick, type Env, type HelloFloodSpec, type TickSpec } from './scenarios.js';
@@ -185,7 +185,7 @@ async function main(): Promise<number> {
     ...(values['no-floor'] || quick ? [] : (['node-dgram-echo'] as const)),
     ...(rustFloor ? (['rust-echo'] as const) : []),
   ]);
-  const tickBase = { rateHz: settings.rateHz, windowSeconds: settings.windowSeconds, warmupSeconds: settings.warmupSeconds, drainSeconds: settings.drainSeconds, botsPerProcess: settings.botsPerProcess, pythonBotsPerProcess: settings.pythonBotsPerProcess };
+  const tickBase: TickTiming = { rateHz: settings.rateHz, windowSeconds: settings.windowSeconds, warmupSeconds: settings.warmupSeconds, drainSeconds: settings.drainSeconds, botsPerProcess: settings.botsPerProcess, pythonBotsPerProcess: settings.pythonBotsPerProcess };
   const show = (t: TickRun): string =>
     `server ${(t.serverCpuCores * 100).toFixed(1)}% CPU, ${t.serverCpuUsPerDatagram?.toFixed(1) ?? '—'} µs/datagram, ${t.serverCpuUsPerMessage?.toFixed(1) ?? '—'} µs/message, ${Math.round(t.deliveredPerSec).toLocaleString('en-US')} msg/s delivered, RTT p50 ${t.rttP50Ms?.toFixed(1) ?? '—'} ms p99 ${t.rttP99Ms?.toFixed(1) ?? '—'} ms, loss ${(t.loss * 100).toFixed(3)}%${t.threadWakeupsPerSec != null ? `, ${Math.round(t.threadWakeupsPerSec)} wakeups/s, ${Math.round(t.threadNotificationsPerSec ?? 0)} notifications/s` : ''}${t.notes.length ? ` [${t.notes.join('; ')}]` : ''}`;
   /** The table's floor copies the datagram pattern gamewire's server saw from mpgameserver's clients at the same N. */

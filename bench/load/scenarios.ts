@@ -22,6 +22,7 @@ import type {
   ServerImpl,
   SyscallRun,
   TickRun,
+  TickTiming,
 } from './lib/results.js';
 import type { PoolReport, PoolSnapshot } from './pool.js';
 import type { BotsOpenArgs } from './procs/bots.js';
@@ -172,16 +173,10 @@ async function startServer(env: Env, impl: ServerImpl, mode: 'echo' | 'sink', o:
 
 // ---- load generators ------------------------------------------------------------------------
 
-export interface TickSpec {
+export interface TickSpec extends TickTiming {
   server: ServerImpl;
   generator: GeneratorImpl;
   clients: number;
-  rateHz: number;
-  windowSeconds: number;
-  warmupSeconds: number;
-  drainSeconds: number;
-  botsPerProcess: number;
-  pythonBotsPerProcess: number;
   /** Retry mode of the messages both ways (default NONE). */
   retry?: EchoRetry;
   /** `io: 'thread'` servers: `notifyDelay`, ms. */

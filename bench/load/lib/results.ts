@@ -229,14 +229,19 @@ export interface HelloFloodRun {
   notes: string[];
 }
 
-export interface LoadSettings {
-  clients: number[];
+/** How a tick run sends, measures and spreads its clients over generator processes. */
+export interface TickTiming {
+  /** Messages per second per client. */
   rateHz: number;
   windowSeconds: number;
   warmupSeconds: number;
   drainSeconds: number;
   botsPerProcess: number;
   pythonBotsPerProcess: number;
+}
+
+export interface LoadSettings extends TickTiming {
+  clients: number[];
   /** Largest N run with mpgameserver's own clients (beyond it: not measured). */
   mpgameserverMaxClients: number;
   floodSeconds: number;

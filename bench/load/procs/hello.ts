@@ -6,8 +6,9 @@
  * Replies (SERVER_HELLOs) are read and counted, never answered: every flood handshake stays
  * half-open.
  */
-import { createSocket, type Socket } from 'node:dgram';
+import type { Socket } from 'node:dgram';
 import { clock } from '../../../ts/net/driver.js';
+import { bindSockets, closeSockets } from '../lib/generator.js';
 import { makeHellos } from '../lib/hellos.js';
 import { serve } from '../lib/proc.js';
 
@@ -61,23 +62,11 @@ serve({
   },
   /** Binds `count` sockets on each address (port 0: any free port). */
   open: async (a: { addresses: string[]; perAddress: number }) => {
-    sockets = [];
-    for (let i = 0; i < a.addresses.length; i += 100) {
-      const batch: Promise<void>[] = [];
-      for (const host of a.addresses.slice(i, i + 100)) {
-        for (let k = 0; k < a.perAddress; k++) {
-          const s = createSocket('udp4');
-          s.on('message', () => replies++);
-          s.on('error', () => sendErrors++);
-          sockets.push(s);
-          batch.push(new Promise((resolve, reject) => {
-            s.once('error', reject);
-            s.bind(0, host, () => resolve());
-          }));
-        }
-      }
-      await Promise.all(batch);
-    }
+    const hosts = a.addresses.flatMap((host) => Array<string>(a.perAddress).fill(host));
+    sockets = await bindSockets(hosts, (s) => {
+      s.on('message', () => replies++);
+      s.on('error', () => sendErrors++);
+    }, 100 * a.perAddress);
     return { sockets: sockets.length };
   },
   /** Sends `total` hellos evenly over `seconds` (resolves at once; `sample` tells when done). */
@@ -92,6 +81,6 @@ serve({
   finished: () => ({ finishedAt }),
   exit: async () => {
     if (timer) clearInterval(timer);
-    await Promise.all(sockets.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    await closeSockets(sockets);
   },
 });
