@@ -230,6 +230,66 @@ describe.each(WS_SETUPS)('BrowserClient over WebSocket against UdpServer ($name)
 });
 
 /**
+ * Installs, in `p`, a WebSocket whose incoming messages the test can hold back and then deliver
+ * all in one task (`globalThis.gwWsGate`: `held` an array while holding, `release()`).
+ */
+const WS_GATE = `(() => {
+  if (globalThis.gwWsGate) return;
+  const Real = globalThis.WebSocket;
+  const onmessage = Object.getOwnPropertyDescriptor(Real.prototype, 'onmessage');
+  const gate = { held: null, deliver: null };
+  gate.release = () => {
+    const held = gate.held;
+    gate.held = null;
+    for (const e of held) gate.deliver(e);
+  };
+  globalThis.gwWsGate = gate;
+  globalThis.WebSocket = class extends Real {
+    set onmessage(f) {
+      gate.deliver = f;
+      onmessage.set.call(this, (e) => (gate.held ? gate.held.push(e) : f(e)));
+    }
+    get onmessage() {
+      return onmessage.get.call(this);
+    }
+  };
+})()`;
+
+interface GateView {
+  gwWsGate: { held: unknown[] | null; release(): void };
+  held: { on(e: string, f: (seq: number, msg: Uint8Array) => void): void; stats: ConnectionStats };
+  gotLengths: number[];
+}
+
+describe.each(WS_SETUPS)('BrowserClient: datagrams that arrive together ($name)', (setup) => {
+  it('are handed to the core in one batch, and every one of them is handled', async () => {
+    const s = await start(setup);
+    const p = await chromium.page();
+    await p.evaluate(WS_GATE);
+    const { token } = await connectHeld(p, { url: s.wsUrl, pem: s.publicKeyPem, transport: 'websocket' });
+    await p.evaluate(() => {
+      const g = globalThis as unknown as GateView;
+      g.gotLengths = [];
+      g.held.on('message', (_seq, msg) => g.gotLengths.push(msg.length));
+      g.gwWsGate.held = [];
+    });
+    // Four messages of 1000 bytes, without retries: a datagram each, none sent again if lost.
+    await until(() => s.handler.clients.has(token), 5000, 'the server to see the client');
+    for (let i = 0; i < 4; i++) s.handler.clients.get(token)!.send(new Uint8Array(1000).fill(i), RetryMode.NONE);
+    await p.waitForFunction(() => ((globalThis as unknown as GateView).gwWsGate.held?.length ?? 0) >= 4, undefined, { timeout: 5000 });
+    const r = await p.evaluate(async () => {
+      const g = globalThis as unknown as GateView;
+      g.gwWsGate.release();
+      for (let i = 0; i < 100 && g.gotLengths.length < 4; i++) await new Promise((r) => setTimeout(r, 10));
+      const st = g.held.stats;
+      return { got: g.gotLengths, dropped: st.dropMalformed + st.dropUnknownConnection + st.dropTooLarge };
+    });
+    expect(r).toEqual({ got: [1000, 1000, 1000, 1000], dropped: 0 });
+    await p.close();
+  });
+});
+
+/**
  * Every replayed datagram was dropped and counted: the data packets by the replay window, the
  * replayed handshake by the connection's keys (it was sealed before them).
  */

@@ -2,4 +2,4 @@ export { loadBackend, loadBackendFile, probeBackends, resolveBackendChoice, back
 export type { BackendOptions, BackendAvailability } from './loader.js';
 export { bindingError, viaBinding } from './errors.js';
 export type { Backend, BackendChoice, BackendName, Binding, Engine, EngineLayout, KeyOps, SeqOps, ThreadedServer, ThreadedServerOptions, WireHeader } from './types.js';
-export { SendBatcher, type SendRefused } from './batch.js';
+export { ReceiveBatch, SendBatcher, type SendRefused } from './batch.js';

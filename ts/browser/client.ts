@@ -8,9 +8,10 @@
  * sends crosses into the core once per microtask. Nothing waits on the network on the page's
  * main thread.
  */
+import { ReceiveBatch } from '../backend/batch.js';
 import type { Engine } from '../backend/types.js';
 import { ConfigError, GamewireError, TimeoutError } from '../errors.js';
-import { CLOSE_REASONS, CODE, ConnectionStatus, DATAGRAM_ROOM, EV, MAX_MESSAGE_SIZE, RetryMode, finalStatus, type CloseReason } from '../net/constants.js';
+import { CLOSE_REASONS, CODE, ConnectionStatus, EV, MAX_MESSAGE_SIZE, RetryMode, finalStatus, type CloseReason } from '../net/constants.js';
 import { decodeStats, type ConnectionStats } from '../net/stats.js';
 import { Emitter } from './emitter.js';
 import { browserConfig, loadCore, type BrowserNetOptions } from './engine.js';
@@ -115,8 +116,7 @@ export class BrowserClient extends Emitter<BrowserClientEvents> {
   private lastStats: Float64Array | null = null;
   private readonly callbacks = new Map<number, (acked: boolean) => void>();
   private nextCallback = 1;
-  private pending = 0;
-  private inOffset = 0;
+  private readonly received = new ReceiveBatch(() => this.flush());
   private flushQueued = false;
   private pumpQueued = false;
   private dispatching = false;
@@ -303,27 +303,8 @@ export class BrowserClient extends Emitter<BrowserClientEvents> {
   private receive(bytes: Uint8Array): void {
     const e = this.engine;
     if (!e) return;
-    const meta = e.inMetaView();
-    const i = this.pending * 3;
-    if (bytes.length > DATAGRAM_ROOM) {
-      // Too large to copy: the engine counts it as a drop from its length alone.
-      meta[i] = SERVER;
-      meta[i + 1] = 0;
-      meta[i + 2] = bytes.length;
-    } else {
-      if (this.inOffset + bytes.length > e.inView().length) this.flush();
-      const at = this.pending * 3;
-      e.inView().set(bytes, this.inOffset);
-      const m = e.inMetaView();
-      m[at] = SERVER;
-      m[at + 1] = this.inOffset;
-      m[at + 2] = bytes.length;
-      this.inOffset += bytes.length;
-    }
-    this.pending++;
-    if (this.pending >= e.inCapacity) {
-      this.flush();
-    } else if (!this.flushQueued) {
+    this.received.add(e, SERVER, bytes, 0);
+    if (this.received.pending > 0 && !this.flushQueued) {
       this.flushQueued = true;
       nextTask(() => {
         this.flushQueued = false;
@@ -334,11 +315,8 @@ export class BrowserClient extends Emitter<BrowserClientEvents> {
 
   private flush(): void {
     const e = this.engine;
-    if (!e || this.pending === 0) return;
-    const n = this.pending;
-    this.pending = 0;
-    this.inOffset = 0;
-    e.handle(clock(), n);
+    if (!e || this.received.pending === 0) return;
+    e.handle(clock(), this.received.take());
     this.pump();
   }
 
@@ -503,8 +481,7 @@ export class BrowserClient extends Emitter<BrowserClientEvents> {
     this.link?.close();
     this.link = null;
     this.callbacks.clear();
-    this.pending = 0;
-    this.inOffset = 0;
+    this.received.take();
     if (this.statusValue === ConnectionStatus.CONNECTING || this.statusValue === ConnectionStatus.CONNECTED || this.statusValue === ConnectionStatus.DISCONNECTING) {
       this.statusValue = ConnectionStatus.DISCONNECTED;
     }

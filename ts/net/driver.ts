@@ -10,9 +10,8 @@
  */
 import type { Socket } from 'node:dgram';
 import { performance } from 'node:perf_hooks';
-import type { Engine } from '../backend/index.js';
-import { LAYOUT } from '../backend/abi.generated.js';
-import { CLOSE_REASONS, DATAGRAM_ROOM, EV, type CloseReason } from './constants.js';
+import { ReceiveBatch, type Engine } from '../backend/index.js';
+import { CLOSE_REASONS, EV, type CloseReason } from './constants.js';
 import { HandshakeBudget } from './handshake-budget.js';
 import { monotonicClock, type Clock } from '../clock.js';
 import type { Logger } from './log.js';
@@ -82,8 +81,7 @@ export interface EngineDriverOptions {
 }
 
 export class EngineDriver {
-  private pending = 0;
-  private inOffset = 0;
+  private readonly received = new ReceiveBatch(() => this.flush());
   private scheduled = false;
   private arena: Arena = newArena(ARENA_BYTES);
   /** Every arena, the current one included. */
@@ -120,26 +118,8 @@ export class EngineDriver {
    */
   receive(peer: number, msg: Uint8Array, source = 0): void {
     if (this.closed) return;
-    const e = this.engine;
-    if (msg.length <= DATAGRAM_ROOM && this.inOffset + msg.length > e.inView().length) this.flush();
-    const meta = e.inMetaView();
-    const i = this.pending * LAYOUT.inMetaFields;
-    meta[i] = peer;
-    meta[i + 3] = source;
-    if (msg.length > DATAGRAM_ROOM) {
-      // Too large to copy: the engine counts it from the length alone.
-      meta[i + 1] = 0;
-      meta[i + 2] = msg.length;
-    } else {
-      e.inView().set(msg, this.inOffset);
-      meta[i + 1] = this.inOffset;
-      meta[i + 2] = msg.length;
-      this.inOffset += msg.length;
-    }
-    this.pending++;
-    if (this.pending >= e.inCapacity) {
-      this.flush();
-    } else if (!this.scheduled) {
+    this.received.add(this.engine, peer, msg, source);
+    if (this.received.pending > 0 && !this.scheduled) {
       this.scheduled = true;
       setImmediate(() => {
         this.scheduled = false;
@@ -150,12 +130,9 @@ export class EngineDriver {
 
   /** Hands the queued datagrams to the engine, then sends and dispatches what follows. */
   flush(): void {
-    if (this.pending === 0 || this.closed) return;
+    if (this.received.pending === 0 || this.closed) return;
     const t0 = performance.now();
-    const n = this.pending;
-    this.pending = 0;
-    this.inOffset = 0;
-    this.engine.handle(this.now(), n);
+    this.engine.handle(this.now(), this.received.take());
     this.profile.handleMs += performance.now() - t0;
     // Established traffic first: its replies go out before any handshake work.
     this.pump();
