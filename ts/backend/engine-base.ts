@@ -7,27 +7,17 @@
 import { viaBinding } from './errors.js';
 import type { BackendName, Engine } from './types.js';
 
-/** The calls both bindings' engine objects export alike. */
-export interface RawEngineCommon {
-  setConfig(config: Float64Array): void;
-  rootPublicSpki(): Uint8Array;
-  processHandshakes(now: number, max: number): number;
-  queuedHandshakes(): number;
-  tick(now: number): void;
-  send(now: number, peer: number, data: Uint8Array, mode: number, callback: number): number;
-  broadcast(now: number, peers: Uint32Array, data: Uint8Array, mode: number): number;
+/**
+ * The calls both bindings' engine objects export alike: the `Engine` calls they export with the
+ * same signature, and `connect`, which takes an empty key for none.
+ */
+export type RawEngineCommon = Pick<
+  Engine,
+  'setConfig' | 'rootPublicSpki' | 'processHandshakes' | 'queuedHandshakes' | 'tick' | 'send' | 'broadcast' | 'disconnect' | 'abort'
+  | 'closeAll' | 'abortAll' | 'status' | 'token' | 'latency' | 'connectionCount' | 'countBlocked' | 'nextTimeout'
+> & {
   connect(now: number, peer: number, pinned: Uint8Array, insecure: boolean): number;
-  disconnect(now: number, peer: number): void;
-  abort(now: number, peer: number): void;
-  closeAll(now: number): void;
-  abortAll(): void;
-  status(peer: number): number;
-  token(peer: number): number;
-  latency(peer: number): number;
-  connectionCount(): number;
-  countBlocked(bytes: number): void;
-  nextTimeout(): number;
-}
+};
 
 const EMPTY = new Uint8Array(0);
 
