@@ -28,13 +28,12 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
 use crate::codec::handshake::ClientHello;
-use crate::codec::{Direction, Header, Messages, PacketType};
+use crate::codec::{Direction, Header, PacketType};
 use crate::config::{Config, Role};
 use crate::connection::outbox::RetryMode;
-use crate::connection::{ConnEvent, Connection, State};
+use crate::connection::{handshake_message, ConnEvent, Connection, State};
 use crate::crypto::{EphemeralSecret, RootKey, RootPublicKey, SPKI_LEN};
 use crate::event::Event;
-use crate::packet::{self, UnprotectError};
 use crate::seq::Seq;
 use crate::stats::{ConnectionStats, Counters, DropReason};
 use crate::time::{Instant, MonotonicClock};
@@ -510,19 +509,14 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         if !self.hellos.has_room(&self.cfg, source) || self.handshakes_full(self.hellos.len) {
             return Err(DropReason::RateLimited);
         }
-        let payload = packet::unprotect(datagram, h, None).map_err(|e| match e {
-            UnprotectError::Length => DropReason::Malformed,
-            _ => DropReason::AuthFailed,
-        })?;
-        let m = Messages::parse(&datagram[payload], h.count, h.ptype)
-            .ok()
-            .and_then(|mut ms| ms.next())
-            .filter(|m| m.ptype == PacketType::ClientHello && m.seq.is_set())
-            .ok_or(DropReason::Malformed)?;
+        let bytes = datagram.len();
+        let m = handshake_message(datagram, h, PacketType::ClientHello)?;
+        if !m.seq.is_set() {
+            return Err(DropReason::Malformed);
+        }
         let hello = ClientHello::decode(m.data).map_err(|_| DropReason::Malformed)?;
         let client_key: [u8; SPKI_LEN] = hello.public_key.try_into().map_err(|_| DropReason::Malformed)?;
-        let queued =
-            QueuedHello { from, header: *h, msg_seq: m.seq, client_key, at: now, bytes: datagram.len() };
+        let queued = QueuedHello { from, header: *h, msg_seq: m.seq, client_key, at: now, bytes };
         self.hellos.push(source, queued);
         Ok(())
     }

@@ -21,7 +21,7 @@ use rand_core::CryptoRngCore;
 use crate::codec::fragment::{self, FragmentHeader};
 use crate::codec::handshake::{self, ClientHello, ServerHello, SALT_LEN};
 use crate::codec::{
-    overhead, Direction, Header, Messages, PacketType, PayloadWriter, HEADER_SIZE, MAX_PAYLOAD,
+    overhead, Direction, Header, Message, Messages, PacketType, PayloadWriter, HEADER_SIZE, MAX_PAYLOAD,
 };
 use crate::config::{Config, Role};
 use crate::crypto::{session_key, EphemeralSecret, PacketCipher, RootKey, RootPublicKey, SPKI_LEN, TAG_SIZE};
@@ -133,6 +133,22 @@ fn unprotect_drop(e: UnprotectError) -> DropReason {
         UnprotectError::Length => DropReason::Malformed,
         UnprotectError::Crc | UnprotectError::Tag => DropReason::AuthFailed,
     }
+}
+
+/// The first message of a handshake datagram (in the clear, CRC-protected) when it is of type
+/// `expect`; otherwise why the datagram is dropped.
+pub(crate) fn handshake_message<'a>(
+    datagram: &'a mut [u8],
+    header: &Header,
+    expect: PacketType,
+) -> Result<Message<'a>, DropReason> {
+    let payload = packet::unprotect(datagram, header, None).map_err(unprotect_drop)?;
+    let datagram: &'a [u8] = datagram;
+    Messages::parse(&datagram[payload], header.count, header.ptype)
+        .ok()
+        .and_then(|mut ms| ms.next())
+        .filter(|m| m.ptype == expect)
+        .ok_or(DropReason::Malformed)
 }
 
 impl Connection {
@@ -691,12 +707,7 @@ impl Connection {
         header: &Header,
         datagram: &mut [u8],
     ) -> Result<(), DropReason> {
-        let payload = packet::unprotect(datagram, header, None).map_err(unprotect_drop)?;
-        let m = Messages::parse(&datagram[payload], header.count, header.ptype)
-            .ok()
-            .and_then(|mut ms| ms.next())
-            .filter(|m| m.ptype == PacketType::ClientHello)
-            .ok_or(DropReason::Malformed)?;
+        let m = handshake_message(datagram, header, PacketType::ClientHello)?;
         let hello = ClientHello::decode(m.data).map_err(|_| DropReason::Malformed)?;
         let Handshake::Server { client_key, resend, next_resend, .. } = &mut self.hs else {
             return Err(DropReason::Unexpected);
@@ -723,12 +734,7 @@ impl Connection {
         header: &Header,
         datagram: &mut [u8],
     ) -> Result<(), DropReason> {
-        let payload = packet::unprotect(datagram, header, None).map_err(unprotect_drop)?;
-        let m = Messages::parse(&datagram[payload], header.count, header.ptype)
-            .ok()
-            .and_then(|mut ms| ms.next())
-            .filter(|m| m.ptype == PacketType::ServerHello)
-            .ok_or(DropReason::Malformed)?;
+        let m = handshake_message(datagram, header, PacketType::ServerHello)?;
         let body = ServerHello::decode(m.data).map_err(|_| DropReason::Malformed)?;
         let Handshake::Client { secret, pinned, bad_key, .. } = &mut self.hs else {
             return Err(DropReason::Unexpected);
