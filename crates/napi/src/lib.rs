@@ -346,6 +346,9 @@ impl Engine {
 }
 
 #[cfg(feature = "testing")]
+use abi::testing::batch;
+
+#[cfg(feature = "testing")]
 fn words(b: &mut [u8]) -> Result<&mut [u32]> {
     bytemuck::try_cast_slice_mut(b).map_err(|e| invalid(format!("u32 output buffer: {e:?}")))
 }
@@ -366,18 +369,9 @@ pub fn codec_encode(
     mut lengths: BufferSlice,
     capacity: u32,
 ) -> Result<()> {
-    abi::testing::batch::encode(
-        headers,
-        data,
-        rows,
-        first,
-        count as usize,
-        &mut out,
-        offsets,
-        words(&mut lengths)?,
-        capacity as usize,
-    )
-    .map_err(invalid)
+    let msgs = batch::OutMessages { data, rows, first };
+    let out = batch::SlotsMut { buf: &mut out, offsets, lengths: words(&mut lengths)? };
+    batch::encode(headers, msgs, count as usize, out, capacity as usize).map_err(invalid)
 }
 
 /// Decodes unprotected packets (`gamewire_abi::testing::batch::decode`).
@@ -394,23 +388,15 @@ pub fn codec_decode(
     mut status: BufferSlice,
     mut msgs: BufferSlice,
 ) -> Result<u32> {
-    Ok(abi::testing::batch::decode(
-        src,
-        offsets,
-        lengths,
-        count as usize,
-        as_server,
-        words(&mut headers)?,
-        &mut status,
-        words(&mut msgs)?,
-    ))
+    let src = batch::Slots { buf: src, offsets, lengths };
+    Ok(batch::decode(src, count as usize, as_server, words(&mut headers)?, &mut status, words(&mut msgs)?))
 }
 
 /// AES-128-GCM over batches of datagrams (`gamewire_abi::testing::batch::AeadBatch`).
 #[cfg(feature = "testing")]
 #[napi]
 pub struct AeadBatch {
-    inner: abi::testing::batch::AeadBatch,
+    inner: batch::AeadBatch,
 }
 
 #[cfg(feature = "testing")]
@@ -419,7 +405,7 @@ impl AeadBatch {
     /// Prepares a 16-byte key.
     #[napi(constructor)]
     pub fn new(key: &[u8]) -> Result<Self> {
-        abi::testing::batch::AeadBatch::new(key).map(|inner| Self { inner }).map_err(invalid)
+        batch::AeadBatch::new(key).map(|inner| Self { inner }).map_err(invalid)
     }
 
     /// Seals packets into `out` slots.
@@ -435,9 +421,9 @@ impl AeadBatch {
         out_offsets: &[u32],
         mut out_lengths: BufferSlice,
     ) -> Result<()> {
-        self.inner
-            .seal(src, offsets, lengths, count as usize, &mut out, out_offsets, words(&mut out_lengths)?)
-            .map_err(invalid)
+        let src = batch::Slots { buf: src, offsets, lengths };
+        let out = batch::SlotsMut { buf: &mut out, offsets: out_offsets, lengths: words(&mut out_lengths)? };
+        self.inner.seal(src, count as usize, out).map_err(invalid)
     }
 
     /// Opens datagrams into `out` slots; returns how many opened.
@@ -454,16 +440,9 @@ impl AeadBatch {
         mut out_lengths: BufferSlice,
         mut status: BufferSlice,
     ) -> Result<u32> {
-        Ok(self.inner.open(
-            src,
-            offsets,
-            lengths,
-            count as usize,
-            &mut out,
-            out_offsets,
-            words(&mut out_lengths)?,
-            &mut status,
-        ))
+        let src = batch::Slots { buf: src, offsets, lengths };
+        let out = batch::SlotsMut { buf: &mut out, offsets: out_offsets, lengths: words(&mut out_lengths)? };
+        Ok(self.inner.open(src, count as usize, out, &mut status))
     }
 
     /// Encodes and seals packets straight into `out` slots.
@@ -481,19 +460,9 @@ impl AeadBatch {
         mut lengths: BufferSlice,
         capacity: u32,
     ) -> Result<()> {
-        self.inner
-            .encode_seal(
-                headers,
-                data,
-                rows,
-                first,
-                count as usize,
-                &mut out,
-                offsets,
-                words(&mut lengths)?,
-                capacity as usize,
-            )
-            .map_err(invalid)
+        let msgs = batch::OutMessages { data, rows, first };
+        let out = batch::SlotsMut { buf: &mut out, offsets, lengths: words(&mut lengths)? };
+        self.inner.encode_seal(headers, msgs, count as usize, out, capacity as usize).map_err(invalid)
     }
 }
 

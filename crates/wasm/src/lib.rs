@@ -451,6 +451,9 @@ impl Engine {
 }
 
 #[cfg(feature = "testing")]
+use abi::testing::batch;
+
+#[cfg(feature = "testing")]
 fn js_err(e: String) -> JsError {
     JsError::new(&e)
 }
@@ -470,15 +473,12 @@ pub fn codec_encode(
     lengths: &mut [u32],
     capacity: u32,
 ) -> Result<(), JsError> {
-    abi::testing::batch::encode(
+    let msgs = batch::OutMessages { data, rows, first };
+    batch::encode(
         headers,
-        data,
-        rows,
-        first,
+        msgs,
         count as usize,
-        out,
-        offsets,
-        lengths,
+        batch::SlotsMut { buf: out, offsets, lengths },
         capacity as usize,
     )
     .map_err(js_err)
@@ -498,14 +498,21 @@ pub fn codec_decode(
     status: &mut [u8],
     msgs: &mut [u32],
 ) -> u32 {
-    abi::testing::batch::decode(src, offsets, lengths, count as usize, as_server, headers, status, msgs)
+    batch::decode(
+        batch::Slots { buf: src, offsets, lengths },
+        count as usize,
+        as_server,
+        headers,
+        status,
+        msgs,
+    )
 }
 
 /// AES-128-GCM over batches of datagrams (`gamewire_core::abi::testing::batch::AeadBatch`).
 #[cfg(feature = "testing")]
 #[wasm_bindgen]
 pub struct AeadBatch {
-    inner: abi::testing::batch::AeadBatch,
+    inner: batch::AeadBatch,
 }
 
 #[cfg(feature = "testing")]
@@ -514,7 +521,7 @@ impl AeadBatch {
     /// Prepares a 16-byte key.
     #[wasm_bindgen(constructor)]
     pub fn new(key: &[u8]) -> Result<AeadBatch, JsError> {
-        abi::testing::batch::AeadBatch::new(key).map(|inner| Self { inner }).map_err(js_err)
+        batch::AeadBatch::new(key).map(|inner| Self { inner }).map_err(js_err)
     }
 
     /// Seals packets into `out` slots.
@@ -529,7 +536,14 @@ impl AeadBatch {
         out_offsets: &[u32],
         out_lengths: &mut [u32],
     ) -> Result<(), JsError> {
-        self.inner.seal(src, offsets, lengths, count as usize, out, out_offsets, out_lengths).map_err(js_err)
+        let src = batch::Slots { buf: src, offsets, lengths };
+        self.inner
+            .seal(
+                src,
+                count as usize,
+                batch::SlotsMut { buf: out, offsets: out_offsets, lengths: out_lengths },
+            )
+            .map_err(js_err)
     }
 
     /// Opens datagrams into `out` slots; returns how many opened.
@@ -545,7 +559,13 @@ impl AeadBatch {
         out_lengths: &mut [u32],
         status: &mut [u8],
     ) -> u32 {
-        self.inner.open(src, offsets, lengths, count as usize, out, out_offsets, out_lengths, status)
+        let src = batch::Slots { buf: src, offsets, lengths };
+        self.inner.open(
+            src,
+            count as usize,
+            batch::SlotsMut { buf: out, offsets: out_offsets, lengths: out_lengths },
+            status,
+        )
     }
 
     /// Encodes and seals packets straight into `out` slots.
@@ -563,8 +583,8 @@ impl AeadBatch {
         lengths: &mut [u32],
         capacity: u32,
     ) -> Result<(), JsError> {
-        self.inner
-            .encode_seal(headers, data, rows, first, count as usize, out, offsets, lengths, capacity as usize)
-            .map_err(js_err)
+        let msgs = batch::OutMessages { data, rows, first };
+        let out = batch::SlotsMut { buf: out, offsets, lengths };
+        self.inner.encode_seal(headers, msgs, count as usize, out, capacity as usize).map_err(js_err)
     }
 }

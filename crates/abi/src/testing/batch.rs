@@ -8,6 +8,9 @@
 //!   holding rows `first[i] .. first[i + 1]`;
 //! * message rows (in): 5 × u32 `[item, seq, type, offset, length]`;
 //! * status: 0 ok, 1-4 header errors, 5 length, 6 auth, 7 framing.
+//!
+//! The bindings' exports take these arrays flat (one JavaScript argument each) and pass them here
+//! as [`OutMessages`], [`Slots`] and [`SlotsMut`].
 
 use crate::header_error_code;
 use gamewire_core::codec::{
@@ -20,6 +23,39 @@ use gamewire_core::seq::Seq;
 const ST_LENGTH: u8 = 5;
 const ST_AUTH: u8 = 6;
 const ST_FRAMING: u8 = 7;
+
+/// Messages to put into packets, as rows over one data buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct OutMessages<'a> {
+    /// The message bytes.
+    pub data: &'a [u8],
+    /// 4 × u32 per message: `[type, offset, length, seq]`, its bytes `data[offset .. offset + length]`.
+    pub rows: &'a [u32],
+    /// Packet `i` holds rows `first[i] .. first[i + 1]` (none: a KEEP_ALIVE).
+    pub first: &'a [u32],
+}
+
+/// Datagrams to read.
+#[derive(Debug, Clone, Copy)]
+pub struct Slots<'a> {
+    /// The buffer every datagram lives in.
+    pub buf: &'a [u8],
+    /// Where datagram `i` starts in `buf`.
+    pub offsets: &'a [u32],
+    /// Datagram `i`'s length.
+    pub lengths: &'a [u32],
+}
+
+/// Datagrams to write.
+#[derive(Debug)]
+pub struct SlotsMut<'a> {
+    /// The buffer every datagram is written to.
+    pub buf: &'a mut [u8],
+    /// Where datagram `i` goes in `buf`.
+    pub offsets: &'a [u32],
+    /// Written: datagram `i`'s length.
+    pub lengths: &'a mut [u32],
+}
 
 /// Refuses a batch whose arrays are shorter than `count` items (they come from JavaScript).
 fn check_len(count: usize, arrays: &[(&str, usize, usize)]) -> Result<(), String> {
@@ -41,12 +77,11 @@ fn u32_at(v: &[u32], i: usize) -> Result<u32, String> {
 /// Writes header + framed payload of packet `i` at `out[at..]`; returns the payload length.
 fn encode_one(
     headers: &[u32],
-    data: &[u8],
-    rows: &[u32],
-    first: &[u32],
+    msgs: OutMessages,
     i: usize,
     out: &mut [u8],
 ) -> Result<(Header, usize), String> {
+    let OutMessages { data, rows, first } = msgs;
     let (r0, r1) = (u32_at(first, i)? as usize, u32_at(first, i + 1)? as usize);
     let n = r1.checked_sub(r0).ok_or("first[] must not decrease")?;
     if n > 255 {
@@ -89,42 +124,50 @@ fn encode_one(
     Ok((header, length))
 }
 
-/// Encodes `count` unprotected packets (header ‖ payload) into `out` slots.
-#[allow(clippy::too_many_arguments)] // a flat C-like batch signature, mirrored by the bindings
-pub fn encode(
+/// Encodes `count` packets into `out` slots of `capacity` bytes; `finish(slot, header, length)`
+/// completes each one once its header and `length` payload bytes are written and returns the
+/// datagram's length.
+fn encode_slots(
     headers: &[u32],
-    data: &[u8],
-    rows: &[u32],
-    first: &[u32],
+    msgs: OutMessages,
     count: usize,
-    out: &mut [u8],
-    offsets: &[u32],
-    lengths: &mut [u32],
+    out: SlotsMut,
     capacity: usize,
+    mut finish: impl FnMut(&mut [u8], &Header, usize) -> usize,
 ) -> Result<(), String> {
+    let SlotsMut { buf, offsets, lengths } = out;
     check_len(count, &[("offsets", offsets.len(), 1), ("lengths", lengths.len(), 1)])?;
     for (i, length_out) in lengths.iter_mut().enumerate().take(count) {
         let off = u32_at(offsets, i)? as usize;
-        let slot = out.get_mut(off..off + capacity).ok_or("output slot out of range")?;
-        let (_, length) = encode_one(headers, data, rows, first, i, slot)?;
-        *length_out = (HEADER_SIZE + length) as u32;
+        let slot = buf.get_mut(off..off + capacity).ok_or("output slot out of range")?;
+        let (header, length) = encode_one(headers, msgs, i, slot)?;
+        *length_out = finish(slot, &header, length) as u32;
     }
     Ok(())
 }
 
+/// Encodes `count` unprotected packets (header ‖ payload) into `out` slots of `capacity` bytes.
+pub fn encode(
+    headers: &[u32],
+    msgs: OutMessages,
+    count: usize,
+    out: SlotsMut,
+    capacity: usize,
+) -> Result<(), String> {
+    encode_slots(headers, msgs, count, out, capacity, |_, _, length| HEADER_SIZE + length)
+}
+
 /// Decodes `count` unprotected packets; writes status, header rows and message rows. Returns the
 /// number of message rows.
-#[allow(clippy::too_many_arguments)]
 pub fn decode(
-    src: &[u8],
-    offsets: &[u32],
-    lengths: &[u32],
+    src: Slots,
     count: usize,
     as_server: bool,
     headers: &mut [u32],
     status: &mut [u8],
     msgs: &mut [u32],
 ) -> u32 {
+    let Slots { buf: src, offsets, lengths } = src;
     let expect = if as_server { Direction::ToServer } else { Direction::ToClient };
     let sizes = [
         ("offsets", offsets.len(), 1),
@@ -194,17 +237,9 @@ impl AeadBatch {
     }
 
     /// Seals `count` packets (header ‖ payload) into `out` slots (header ‖ ciphertext ‖ tag).
-    #[allow(clippy::too_many_arguments)]
-    pub fn seal(
-        &self,
-        src: &[u8],
-        offsets: &[u32],
-        lengths: &[u32],
-        count: usize,
-        out: &mut [u8],
-        out_offsets: &[u32],
-        out_lengths: &mut [u32],
-    ) -> Result<(), String> {
+    pub fn seal(&self, src: Slots, count: usize, out: SlotsMut) -> Result<(), String> {
+        let Slots { buf: src, offsets, lengths } = src;
+        let SlotsMut { buf: out, offsets: out_offsets, lengths: out_lengths } = out;
         check_len(
             count,
             &[
@@ -234,18 +269,9 @@ impl AeadBatch {
 
     /// Opens `count` datagrams into `out` slots (header ‖ plaintext); writes a status per
     /// datagram. Returns how many opened.
-    #[allow(clippy::too_many_arguments)]
-    pub fn open(
-        &self,
-        src: &[u8],
-        offsets: &[u32],
-        lengths: &[u32],
-        count: usize,
-        out: &mut [u8],
-        out_offsets: &[u32],
-        out_lengths: &mut [u32],
-        status: &mut [u8],
-    ) -> u32 {
+    pub fn open(&self, src: Slots, count: usize, out: SlotsMut, status: &mut [u8]) -> u32 {
+        let Slots { buf: src, offsets, lengths } = src;
+        let SlotsMut { buf: out, offsets: out_offsets, lengths: out_lengths } = out;
         let sizes = [
             ("offsets", offsets.len(), 1),
             ("lengths", lengths.len(), 1),
@@ -293,27 +319,103 @@ impl AeadBatch {
         ok
     }
 
-    /// Encodes and seals `count` packets straight into `out` slots.
-    #[allow(clippy::too_many_arguments)]
+    /// Encodes and seals `count` packets straight into `out` slots of `capacity` bytes.
     pub fn encode_seal(
         &self,
         headers: &[u32],
-        data: &[u8],
-        rows: &[u32],
-        first: &[u32],
+        msgs: OutMessages,
         count: usize,
-        out: &mut [u8],
-        offsets: &[u32],
-        lengths: &mut [u32],
+        out: SlotsMut,
         capacity: usize,
     ) -> Result<(), String> {
-        check_len(count, &[("offsets", offsets.len(), 1), ("lengths", lengths.len(), 1)])?;
-        for (i, length_out) in lengths.iter_mut().enumerate().take(count) {
-            let off = u32_at(offsets, i)? as usize;
-            let slot = out.get_mut(off..off + capacity).ok_or("output slot out of range")?;
-            let (header, _) = encode_one(headers, data, rows, first, i, slot)?;
-            *length_out = protect(slot, &header, Some(&self.cipher)) as u32;
+        encode_slots(headers, msgs, count, out, capacity, |slot, header, _| {
+            protect(slot, header, Some(&self.cipher))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CAP: usize = 128;
+
+    /// Two packets to the server: two APP messages, then a KEEP_ALIVE. Header rows as the
+    /// caller writes them (type, length and count are the codec's to fill in).
+    struct Input {
+        headers: Vec<u32>,
+        data: Vec<u8>,
+        rows: Vec<u32>,
+        first: Vec<u32>,
+    }
+
+    fn input() -> Input {
+        let app = PacketType::App as u32;
+        Input {
+            headers: vec![1, 1000, 7, 3, 0, 0, 0, 0x0f, 1, 1001, 8, 3, 0, 0, 0, 0],
+            data: b"hello world!".to_vec(),
+            rows: vec![app, 0, 5, 1, app, 5, 7, 2],
+            first: vec![0, 2, 2],
         }
-        Ok(())
+    }
+
+    fn msgs(i: &Input) -> OutMessages<'_> {
+        OutMessages { data: &i.data, rows: &i.rows, first: &i.first }
+    }
+
+    const OFFSETS: [u32; 2] = [0, CAP as u32];
+
+    #[test]
+    fn encoded_packets_decode_to_their_headers_and_messages() {
+        let i = input();
+        let (mut buf, mut lengths) = (vec![0u8; 2 * CAP], [0u32; 2]);
+        encode(
+            &i.headers,
+            msgs(&i),
+            2,
+            SlotsMut { buf: &mut buf, offsets: &OFFSETS, lengths: &mut lengths },
+            CAP,
+        )
+        .unwrap();
+        let (mut headers, mut status, mut rows) = ([0u32; 16], [9u8; 2], [0u32; 10]);
+        let src = Slots { buf: &buf, offsets: &OFFSETS, lengths: &lengths };
+        assert_eq!(decode(src, 2, true, &mut headers, &mut status, &mut rows), 2);
+        assert_eq!(status, [0, 0]);
+        let app = PacketType::App as u32;
+        let (len0, ka) = (lengths[0] - HEADER_SIZE as u32, PacketType::KeepAlive as u32);
+        assert_eq!(headers, [1, 1000, 7, 3, app, len0, 2, 0x0f, 1, 1001, 8, 3, ka, 0, 0, 0]);
+        let data: Vec<&[u8]> = rows.chunks(5).map(|r| &buf[r[3] as usize..(r[3] + r[4]) as usize]).collect();
+        assert_eq!(data, [&b"hello"[..], &b" world!"[..]]);
+        assert_eq!([rows[0], rows[1], rows[5], rows[6]], [0, 1, 0, 2]);
+    }
+
+    #[test]
+    fn encode_seal_is_encode_then_seal_and_open_gives_the_packets_back() {
+        let i = input();
+        let aead = AeadBatch::new(&[7u8; 16]).unwrap();
+        let (mut plain, mut plain_len) = (vec![0u8; 2 * CAP], [0u32; 2]);
+        let out = SlotsMut { buf: &mut plain, offsets: &OFFSETS, lengths: &mut plain_len };
+        encode(&i.headers, msgs(&i), 2, out, CAP).unwrap();
+        let (mut sealed, mut sealed_len) = (vec![0u8; 2 * CAP], [0u32; 2]);
+        let src = Slots { buf: &plain, offsets: &OFFSETS, lengths: &plain_len };
+        aead.seal(src, 2, SlotsMut { buf: &mut sealed, offsets: &OFFSETS, lengths: &mut sealed_len })
+            .unwrap();
+        let (mut direct, mut direct_len) = (vec![0u8; 2 * CAP], [0u32; 2]);
+        let out = SlotsMut { buf: &mut direct, offsets: &OFFSETS, lengths: &mut direct_len };
+        aead.encode_seal(&i.headers, msgs(&i), 2, out, CAP).unwrap();
+        assert_eq!(direct_len, sealed_len);
+        for k in 0..2 {
+            let at = OFFSETS[k] as usize;
+            assert_eq!(direct[at..at + direct_len[k] as usize], sealed[at..at + sealed_len[k] as usize]);
+        }
+        let (mut opened, mut opened_len, mut status) = (vec![0u8; 2 * CAP], [0u32; 2], [9u8; 2]);
+        let src = Slots { buf: &direct, offsets: &OFFSETS, lengths: &direct_len };
+        let out = SlotsMut { buf: &mut opened, offsets: &OFFSETS, lengths: &mut opened_len };
+        assert_eq!(aead.open(src, 2, out, &mut status), 2);
+        assert_eq!((status, opened_len), ([0, 0], plain_len));
+        for k in 0..2 {
+            let at = OFFSETS[k] as usize;
+            assert_eq!(opened[at..at + plain_len[k] as usize], plain[at..at + plain_len[k] as usize]);
+        }
     }
 }
