@@ -369,9 +369,9 @@ pub fn codec_encode(
     mut lengths: BufferSlice,
     capacity: u32,
 ) -> Result<()> {
-    let msgs = batch::OutMessages { data, rows, first };
+    let packets = batch::Packets { headers, data, rows, first };
     let out = batch::SlotsMut { buf: &mut out, offsets, lengths: words(&mut lengths)? };
-    batch::encode(headers, msgs, count as usize, out, capacity as usize).map_err(invalid)
+    batch::encode(packets, count as usize, out, capacity as usize).map_err(invalid)
 }
 
 /// Decodes unprotected packets (`gamewire_abi::testing::batch::decode`).
@@ -460,9 +460,9 @@ impl AeadBatch {
         mut lengths: BufferSlice,
         capacity: u32,
     ) -> Result<()> {
-        let msgs = batch::OutMessages { data, rows, first };
+        let packets = batch::Packets { headers, data, rows, first };
         let out = batch::SlotsMut { buf: &mut out, offsets, lengths: words(&mut lengths)? };
-        self.inner.encode_seal(headers, msgs, count as usize, out, capacity as usize).map_err(invalid)
+        self.inner.encode_seal(packets, count as usize, out, capacity as usize).map_err(invalid)
     }
 }
 

@@ -473,15 +473,9 @@ pub fn codec_encode(
     lengths: &mut [u32],
     capacity: u32,
 ) -> Result<(), JsError> {
-    let msgs = batch::OutMessages { data, rows, first };
-    batch::encode(
-        headers,
-        msgs,
-        count as usize,
-        batch::SlotsMut { buf: out, offsets, lengths },
-        capacity as usize,
-    )
-    .map_err(js_err)
+    let packets = batch::Packets { headers, data, rows, first };
+    let out = batch::SlotsMut { buf: out, offsets, lengths };
+    batch::encode(packets, count as usize, out, capacity as usize).map_err(js_err)
 }
 
 /// Decodes unprotected packets (`gamewire_core::abi::testing::batch::decode`).
@@ -583,8 +577,8 @@ impl AeadBatch {
         lengths: &mut [u32],
         capacity: u32,
     ) -> Result<(), JsError> {
-        let msgs = batch::OutMessages { data, rows, first };
+        let packets = batch::Packets { headers, data, rows, first };
         let out = batch::SlotsMut { buf: out, offsets, lengths };
-        self.inner.encode_seal(headers, msgs, count as usize, out, capacity as usize).map_err(js_err)
+        self.inner.encode_seal(packets, count as usize, out, capacity as usize).map_err(js_err)
     }
 }

@@ -10,7 +10,7 @@
 //! * status: 0 ok, 1-4 header errors, 5 length, 6 auth, 7 framing.
 //!
 //! The bindings' exports take these arrays flat (one JavaScript argument each) and pass them here
-//! as [`OutMessages`], [`Slots`] and [`SlotsMut`].
+//! as [`Packets`], [`Slots`] and [`SlotsMut`].
 
 use crate::header_error_code;
 use gamewire_core::codec::{
@@ -24,9 +24,11 @@ const ST_LENGTH: u8 = 5;
 const ST_AUTH: u8 = 6;
 const ST_FRAMING: u8 = 7;
 
-/// Messages to put into packets, as rows over one data buffer.
+/// Packets to encode: a header row each, and their messages as rows over one data buffer.
 #[derive(Debug, Clone, Copy)]
-pub struct OutMessages<'a> {
+pub struct Packets<'a> {
+    /// 8 × u32 per packet (the header row layout above; type, length and count are computed).
+    pub headers: &'a [u32],
     /// The message bytes.
     pub data: &'a [u8],
     /// 4 × u32 per message: `[type, offset, length, seq]`, its bytes `data[offset .. offset + length]`.
@@ -75,13 +77,8 @@ fn u32_at(v: &[u32], i: usize) -> Result<u32, String> {
 }
 
 /// Writes header + framed payload of packet `i` at `out[at..]`; returns the payload length.
-fn encode_one(
-    headers: &[u32],
-    msgs: OutMessages,
-    i: usize,
-    out: &mut [u8],
-) -> Result<(Header, usize), String> {
-    let OutMessages { data, rows, first } = msgs;
+fn encode_one(packets: Packets, i: usize, out: &mut [u8]) -> Result<(Header, usize), String> {
+    let Packets { headers, data, rows, first } = packets;
     let (r0, r1) = (u32_at(first, i)? as usize, u32_at(first, i + 1)? as usize);
     let n = r1.checked_sub(r0).ok_or("first[] must not decrease")?;
     if n > 255 {
@@ -128,8 +125,7 @@ fn encode_one(
 /// completes each one once its header and `length` payload bytes are written and returns the
 /// datagram's length.
 fn encode_slots(
-    headers: &[u32],
-    msgs: OutMessages,
+    packets: Packets,
     count: usize,
     out: SlotsMut,
     capacity: usize,
@@ -140,21 +136,15 @@ fn encode_slots(
     for (i, length_out) in lengths.iter_mut().enumerate().take(count) {
         let off = u32_at(offsets, i)? as usize;
         let slot = buf.get_mut(off..off + capacity).ok_or("output slot out of range")?;
-        let (header, length) = encode_one(headers, msgs, i, slot)?;
+        let (header, length) = encode_one(packets, i, slot)?;
         *length_out = finish(slot, &header, length) as u32;
     }
     Ok(())
 }
 
 /// Encodes `count` unprotected packets (header ‖ payload) into `out` slots of `capacity` bytes.
-pub fn encode(
-    headers: &[u32],
-    msgs: OutMessages,
-    count: usize,
-    out: SlotsMut,
-    capacity: usize,
-) -> Result<(), String> {
-    encode_slots(headers, msgs, count, out, capacity, |_, _, length| HEADER_SIZE + length)
+pub fn encode(packets: Packets, count: usize, out: SlotsMut, capacity: usize) -> Result<(), String> {
+    encode_slots(packets, count, out, capacity, |_, _, length| HEADER_SIZE + length)
 }
 
 /// Decodes `count` unprotected packets; writes status, header rows and message rows. Returns the
@@ -322,13 +312,12 @@ impl AeadBatch {
     /// Encodes and seals `count` packets straight into `out` slots of `capacity` bytes.
     pub fn encode_seal(
         &self,
-        headers: &[u32],
-        msgs: OutMessages,
+        packets: Packets,
         count: usize,
         out: SlotsMut,
         capacity: usize,
     ) -> Result<(), String> {
-        encode_slots(headers, msgs, count, out, capacity, |slot, header, _| {
+        encode_slots(packets, count, out, capacity, |slot, header, _| {
             protect(slot, header, Some(&self.cipher))
         })
     }
@@ -359,8 +348,8 @@ mod tests {
         }
     }
 
-    fn msgs(i: &Input) -> OutMessages<'_> {
-        OutMessages { data: &i.data, rows: &i.rows, first: &i.first }
+    fn packets(i: &Input) -> Packets<'_> {
+        Packets { headers: &i.headers, data: &i.data, rows: &i.rows, first: &i.first }
     }
 
     const OFFSETS: [u32; 2] = [0, CAP as u32];
@@ -369,14 +358,8 @@ mod tests {
     fn encoded_packets_decode_to_their_headers_and_messages() {
         let i = input();
         let (mut buf, mut lengths) = (vec![0u8; 2 * CAP], [0u32; 2]);
-        encode(
-            &i.headers,
-            msgs(&i),
-            2,
-            SlotsMut { buf: &mut buf, offsets: &OFFSETS, lengths: &mut lengths },
-            CAP,
-        )
-        .unwrap();
+        encode(packets(&i), 2, SlotsMut { buf: &mut buf, offsets: &OFFSETS, lengths: &mut lengths }, CAP)
+            .unwrap();
         let (mut headers, mut status, mut rows) = ([0u32; 16], [9u8; 2], [0u32; 10]);
         let src = Slots { buf: &buf, offsets: &OFFSETS, lengths: &lengths };
         assert_eq!(decode(src, 2, true, &mut headers, &mut status, &mut rows), 2);
@@ -395,14 +378,14 @@ mod tests {
         let aead = AeadBatch::new(&[7u8; 16]).unwrap();
         let (mut plain, mut plain_len) = (vec![0u8; 2 * CAP], [0u32; 2]);
         let out = SlotsMut { buf: &mut plain, offsets: &OFFSETS, lengths: &mut plain_len };
-        encode(&i.headers, msgs(&i), 2, out, CAP).unwrap();
+        encode(packets(&i), 2, out, CAP).unwrap();
         let (mut sealed, mut sealed_len) = (vec![0u8; 2 * CAP], [0u32; 2]);
         let src = Slots { buf: &plain, offsets: &OFFSETS, lengths: &plain_len };
         aead.seal(src, 2, SlotsMut { buf: &mut sealed, offsets: &OFFSETS, lengths: &mut sealed_len })
             .unwrap();
         let (mut direct, mut direct_len) = (vec![0u8; 2 * CAP], [0u32; 2]);
         let out = SlotsMut { buf: &mut direct, offsets: &OFFSETS, lengths: &mut direct_len };
-        aead.encode_seal(&i.headers, msgs(&i), 2, out, CAP).unwrap();
+        aead.encode_seal(packets(&i), 2, out, CAP).unwrap();
         assert_eq!(direct_len, sealed_len);
         for k in 0..2 {
             let at = OFFSETS[k] as usize;
