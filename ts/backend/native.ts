@@ -77,23 +77,52 @@ const ROOM = LAYOUT.datagramRoom;
 const CMD_BYTES = 64 * 1024;
 const EMPTY = new Uint8Array(0);
 
-/** Where a native engine's events come from (an engine, or the socket thread's server). */
-interface EventSource {
+/** What both native objects (an engine, the socket threads' server) write into a caller's buffers. */
+interface BufferWriter {
   events(out: Uint8Array): number;
   pendingEventSize(): number;
+  connectionStats(peer: number, out: Uint8Array): boolean;
+  stats(out: Uint8Array): boolean;
 }
 
 /**
- * `src.events` into `holder.evBuf`; when nothing fit, once more into a buffer grown to the next
- * record's size (a power of two), which `holder` keeps.
+ * The buffers both native adapters lend their binding object: the event buffer (grown when the
+ * next event does not fit), the send commands and their results, and the statistics.
  */
-function drainEvents(src: EventSource, holder: { evBuf: Buffer }): number {
-  const n = src.events(holder.evBuf);
-  if (n !== 0) return n;
-  const need = src.pendingEventSize();
-  if (need <= holder.evBuf.length) return 0;
-  holder.evBuf = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(need)));
-  return src.events(holder.evBuf);
+class NativeBuffers {
+  evBuf: Buffer = Buffer.allocUnsafe(256 * 1024);
+  readonly cmd = new Uint8Array(CMD_BYTES);
+  readonly cmdResults = new Int8Array(CMD_BYTES / LAYOUT.sendHead);
+  readonly cmdResultBytes = new Uint8Array(this.cmdResults.buffer);
+  private readonly statsOut: Float64Array;
+  private readonly statsBytes: Uint8Array;
+
+  constructor(
+    private readonly src: BufferWriter,
+    statsLen: number,
+  ) {
+    this.statsOut = new Float64Array(statsLen);
+    this.statsBytes = new Uint8Array(this.statsOut.buffer);
+  }
+
+  /** Events into `evBuf`; when nothing fit, once more into a buffer grown to the next record's size (a power of two). */
+  events(): number {
+    const n = this.src.events(this.evBuf);
+    if (n !== 0) return n;
+    const need = this.src.pendingEventSize();
+    if (need <= this.evBuf.length) return 0;
+    this.evBuf = Buffer.allocUnsafe(2 ** Math.ceil(Math.log2(need)));
+    return this.src.events(this.evBuf);
+  }
+
+  connectionStats(peer: number): Float64Array | null {
+    return this.src.connectionStats(peer, this.statsBytes) ? this.statsOut.slice() : null;
+  }
+
+  stats(): Float64Array {
+    this.src.stats(this.statsBytes);
+    return this.statsOut.slice();
+  }
 }
 
 class NativeEngineAdapter extends EngineBase<NativeEngine> implements Engine {
@@ -105,18 +134,11 @@ class NativeEngineAdapter extends EngineBase<NativeEngine> implements Engine {
   private readonly outBuf = Buffer.allocUnsafe(OUT_DATAGRAMS * ROOM);
   private readonly outMeta = new Uint32Array(OUT_DATAGRAMS * 3);
   private readonly outMetaBytes = new Uint8Array(this.outMeta.buffer);
-  /** The event buffer (grown by `drainEvents`). */
-  evBuf: Buffer = Buffer.allocUnsafe(256 * 1024);
-  private readonly cmd = new Uint8Array(CMD_BYTES);
-  private readonly cmdResults = new Int8Array(CMD_BYTES / LAYOUT.sendHead);
-  private readonly cmdResultBytes = new Uint8Array(this.cmdResults.buffer);
-  private readonly statsOut: Float64Array;
-  private readonly statsBytes: Uint8Array;
+  private readonly bufs: NativeBuffers;
 
   constructor(raw: NativeEngine, statsLen: number) {
     super(raw);
-    this.statsOut = new Float64Array(statsLen);
-    this.statsBytes = new Uint8Array(this.statsOut.buffer);
+    this.bufs = new NativeBuffers(raw, statsLen);
   }
 
   inView(): Uint8Array { return this.inBuf; }
@@ -124,27 +146,20 @@ class NativeEngineAdapter extends EngineBase<NativeEngine> implements Engine {
   inStatusView(): Uint8Array { return this.inStatus; }
   outView(): Uint8Array { return this.outBuf; }
   outMetaView(): Uint32Array { return this.outMeta; }
-  eventView(): Uint8Array { return this.evBuf; }
-  cmdView(): Uint8Array { return this.cmd; }
-  cmdResultView(): Int8Array { return this.cmdResults; }
+  eventView(): Uint8Array { return this.bufs.evBuf; }
+  cmdView(): Uint8Array { return this.bufs.cmd; }
+  cmdResultView(): Int8Array { return this.bufs.cmdResults; }
   sendBatch(now: number, count: number): number {
-    return this.raw.sendBatch(now, this.cmd, count, this.cmdResultBytes);
+    return this.raw.sendBatch(now, this.bufs.cmd, count, this.bufs.cmdResultBytes);
   }
 
   handle(now: number, count: number): number {
     return this.raw.handle(now, this.inBuf, this.inMeta, count, this.inStatus);
   }
   transmit(now: number): number { return this.raw.transmit(now, this.outBuf, this.outMetaBytes); }
-  events(): number {
-    return drainEvents(this.raw, this);
-  }
-  connectionStats(peer: number): Float64Array | null {
-    return this.raw.connectionStats(peer, this.statsBytes) ? this.statsOut.slice() : null;
-  }
-  stats(): Float64Array {
-    this.raw.stats(this.statsBytes);
-    return this.statsOut.slice();
-  }
+  events(): number { return this.bufs.events(); }
+  connectionStats(peer: number): Float64Array | null { return this.bufs.connectionStats(peer); }
+  stats(): Float64Array { return this.bufs.stats(); }
 }
 
 /** `Engine` over the threaded socket server: see `ThreadedServer` in types.ts. */
@@ -153,20 +168,13 @@ class ThreadedServerAdapter implements ThreadedServer {
   readonly inCapacity = 0;
   readonly localAddress: { host: string; port: number; family: 'IPv4' | 'IPv6' };
   readonly threads: number;
-  /** The event buffer (grown by `drainEvents`). */
-  evBuf: Buffer = Buffer.allocUnsafe(256 * 1024);
-  private readonly cmd = new Uint8Array(CMD_BYTES);
-  private readonly cmdResults = new Int8Array(CMD_BYTES / LAYOUT.sendHead);
-  private readonly cmdResultBytes = new Uint8Array(this.cmdResults.buffer);
-  private readonly statsOut: Float64Array;
-  private readonly statsBytes: Uint8Array;
+  private readonly bufs: NativeBuffers;
 
   constructor(private readonly s: NativeSocketServer, statsLen: number) {
     const host = s.localHost();
     this.localAddress = { host, port: s.localPort(), family: host.includes(':') ? 'IPv6' : 'IPv4' };
     this.threads = s.threads();
-    this.statsOut = new Float64Array(statsLen);
-    this.statsBytes = new Uint8Array(this.statsOut.buffer);
+    this.bufs = new NativeBuffers(s, statsLen);
   }
 
   inView(): Uint8Array { return EMPTY; }
@@ -174,12 +182,12 @@ class ThreadedServerAdapter implements ThreadedServer {
   inStatusView(): Uint8Array { return EMPTY; }
   outView(): Uint8Array { return EMPTY; }
   outMetaView(): Uint32Array { return new Uint32Array(0); }
-  eventView(): Uint8Array { return this.evBuf; }
-  cmdView(): Uint8Array { return this.cmd; }
-  cmdResultView(): Int8Array { return this.cmdResults; }
+  eventView(): Uint8Array { return this.bufs.evBuf; }
+  cmdView(): Uint8Array { return this.bufs.cmd; }
+  cmdResultView(): Int8Array { return this.bufs.cmdResults; }
   /** Under one lock of the thread's state; the caller's `transmit` sends what is due. */
   sendBatch(_now: number, count: number): number {
-    return this.s.sendBatch(this.cmd, count, this.cmdResultBytes);
+    return this.s.sendBatch(this.bufs.cmd, count, this.bufs.cmdResultBytes);
   }
   handle(): number { return 0; }
   /** The socket thread answers handshakes itself, within its own time budget. */
@@ -195,9 +203,7 @@ class ThreadedServerAdapter implements ThreadedServer {
     this.s.transmitNow();
     return 0;
   }
-  events(): number {
-    return drainEvents(this.s, this);
-  }
+  events(): number { return this.bufs.events(); }
   send(_now: number, peer: number, data: Uint8Array, mode: number, callback: number): number {
     return this.s.send(peer, data, mode, callback);
   }
@@ -214,13 +220,8 @@ class ThreadedServerAdapter implements ThreadedServer {
   token(peer: number): number { return this.s.token(peer); }
   latency(peer: number): number { return this.s.latency(peer); }
   connectionCount(): number { return this.s.connectionCount(); }
-  connectionStats(peer: number): Float64Array | null {
-    return this.s.connectionStats(peer, this.statsBytes) ? this.statsOut.slice() : null;
-  }
-  stats(): Float64Array {
-    this.s.stats(this.statsBytes);
-    return this.statsOut.slice();
-  }
+  connectionStats(peer: number): Float64Array | null { return this.bufs.connectionStats(peer); }
+  stats(): Float64Array { return this.bufs.stats(); }
   countBlocked(): void {}
   nextTimeout(): number { return -1; }
   setConfig(config: Float64Array): void { viaBinding(() => this.s.setConfig(config)); }
