@@ -11,7 +11,8 @@
 import { ReceiveBatch } from '../backend/batch.js';
 import type { Engine } from '../backend/types.js';
 import { ConfigError, GamewireError, TimeoutError } from '../errors.js';
-import { CLOSE_REASONS, CODE, ConnectionStatus, EV, MAX_MESSAGE_SIZE, RetryMode, finalStatus, type CloseReason } from '../net/constants.js';
+import { CLOSE_REASONS, CODE, ConnectionStatus, EV, RetryMode, finalStatus, type CloseReason } from '../net/constants.js';
+import { checkPayload, checkRetry, sendRefused } from '../net/send-checks.js';
 import { decodeStats, type ConnectionStats } from '../net/stats.js';
 import { Emitter } from './emitter.js';
 import { browserConfig, loadCore, type BrowserNetOptions } from './engine.js';
@@ -249,13 +250,8 @@ export class BrowserClient extends Emitter<BrowserClientEvents> {
 
   /** Sends a message (default RETRY_ON_TIMEOUT, as UdpClient). `callback(acked)` runs exactly once. */
   send(payload: Uint8Array, retry: RetryMode = RetryMode.RETRY_ON_TIMEOUT, callback?: (acked: boolean) => void): void {
-    if (!(payload instanceof Uint8Array)) throw new GamewireError('ERR_INVALID_ARG', 'payload must be a Uint8Array');
-    if (payload.length > MAX_MESSAGE_SIZE) {
-      throw new GamewireError('ERR_MESSAGE_TOO_LARGE', `message of ${payload.length} bytes exceeds the maximum of ${MAX_MESSAGE_SIZE}`);
-    }
-    if (retry !== RetryMode.NONE && retry !== RetryMode.BEST_EFFORT && retry !== RetryMode.RETRY_ON_TIMEOUT) {
-      throw new GamewireError('ERR_INVALID_ARG', `retry must be a RetryMode (-1, 0 or 1), got ${String(retry)}`);
-    }
+    checkPayload(payload);
+    checkRetry(retry);
     const engine = this.engine;
     if (!engine || (this.statusValue !== ConnectionStatus.CONNECTED && this.statusValue !== ConnectionStatus.CONNECTING)) {
       throw new GamewireError('ERR_NOT_CONNECTED', 'not connected');
@@ -269,8 +265,7 @@ export class BrowserClient extends Emitter<BrowserClientEvents> {
     const rc = engine.send(clock(), SERVER, payload, retry, id);
     if (rc !== CODE.OK) {
       this.callbacks.delete(id);
-      if (rc === CODE.QUEUE_FULL) throw new GamewireError('ERR_QUEUE_FULL', 'too many messages queued');
-      throw new GamewireError('ERR_NOT_CONNECTED', `not connected (code ${rc})`);
+      throw sendRefused(rc);
     }
     this.queuePump();
   }

@@ -1,7 +1,8 @@
 /** The server's view of one connected client (mpgameserver's EventHandler.Client). */
 import { GamewireError } from '../errors.js';
-import { CODE, ConnectionStatus, MAX_MESSAGE_SIZE, RetryMode } from './constants.js';
+import { CODE, ConnectionStatus, RetryMode } from './constants.js';
 import type { Logger } from './log.js';
+import { checkPayload, checkRetry } from './send-checks.js';
 import { decodeStats, type ConnectionStats } from './stats.js';
 
 /** What a handle needs from its server. */
@@ -11,22 +12,6 @@ export interface HandleHost {
   latency(peer: number): number;
   stats(peer: number): Float64Array | null;
   readonly statsNames: readonly string[];
-}
-
-export function checkPayload(payload: Uint8Array): void {
-  if (!(payload instanceof Uint8Array)) {
-    throw new GamewireError('ERR_INVALID_ARG', 'payload must be a Uint8Array (or Buffer)');
-  }
-  if (payload.length > MAX_MESSAGE_SIZE) {
-    throw new GamewireError('ERR_MESSAGE_TOO_LARGE', `message of ${payload.length} bytes exceeds the maximum of ${MAX_MESSAGE_SIZE}`);
-  }
-}
-
-export function checkRetry(retry: number): RetryMode {
-  if (retry !== RetryMode.NONE && retry !== RetryMode.BEST_EFFORT && retry !== RetryMode.RETRY_ON_TIMEOUT) {
-    throw new GamewireError('ERR_INVALID_ARG', `retry must be a RetryMode (-1, 0 or 1), got ${String(retry)}`);
-  }
-  return retry;
 }
 
 export class ClientHandle {

@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { loadBackend, type BackendOptions, type Engine } from '../backend/index.js';
 import { ArgumentError, ConfigError, GamewireError, TimeoutError } from '../errors.js';
 import { componentLogger, type Logger } from '../log.js';
-import { checkPayload, checkRetry } from './client-handle.js';
+import { checkPayload, checkRetry, sendRefused } from './send-checks.js';
 import { flatConfig, type NetOptions } from './config.js';
 import { CODE, ConnectionStatus, RetryMode, finalStatus, type CloseReason } from './constants.js';
 import { EngineDriver } from './driver.js';
@@ -235,8 +235,7 @@ export class UdpClient extends EventEmitter<UdpClientEvents> {
     const rc = engine.send(this.time.now(), SERVER, payload, retry, id);
     if (rc !== CODE.OK) {
       driver.takeCallback(id);
-      if (rc === CODE.QUEUE_FULL) throw new GamewireError('ERR_QUEUE_FULL', 'too many messages queued');
-      throw new GamewireError('ERR_NOT_CONNECTED', `not connected (code ${rc})`);
+      throw sendRefused(rc);
     }
     this.queuePump();
   }
