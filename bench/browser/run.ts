@@ -53,6 +53,13 @@ interface ClientSide {
   rtts: number[];
   sent: number;
   lost: number;
+  /**
+   * How late a 5 ms interval timer ran in the window, ms (the longest and the 99th percentile):
+   * the longest time the clients' thread (the page's main thread, or this process's event loop)
+   * was kept from running other work.
+   */
+  maxLagMs: number;
+  p99LagMs: number;
 }
 
 interface RunResult {
@@ -65,6 +72,9 @@ interface RunResult {
   p50Ms: number;
   p99Ms: number;
   loss: number;
+  /** The clients' thread: longest and 99th-percentile lateness of a 5 ms timer, ms. */
+  maxLagMs: number;
+  p99LagMs: number;
   /** Server CPU in the window, cores. */
   serverCores: number;
   /** Server CPU per echoed message (one in, one out), µs. */
@@ -151,6 +161,14 @@ async function driveClients(cs: BenchClient[], o: DriveOptions): Promise<ClientS
   }
   const period = 1000 / o.hz;
   const timers: ReturnType<typeof setInterval>[] = [];
+  // The thread's responsiveness: a 5 ms timer's lateness, over the window.
+  const lags: number[] = [];
+  let expected = performance.now() + 5;
+  timers.push(setInterval(() => {
+    const now = performance.now();
+    if (now >= from && now < to) lags.push(Math.max(0, now - expected));
+    expected = now + 5;
+  }, 5));
   cs.forEach((c, i) => {
     setTimeout(() => {
       timers.push(setInterval(() => {
@@ -164,7 +182,10 @@ async function driveClients(cs: BenchClient[], o: DriveOptions): Promise<ClientS
   await new Promise((r) => setTimeout(r, to + o.drainMs - performance.now()));
   timers.forEach((t) => clearInterval(t));
   await Promise.all(cs.map((c) => c.close()));
-  return { rtts, sent, lost: sent - back };
+  lags.sort((x, y) => x - y);
+  const maxLagMs = lags.length ? lags[lags.length - 1] : 0;
+  const p99LagMs = lags.length ? lags[Math.min(lags.length - 1, Math.ceil(lags.length * 0.99) - 1)] : 0;
+  return { rtts, sent, lost: sent - back, maxLagMs, p99LagMs };
 }
 
 /** In the page: `clients` BrowserClients of one transport, driven by `driveClients`. */
@@ -283,6 +304,8 @@ async function runAll(server: Awaited<ReturnType<typeof startServer>>, sendInter
         p50Ms: quantile(sorted, 0.5),
         p99Ms: quantile(sorted, 0.99),
         loss: side.sent > 0 ? side.lost / side.sent : Number.NaN,
+        maxLagMs: side.maxLagMs,
+        p99LagMs: side.p99LagMs,
         serverCores: cpu / (windowMs * 1000),
         serverUsPerMessage: msgs > 0 ? cpu / msgs : Number.NaN,
         serverUsPerMessageAboveIdle: msgs > 0 ? (cpu - idleCores * windowMs * 1000) / msgs : Number.NaN,
@@ -291,6 +314,7 @@ async function runAll(server: Awaited<ReturnType<typeof startServer>>, sendInter
       console.log(
         `${transport.padEnd(12)} ${String(clients).padStart(2)} clients  ${r.messagesPerSecond.toFixed(0).padStart(5)} msg/s  ` +
           `rtt p50 ${r.p50Ms.toFixed(2)} ms  p99 ${r.p99Ms.toFixed(2)} ms  loss ${(r.loss * 100).toFixed(2)}%  ` +
+          `client thread blocked ≤ ${r.maxLagMs.toFixed(1)} ms (p99 ${r.p99LagMs.toFixed(1)})  ` +
           `server ${(r.serverCores * 100).toFixed(1)}% of a core, ${r.serverUsPerMessage.toFixed(1)} µs/message ` +
           `(${r.serverUsPerMessageAboveIdle.toFixed(1)} above idle)`,
       );

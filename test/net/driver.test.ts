@@ -6,6 +6,7 @@ import { createSocket, type Socket } from 'node:dgram';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Engine } from '../../ts/backend/index.js';
 import { EngineDriver } from '../../ts/net/driver.js';
+import { EV } from '../../ts/net/constants.js';
 import { EventHandler, PrivateKey, RetryMode, ServerContext, UdpClient, UdpServer, type ClientHandle } from '../../ts/index.js';
 import { BACKENDS } from '../helpers/backends.js';
 import { captureLogs } from '../helpers/logs.js';
@@ -46,6 +47,50 @@ function fakeEngine(batches: Uint8Array[][]): Engine {
   };
   return e as Engine;
 }
+
+describe('EngineDriver under overload', () => {
+  it('yields to the event loop when events keep coming, and goes on draining on its next turn', async () => {
+    // Socket threads that fill the event queue as fast as handlers empty it: a pump that drained
+    // until empty would never return, and no timer, I/O or IPC would run again.
+    const view = Buffer.alloc(16);
+    view.writeUInt32LE(EV.RELEASED, 0); // a RELEASED record, peer 0
+    let batches = 0;
+    let flowing = true;
+    const engine: Partial<Engine> = {
+      transmit: () => 0,
+      outMetaView: () => new Uint32Array(3),
+      events: () => {
+        if (!flowing) return 0;
+        batches++;
+        return 16;
+      },
+      eventView: () => view,
+    };
+    let released = 0;
+    const driver = new EngineDriver(
+      engine as Engine,
+      () => undefined,
+      { connected() {}, message() {}, disconnected() {}, released: () => void released++ },
+      captureLogs().logger,
+    );
+    let timerRan = false;
+    setImmediate(() => (timerRan = true));
+    driver.pump();
+    // The pump returned, bounded.
+    expect(batches).toBeGreaterThan(0);
+    expect(batches).toBeLessThanOrEqual(64);
+    const first = batches;
+    // The event loop got a turn, and the driver came back for more by itself.
+    await until(() => timerRan && batches > first, 2000, 'the event loop turn and the next pump');
+    flowing = false;
+    await new Promise((r) => setImmediate(r));
+    const settled = batches;
+    await new Promise((r) => setImmediate(r));
+    expect(batches).toBe(settled);
+    expect(released).toBe(batches);
+    driver.close();
+  });
+});
 
 describe('EngineDriver output', () => {
   it('keeps every datagram of a pump intact when one pump transmits more than one batch', async () => {

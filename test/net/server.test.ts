@@ -362,6 +362,15 @@ describe.each(BACKENDS)('UdpServer and UdpClient (%s)', (backend) => {
     expect([ctx.interval, ctx.connectionTimeout, ctx.keepAliveInterval, ctx.messageTimeout, ctx.tempConnectionTimeout]).toEqual([1 / 60, 5, 0.1, 1, 2]);
   });
 
+  it('engine options given in net are the ones the engine gets; the setters change them later', () => {
+    const key = PrivateKey.generate({ backend });
+    const ctx = new ServerContext(new EchoHandler(), key, { backend, net: { keepAliveInterval: 0.5, connectionTimeout: 9, messageTimeout: 2, tempConnectionTimeout: 3 } });
+    expect(ctx.netOptions()).toMatchObject({ keepAliveInterval: 0.5, connectionTimeout: 9, messageTimeout: 2, tempConnectionTimeout: 3 });
+    ctx.setKeepAliveInterval(0.25);
+    expect(ctx.netOptions().keepAliveInterval).toBe(0.25);
+    expect(() => new ServerContext(new EchoHandler(), key, { backend, net: { keepAliveInterval: -1 } })).toThrow(/keepAliveInterval/);
+  });
+
   it('client: disconnect() during connect() aborts it; a closed connection frees its socket', async () => {
     const h = new EchoHandler();
     const s = await startServer(backend, h);

@@ -56,6 +56,12 @@ export class ServerContext {
     this.rootKeyGenerated = rootKey === undefined;
     this.rootKey = rootKey ?? PrivateKey.generate(this.backendOptions);
     this.net = { ...opts.net };
+    // The engine options the context also has setters for start from `net` when given there (the
+    // setters change them later): one value, never a `net` entry silently overridden by a default.
+    for (const name of ['connectionTimeout', 'keepAliveInterval', 'messageTimeout', 'tempConnectionTimeout'] as const) {
+      const v = this.net[name];
+      if (v !== undefined) this.set(name, v);
+    }
   }
 
   private set(name: 'connectionTimeout' | 'keepAliveInterval' | 'messageTimeout' | 'tempConnectionTimeout' | 'interval', v: number, positive = true): void {

@@ -66,6 +66,12 @@ function newArena(bytes: number): Arena {
   return a;
 }
 
+/**
+ * Event batches (each up to the engine's event buffer) one pump takes before the event loop gets
+ * a turn: enough for any normal load in one go, a bound under overload.
+ */
+const MAX_BATCHES_PER_PUMP = 32;
+
 /** The default protocol time, milliseconds (`monotonicClock`). */
 export const clock = (): number => monotonicClock.now();
 
@@ -89,6 +95,9 @@ export class EngineDriver {
   private readonly callbacks = new Map<number, (acked: boolean) => void>();
   private nextCallback = 1;
   private dispatching = false;
+  /** Event batches this pump may still take before it yields to the event loop. */
+  private batchesLeft = 0;
+  private repumpQueued = false;
   /** Time spent in `handle`+dispatch and in transmit/send, ms (dashboard time profile). */
   readonly profile = { handleMs: 0, networkMs: 0 };
   /** The time handshakes may take (server engines; a client's queue is always empty). */
@@ -180,6 +189,8 @@ export class EngineDriver {
   pump(): void {
     if (this.dispatching || this.closed) return;
     this.dispatching = true;
+    this.batchesLeft = MAX_BATCHES_PER_PUMP;
+    let more = false;
     try {
       for (let round = 0; round < 64; round++) {
         this.transmit();
@@ -187,9 +198,23 @@ export class EngineDriver {
         // no event dispatched there is nothing left to send: stop without another pair of calls
         // into the engine.
         if (!this.dispatchEvents()) break;
+        if (this.batchesLeft <= 0) {
+          // Socket threads can fill the queue as fast as handlers empty it: under overload the
+          // event loop yields here (timers, I/O, other servers) and comes back on its next turn.
+          this.transmit();
+          more = true;
+          break;
+        }
       }
     } finally {
       this.dispatching = false;
+    }
+    if (more && !this.repumpQueued) {
+      this.repumpQueued = true;
+      setImmediate(() => {
+        this.repumpQueued = false;
+        this.pump();
+      });
     }
     this.afterPump?.();
   }
@@ -261,7 +286,7 @@ export class EngineDriver {
   private dispatchAll(): boolean {
     const e = this.engine;
     let any = false;
-    for (;;) {
+    while (this.batchesLeft-- > 0) {
       const bytes = e.events();
       if (bytes === 0) break;
       any = true;

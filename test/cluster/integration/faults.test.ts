@@ -185,6 +185,7 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     const watched = bus === 'inprocess' ? [server(4000)] : [server(4000), service(8000)];
     const statuses = record(watched, ...E(EngineEvents.MasterConnectStatusEvent));
     const regs = fx.cluster.node(4000).masterLink!.registrations;
+    const serviceRegs = fx.cluster.node(8002).masterLink!.registrations;
     if (bus === 'inprocess') {
       const conn = fx.cluster.node(4000).busConnection as InProcessConnection;
       conn.simulateDisconnect();
@@ -205,6 +206,11 @@ describe.each(BUSES)('faults over the %s bus', (bus) => {
     await waitFor(() => got.length === 10);
     await drained(fx.cluster, 0, [server(4000)]); // a second copy of any of them would be in by now
     expect(got.map((g) => g.data.n)).toEqual([...Array(10).keys()]);
+    // A request needs the service back on the bus too: core NATS keeps nothing for a subscriber
+    // that is reconnecting, so wait until it has registered again (proof it is back).
+    if (bus !== 'inprocess') {
+      await waitFor(() => fx.cluster.node(8002).masterLink!.registrations > serviceRegs, 10_000, 'service re-registered');
+    }
     service(8002).registerRpcMethodForMod('Echo', (sid, cb, a) => service(8002).responseToServer(sid, cb, a));
     expect(await server(4000).requestToServiceMod('rank', 'Echo', { ok: 1 })).toEqual({ ok: true, data: { ok: 1 } });
   });
