@@ -95,12 +95,12 @@ async function main(): Promise<number> {
     ? {
       clients: clientsArg ?? [20], rateHz: 60, windowSeconds: Number(values.window ?? 1.5), warmupSeconds: 0.5, drainSeconds: 0.5, botsPerProcess: 250, pythonBotsPerProcess: 50,
       mpgameserverMaxClients: Number(values['mpgs-max'] ?? 20), floodSeconds: 1, capacityWindowSeconds: 1.5,
-      tableClients: tableArg ?? [10], notifyDelays: [0.5], idleSeconds: Number(values['idle-seconds'] ?? 1), idleClients: 10, straceSeconds: 1, helloFloodSeconds: 1,
+      tableClients: tableArg ?? [10], notifyDelays: [0.5], idleSeconds: Number(values['idle-seconds'] ?? 1), idleSettleSeconds: 1, idleClients: 10, straceSeconds: 1, helloFloodSeconds: 1,
     }
     : {
       clients: clientsArg ?? [100, 500, 1000], rateHz: 60, windowSeconds: Number(values.window ?? 10), warmupSeconds: 2, drainSeconds: 1.5, botsPerProcess: 250, pythonBotsPerProcess: 50,
       mpgameserverMaxClients: Number(values['mpgs-max'] ?? 500), floodSeconds: 5, capacityWindowSeconds: 8,
-      tableClients: tableArg ?? [100, 500], notifyDelays: [0, 0.25, 0.5, 1], idleSeconds: Number(values['idle-seconds'] ?? 20), idleClients: 100, straceSeconds: 5, helloFloodSeconds: 5,
+      tableClients: tableArg ?? [100, 500], notifyDelays: [0, 0.25, 0.5, 1], idleSeconds: Number(values['idle-seconds'] ?? 20), idleSettleSeconds: 10, idleClients: 100, straceSeconds: 5, helloFloodSeconds: 5,
     };
   const delaysArg = values['notify-delays']?.split(',').map((x) => Number(x.trim()));
   if (delaysArg?.some((d) => !(d >= 0 && d <= 1))) throw new Error(`--notify-delays needs milliseconds from 0 to 1, got ${values['notify-delays']}`);
@@ -258,7 +258,7 @@ async function main(): Promise<number> {
     if (want('idle')) {
       log(`\n[idle] server CPU with no clients, then with ${settings.idleClients} connected clients sending nothing, ${settings.idleSeconds} s each`);
       for (const server of quick ? gamewireServers.slice(-1) : gamewireServers) {
-        const r = await attempt(`idle ${server}`, () => runIdle(env, server, settings.idleClients, settings.idleSeconds, settings.botsPerProcess));
+        const r = await attempt(`idle ${server}`, () => runIdle(env, server, settings.idleClients, settings.idleSeconds, settings.botsPerProcess, settings.idleSettleSeconds));
         if (!r) continue;
         idle.push(...r);
         for (const i of r) log(`  ${server}, ${i.clients} clients: ${(i.cpuCores * 100).toFixed(3)}% of a core, ${Math.round(i.datagramsInPerSec)} datagrams/s in, ${Math.round(i.datagramsOutPerSec)} out${i.wakeupsPerSec !== null ? `, ${i.wakeupsPerSec.toFixed(1)} wakeups/s, ${i.notificationsPerSec?.toFixed(1)} notifications/s` : ''}`);

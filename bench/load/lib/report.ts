@@ -267,7 +267,7 @@ export function loadMarkdownSection(r: LoadResults | null, source = 'bench/resul
     '### Idle',
     '',
     `Server CPU with no clients, then with ${s.idleClients} connected gamewire clients that send nothing (the protocol's keep-alives ` +
-      `only), ${s.idleSeconds} s each after a 2 s settle.`,
+      `only), ${s.idleSeconds} s each after a ${s.idleSettleSeconds ?? 2} s settle (V8 compiles and collects in the background for several seconds after start-up).`,
     '',
     r.idle?.length ? mdTable(IDLE_HEAD, idleRows(r.idle), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']) : 'Not measured in this run.',
     '',

@@ -251,6 +251,8 @@ export interface LoadSettings extends TickTiming {
   /** notifyDelay sweep, ms. */
   notifyDelays: number[];
   idleSeconds: number;
+  /** Seconds the idle scenario waits after start-up and after connecting (V8's background work settles). Absent in runs before it existed (2 s). */
+  idleSettleSeconds?: number;
   idleClients: number;
   straceSeconds: number;
   helloFloodSeconds: number;
