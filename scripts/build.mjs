@@ -54,8 +54,12 @@ function capture(cmd, args, opts = {}) {
 /** Cargo's environment variable for a target's linker: CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_LINKER. */
 const linkerVar = (rust) => `CARGO_TARGET_${rust.toUpperCase().replace(/-/g, '_')}_LINKER`;
 
-/** The addon for `target`; `outDir` and `noDefault` serve the testing build. */
-function buildNative(target, { features, outDir = 'dist/native', noDefault = false }) {
+/**
+ * The addon for `target`; `outDir`, `noDefault` and `cargoTargetDir` serve the testing build (its
+ * own cargo target directory: sharing one with the shipped build's features made each of the two
+ * recompile the addon crate every time the other had run).
+ */
+function buildNative(target, { features, outDir = 'dist/native', noDefault = false, cargoTargetDir = null }) {
   const cross = target !== hostTarget();
   const env = {};
   if (cross && target.linker) {
@@ -73,6 +77,7 @@ function buildNative(target, { features, outDir = 'dist/native', noDefault = fal
     ...(cross ? ['--target', target.rust] : []),
     ...(features.length ? ['--features', features.join(' ')] : []),
     ...(noDefault ? ['--no-default-features'] : []),
+    ...(cargoTargetDir ? ['--target-dir', cargoTargetDir] : []),
   ], { env });
   const out = join(root, outDir, binaryOf(target));
   if (!existsSync(out)) throw new Error(`napi build wrote no ${out}`);
@@ -214,7 +219,7 @@ function buildBrowser() {
 function buildTesting() {
   // Without the default `webtransport` feature: the suites that need the testing entry points do
   // not need the WebTransport endpoint, and leaving it out keeps this build quick.
-  buildNative(hostTarget(), { features: ['testing'], outDir: 'target/testing/native', noDefault: true });
+  buildNative(hostTarget(), { features: ['testing'], outDir: 'target/testing/native', noDefault: true, cargoTargetDir: join(root, 'target', 'testing', 'cargo') });
   buildWasm({ features: ['testing'], outDir: join(root, 'target', 'testing', 'wasm') });
 }
 
