@@ -12,18 +12,4 @@ export const dailyMod = defineMod(ModName, {
 });
 
 export { DailyClientSystem, DailyServerSystem, DailyServiceSystem };
-export {
-  ClientSystemName,
-  DailyReward,
-  DisplayDailyRewardEvent,
-  ModName,
-  PlayerRecvEvent,
-  QueryDailyMethod,
-  ServerSystemName,
-  ServiceSystemName,
-  ServiceType,
-  SignInMethod,
-  type DisplayDailyRewardData,
-  type PlayerRecvRequest,
-  type PlayerRecvResult,
-} from './const.js';
+export * from './const.js';

@@ -6,7 +6,7 @@
 import { ArgumentError, GamewireError } from '../../errors.js';
 import type { ClusterConfig, NodeEntry } from '../cluster-config.js';
 import type { EventData } from './events.js';
-import type { NodeHost, RpcHandler } from './host.js';
+import type { NodeHost, RoleKey, RpcHandler } from './host.js';
 import type { RpcCallback, RpcResult } from './rpc.js';
 import { hostOf, System } from './system.js';
 
@@ -15,6 +15,13 @@ export function nodeOf(system: System): NodeHost {
   const h = hostOf(system);
   if (h.kind !== 'node') throw new GamewireError('ERR_SYSTEM', 'this system does not run on a node');
   return h as NodeHost;
+}
+
+/** The role part `key` of the node a system runs on; `misplaced` is the error when it has none. */
+export function roleOf<T>(system: System, key: RoleKey<T>, misplaced: string): T {
+  const part = nodeOf(system).part(key);
+  if (!part) throw new GamewireError('ERR_SYSTEM', misplaced);
+  return part;
 }
 
 export abstract class NodeSystem extends System {

@@ -1,16 +1,13 @@
 /** The systems of the master: `MasterSystem`, with the master's API (netgameApi, masterHttp, serverManager). */
-import { GamewireError } from '../../errors.js';
 import type { EventData } from '../core/events.js';
 import type { RpcHandler } from '../core/host.js';
-import { comm, NodeSystem, nodeOf } from '../core/node-system.js';
+import { comm, NodeSystem, roleOf } from '../core/node-system.js';
 import type { RpcCallback, RpcResult } from '../core/rpc.js';
 import type { MasterHttpApi, NetgameApi, ServerManager } from './master-api.js';
 import { MASTER_ROLE, type MasterRole } from './master-role.js';
 
 function masterOf(s: MasterSystem): MasterRole {
-  const master = nodeOf(s).part(MASTER_ROLE);
-  if (!master) throw new GamewireError('ERR_SYSTEM', 'a MasterSystem runs on the master node');
-  return master;
+  return roleOf(s, MASTER_ROLE, 'a MasterSystem runs on the master node');
 }
 
 export class MasterSystem extends NodeSystem {

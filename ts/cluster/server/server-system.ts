@@ -1,17 +1,14 @@
 /** The systems of lobby/game servers: `ServerSystem`. */
-import { ArgumentError, GamewireError } from '../../errors.js';
+import { ArgumentError } from '../../errors.js';
 import type { EventData } from '../core/events.js';
 import type { NodeHost } from '../core/host.js';
-import { comm, NodeSystem, nodeOf } from '../core/node-system.js';
+import { comm, NodeSystem, nodeOf, roleOf } from '../core/node-system.js';
 import type { RpcCallback, RpcResult } from '../core/rpc.js';
 import { SERVER_ROLE, type ServerPlayer, type ServerRole } from './server-role.js';
 
 /** The node of a ServerSystem and its lobby/game role. */
 function serverOf(s: ServerSystem): { node: NodeHost; players: ServerRole } {
-  const node = nodeOf(s);
-  const players = node.part(SERVER_ROLE);
-  if (!players) throw new GamewireError('ERR_SYSTEM', 'a ServerSystem runs on a lobby/game node');
-  return { node, players };
+  return { node: nodeOf(s), players: roleOf(s, SERVER_ROLE, 'a ServerSystem runs on a lobby/game node') };
 }
 
 /** What `transferToServer` resolves to. */

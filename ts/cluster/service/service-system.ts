@@ -1,15 +1,12 @@
 /** The systems of functional services: `ServiceSystem`. */
-import { GamewireError } from '../../errors.js';
 import type { EventData } from '../core/events.js';
 import type { RpcHandler } from '../core/host.js';
-import { comm, NodeSystem, nodeOf } from '../core/node-system.js';
+import { comm, NodeSystem, nodeOf, roleOf } from '../core/node-system.js';
 import type { RpcCallback, RpcResult } from '../core/rpc.js';
 import { SERVICE_ROLE, type ServiceHttpHandler, type ServiceRole } from './service-role.js';
 
 function serviceOf(s: ServiceSystem): ServiceRole {
-  const role = nodeOf(s).part(SERVICE_ROLE);
-  if (!role) throw new GamewireError('ERR_SYSTEM', 'a ServiceSystem runs on a service node');
-  return role;
+  return roleOf(s, SERVICE_ROLE, 'a ServiceSystem runs on a service node');
 }
 
 export class ServiceSystem extends NodeSystem {
