@@ -127,7 +127,8 @@ impl FlatEngine {
     /// not copy because it is too large: it is counted (with its real length) and dropped.
     /// Writes a result per datagram into `status` (a [`crate::tables::drop_reason`]) as far as it
     /// reaches. Returns how many were accepted. CLIENT_HELLOs are only queued here:
-    /// [`Self::process_handshakes`] answers them.
+    /// [`Self::process_handshakes`] answers them. Timers that are due run after the batch (see
+    /// [`Endpoint::handle_timeout`]): keep-alives waiting for a wake-up leave with the replies.
     pub fn handle(
         &mut self,
         now_ms: f64,
@@ -156,6 +157,7 @@ impl FlatEngine {
                 *s = r.map_or_else(drop_code, |()| 0);
             }
         }
+        self.ep.handle_timeout(now);
         ok
     }
 
@@ -470,6 +472,34 @@ mod tests {
         let mut out = vec![0u8; 64 * DATAGRAM_ROOM];
         let mut meta = vec![0u8; 64 * TRANSMIT_META];
         assert!(e.transmit(1.0, &mut out, &mut meta) >= 1);
+    }
+
+    /// A batch of received datagrams also runs the timers that are due: a keep-alive waiting
+    /// for a wake-up leaves with it instead of at its own deadline a quarter interval later.
+    #[test]
+    fn a_received_batch_sends_the_keep_alives_that_are_due() {
+        let mut e = FlatEngine::server(&config_to_flat(&Config::default()), &[], &[7; 32]).unwrap();
+        assert!(e.danger_establish(0.0, 1, &[3; 16], 11));
+        assert!(e.danger_establish(0.0, 2, &[4; 16], 12));
+        let mut out = vec![0u8; 64 * DATAGRAM_ROOM];
+        let mut meta = vec![0u8; 64 * TRANSMIT_META];
+        e.tick(0.0);
+        while e.transmit(0.0, &mut out, &mut meta) > 0 {}
+        // Due after 100 ms, but the host need not wake before 125 ms.
+        let next = e.next_timeout();
+        assert!((125.0..126.0).contains(&next), "next deadline {next} ms");
+        assert_eq!(e.transmit(110.0, &mut out, &mut meta), 0, "nothing leaves without a wake-up");
+        // A datagram arrives at 110 ms (from peer 2, and not even a valid one): peer 1's
+        // keep-alive goes out with that wake-up.
+        let mut buf = vec![0u8; 64];
+        let in_meta = [2u32, 0, 64, 0];
+        let mut status = [0u8; 1];
+        assert_eq!(e.handle(110.0, &mut buf, &in_meta, 1, &mut status), 0);
+        let n = e.transmit(110.0, &mut out, &mut meta) as usize;
+        let peers: Vec<u32> = (0..n)
+            .map(|i| u32::from_le_bytes(meta[i * TRANSMIT_META..i * TRANSMIT_META + 4].try_into().unwrap()))
+            .collect();
+        assert!(peers.contains(&1) && peers.contains(&2), "keep-alives to {peers:?}");
     }
 
     /// Without a working OS generator an engine is not made at all: no fixed or zero seed.

@@ -31,7 +31,7 @@ use crate::codec::handshake::ClientHello;
 use crate::codec::{Direction, Header, PacketType};
 use crate::config::{Config, Role};
 use crate::connection::outbox::RetryMode;
-use crate::connection::{handshake_message, ConnEvent, Connection, State};
+use crate::connection::{handshake_message, ConnEvent, Connection, Deadline, State};
 use crate::crypto::{EphemeralSecret, RootKey, RootPublicKey, SPKI_LEN};
 use crate::event::Event;
 use crate::seq::Seq;
@@ -107,8 +107,8 @@ struct Slot<A> {
     ready: bool,
     /// A server handshake counted in `handshakes_pending`.
     pending_handshake: bool,
-    /// The connection's next deadline, as last scheduled in the timer heap.
-    deadline: Option<Instant>,
+    /// The connection's next deadline, as last scheduled in the timer heaps.
+    deadline: Option<Deadline>,
     /// The stamp of its live timer-heap entry (older entries for this slot are stale).
     timer: u64,
 }
@@ -190,9 +190,14 @@ pub struct Endpoint<A: Clone + Eq + Hash> {
     free: Vec<usize>,
     by_addr: HashMap<A, usize>,
     ready: VecDeque<usize>,
-    /// Connections by next deadline: (deadline, slot, stamp); entries whose stamp is not the
-    /// slot's current one are stale and skipped. `handle_timeout` visits only what is due.
+    /// Connections by the earliest instant they have work: (at, slot, stamp); entries whose
+    /// stamp is not the slot's current one are stale and skipped. `handle_timeout` visits only
+    /// what is due.
     timers: BinaryHeap<Reverse<(Instant, usize, u64)>>,
+    /// The same connections by the instant they must be visited by (`Deadline::latest`):
+    /// `poll_timeout` reports the first of these, so a keep-alive that may wait does not cost a
+    /// wake-up of its own when another comes first.
+    wakes: BinaryHeap<Reverse<(Instant, usize, u64)>>,
     timer_stamp: u64,
     events: VecDeque<Event<A>>,
     arena: Vec<u8>,
@@ -224,6 +229,7 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             by_addr: HashMap::new(),
             ready: VecDeque::new(),
             timers: BinaryHeap::new(),
+            wakes: BinaryHeap::new(),
             timer_stamp: 0,
             events: VecDeque::new(),
             arena: Vec::new(),
@@ -298,7 +304,8 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             return false;
         }
         let conn = Connection::established(self.role, &self.cfg, now, key, token);
-        self.insert(addr, conn);
+        let idx = self.insert(addr, conn);
+        self.after_input(idx, now);
         true
     }
 
@@ -632,7 +639,7 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         self.schedule(idx, now);
     }
 
-    /// Puts connection `idx` in the timer heap at its next deadline (if that changed).
+    /// Puts connection `idx` in the timer heaps at its next deadline (if that changed).
     fn schedule(&mut self, idx: usize, now: Instant) {
         let Some(slot) = self.slots[idx].as_mut() else { return };
         let d = slot.conn.next_deadline(&self.cfg, now);
@@ -643,15 +650,20 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         self.timer_stamp += 1;
         slot.timer = self.timer_stamp;
         if let Some(d) = d {
-            self.timers.push(Reverse((d, idx, self.timer_stamp)));
+            self.timers.push(Reverse((d.at, idx, self.timer_stamp)));
+            self.wakes.push(Reverse((d.latest, idx, self.timer_stamp)));
         }
-        // Stale entries leave the heap as they come due; rebuild it if they pile up.
-        if self.timers.len() > 4 * self.by_addr.len() + 64 {
-            let live = self.slots.iter().enumerate().filter_map(|(i, s)| {
-                let s = s.as_ref()?;
-                Some(Reverse((s.deadline?, i, s.timer)))
-            });
-            self.timers = live.collect();
+        // Stale entries leave the heaps as they come due; rebuild them if they pile up.
+        let limit = 4 * self.by_addr.len() + 64;
+        if self.timers.len() > limit || self.wakes.len() > limit {
+            let live = || {
+                self.slots.iter().enumerate().filter_map(|(i, s)| {
+                    let s = s.as_ref()?;
+                    Some((s.deadline?, i, s.timer))
+                })
+            };
+            self.timers = live().map(|(d, i, t)| Reverse((d.at, i, t))).collect();
+            self.wakes = live().map(|(d, i, t)| Reverse((d.latest, i, t))).collect();
         }
     }
 
@@ -666,12 +678,16 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
             // A deadline may only be recomputed as later or equal between two scheduling points
             // (time passed); an earlier one would be a missed timer.
             ok &= match (s.deadline, want) {
-                (Some(have), Some(want)) => have <= want || have <= now,
+                (Some(have), Some(want)) => {
+                    have.at <= have.latest
+                        && (have.at <= want.at || have.at <= now)
+                        && have.latest <= want.latest.max(now)
+                }
                 (None, Some(_)) => false,
                 _ => true,
             };
         }
-        let brute = self.slots.iter().flatten().filter_map(|s| s.deadline).min();
+        let brute = self.slots.iter().flatten().filter_map(|s| s.deadline.map(|d| d.latest)).min();
         ok && self.poll_timeout() == brute
     }
 
@@ -694,7 +710,9 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
     }
 
     /// Runs every connection's timers: packet timeouts, retransmissions, keep-alives, handshake
-    /// and connection timeouts. Call it at least every `keep_alive_interval` (a server tick).
+    /// and connection timeouts. Call it at least every `keep_alive_interval` (a server tick), at
+    /// [`Self::poll_timeout`], and best after every batch of received datagrams: a keep-alive
+    /// that is due but may still wait goes out then, in a wake-up the host makes anyway.
     /// Only connections whose deadline has come are visited (a heap of deadlines), so an idle
     /// server with many connections does little work per call.
     pub fn handle_timeout(&mut self, now: Instant) {
@@ -723,14 +741,15 @@ impl<A: Clone + Eq + Hash> Endpoint<A> {
         }
     }
 
-    /// The next instant `handle_timeout` or `poll_transmit` has work, if any (the earliest
-    /// deadline of any connection; O(1) amortized).
+    /// The instant by which `handle_timeout` must run next, if any (O(1) amortized). Work may
+    /// be due earlier: a keep-alive waits up to a quarter of `keep_alive_interval` for a call
+    /// the host makes anyway, so quiet connections share wake-ups.
     pub fn poll_timeout(&mut self) -> Option<Instant> {
-        while let Some(&Reverse((d, idx, stamp))) = self.timers.peek() {
+        while let Some(&Reverse((d, idx, stamp))) = self.wakes.peek() {
             if self.timer_is_live(idx, stamp) {
                 return Some(d);
             }
-            self.timers.pop();
+            self.wakes.pop();
         }
         None
     }

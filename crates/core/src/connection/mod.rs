@@ -34,6 +34,17 @@ use crate::window::{sent::Fate, Insert, ReplayWindow, Rtt, SentPackets};
 use outbox::{MsgHandle, Outbox, RetryMode, Settlement};
 use reassembly::{Added, Reassembly};
 
+/// A keep-alive may wait up to `keep_alive_interval / KEEP_ALIVE_SLACK` past its time for a
+/// wake-up that comes anyway (see [`Connection::next_deadline`]).
+const KEEP_ALIVE_SLACK: u32 = 4;
+
+/// When a connection next has work: from `at` on, and at the latest by `latest` (`at <= latest`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Deadline {
+    pub at: Instant,
+    pub latest: Instant,
+}
+
 /// Send an ack-carrying packet once this many packets arrived since we last sent one (only
 /// matters when pacing allows it: gamewire-to-gamewire links with `send_interval` 0).
 const ACK_EVERY: u32 = 16;
@@ -913,10 +924,15 @@ impl Connection {
         self.flush_settled(emit);
     }
 
-    /// The next instant this connection needs [`Self::handle_timeout`] or can transmit.
-    pub(crate) fn next_deadline(&self, cfg: &Config, now: Instant) -> Option<Instant> {
+    /// When this connection next needs [`Self::handle_timeout`] or can transmit: `at` is the
+    /// earliest instant it has work, `latest` the instant it must be visited by. They differ only
+    /// when the first work is a keep-alive, which may wait up to a quarter interval for a wake-up
+    /// that comes anyway (a datagram from any peer, another connection's timer): the keep-alives
+    /// of many quiet connections then share wake-ups instead of each costing one.
+    pub(crate) fn next_deadline(&self, cfg: &Config, now: Instant) -> Option<Deadline> {
         let mut at: Option<Instant> = None;
         let mut consider = |t: Instant| at = Some(at.map_or(t, |a: Instant| a.min(t)));
+        let mut keep_alive: Option<Instant> = None;
         let gate = self.gate(cfg, now);
         match (&self.state, &self.hs) {
             (State::Connecting, Handshake::Client { due, started, .. }) => {
@@ -934,7 +950,7 @@ impl Connection {
                 consider(self.last_recv + cfg.connection_timeout);
                 let ka =
                     self.last_send.map_or(now, |t| t + cfg.keep_alive_interval + Duration::from_micros(1));
-                consider(ka.max(gate));
+                keep_alive = Some(ka.max(gate));
             }
             (State::Closing, _) => consider(self.close_until),
             _ => {}
@@ -953,6 +969,15 @@ impl Connection {
         if let Some(t) = self.reasm.next_expiry() {
             consider(t);
         }
-        at
+        match (at, keep_alive) {
+            (hard, None) => hard.map(|t| Deadline { at: t, latest: t }),
+            (None, Some(ka)) => {
+                Some(Deadline { at: ka, latest: ka + cfg.keep_alive_interval / KEEP_ALIVE_SLACK })
+            }
+            (Some(hard), Some(ka)) => Some(Deadline {
+                at: hard.min(ka),
+                latest: hard.min(ka + cfg.keep_alive_interval / KEEP_ALIVE_SLACK),
+            }),
+        }
     }
 }
