@@ -205,3 +205,17 @@ fn a_silent_clients_keep_alives_still_leave_within_a_quarter_interval_of_due() {
     assert!(gap >= interval, "a keep-alive went early: {gap:?}");
     assert!(gap <= interval + interval / 4 + Duration::from_millis(1), "waited {gap:?}");
 }
+
+#[test]
+fn a_client_is_connected_once_pacing_allows_not_a_keep_alive_interval_later() {
+    // The server owes the client an authentic packet as soon as the challenge response arrives;
+    // with a 1 ms link that is the 1/60 s pacing gap after its SERVER_HELLO, not the 100 ms
+    // keep-alive interval the first authentic packet used to wait for.
+    let mut host = EventHost::new(43, 1);
+    let mut t = 0;
+    while host.clients[0].status(&SERVER) != Some(Status::Connected) && t < 500_000 {
+        t += 1_000;
+        host.run(Instant::from_micros(t));
+    }
+    assert!(t <= 25_000, "connected after {t} µs");
+}

@@ -631,6 +631,9 @@ impl Connection {
             self.state = State::Connected;
             self.hs = Handshake::Done;
             self.counters.handshakes_completed += 1;
+            // The client is connected once an authentic packet from us arrives: owe it one now
+            // (pacing permitting), not after a keep-alive interval.
+            self.recv_since_send = self.recv_since_send.max(ACK_EVERY);
             emit(ConnEvent::Connected(self.token));
         } else if self.state == State::Keyed {
             // Any authentic packet proves the server holds the key: the handshake is complete.
@@ -956,7 +959,8 @@ impl Connection {
             _ => {}
         }
         if matches!(self.state, State::Keyed | State::Connected | State::Closing) {
-            if self.outbox.has_queued(self.control_only()) {
+            let ack_owed = self.state == State::Connected && self.recv_since_send >= ACK_EVERY;
+            if self.outbox.has_queued(self.control_only()) || ack_owed {
                 consider(gate);
             }
             if let Some(r) = self.outbox.next_retry() {
