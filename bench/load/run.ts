@@ -256,21 +256,24 @@ async function main(): Promise<number> {
       }
     }
     if (want('idle')) {
-      log(`\n[idle] server CPU with no clients, then with ${settings.idleClients} connected clients sending nothing, ${settings.idleSeconds} s each`);
+      // gamewire's bots, and mpgameserver's own clients where its venv is there.
+      const idleGenerators = py.python && !quick ? (['gamewire-bots', 'mpgameserver-clients'] as const) : (['gamewire-bots'] as const);
+      log(`\n[idle] server CPU with no clients, then with ${settings.idleClients} connected clients sending nothing (${idleGenerators.join(', ')}), ${settings.idleSeconds} s each`);
       for (const server of quick ? gamewireServers.slice(-1) : gamewireServers) {
-        const r = await attempt(`idle ${server}`, () => runIdle(env, server, settings.idleClients, settings.idleSeconds, settings.botsPerProcess, settings.idleSettleSeconds));
+        const r = await attempt(`idle ${server}`, () => runIdle(env, server, settings.idleClients, settings.idleSeconds, settings.botsPerProcess, settings.idleSettleSeconds, idleGenerators));
         if (!r) continue;
         idle.push(...r);
-        for (const i of r) log(`  ${server}, ${i.clients} clients: ${(i.cpuCores * 100).toFixed(3)}% of a core, ${Math.round(i.datagramsInPerSec)} datagrams/s in, ${Math.round(i.datagramsOutPerSec)} out${i.wakeupsPerSec !== null ? `, ${i.wakeupsPerSec.toFixed(1)} wakeups/s, ${i.notificationsPerSec?.toFixed(1)} notifications/s` : ''}`);
+        for (const i of r) log(`  ${server}, ${i.clients} clients${i.generator ? ` (${i.generator})` : ''}: ${(i.cpuCores * 100).toFixed(3)}% of a core, ${Math.round(i.datagramsInPerSec)} datagrams/s in, ${Math.round(i.datagramsOutPerSec)} out${i.wakeupsPerSec !== null ? `, ${i.wakeupsPerSec.toFixed(1)} wakeups/s, ${i.notificationsPerSec?.toFixed(1)} notifications/s` : ''}`);
       }
-      // The floor of the keep-alive traffic: the Rust echo loaded by bare sockets in the same pattern.
-      const ka = idle.find((i) => i.clients > 0 && i.connected > 0 && i.bytesPerDatagramIn);
-      if (rustFloor && ka) {
+      // The floor of each kind's keep-alive traffic: the Rust echo loaded by bare sockets in the same pattern.
+      for (const generator of idleGenerators) {
+        const ka = idle.find((i) => i.generator === generator && i.clients > 0 && i.connected > 0 && i.bytesPerDatagramIn);
+        if (!rustFloor || !ka) continue;
         const pattern = { datagramsPerClientPerSec: ka.datagramsInPerSec / ka.connected, bytes: Math.round(ka.bytesPerDatagramIn!) };
-        const t = await attempt('idle floor', () => runTick(env, { ...tickBase, windowSeconds: settings.idleSeconds, server: 'rust-echo', generator: 'raw-sockets', clients: ka.connected, pattern }));
+        const t = await attempt(`idle floor (${generator})`, () => runTick(env, { ...tickBase, windowSeconds: settings.idleSeconds, server: 'rust-echo', generator: 'raw-sockets', clients: ka.connected, pattern }));
         if (t) {
-          idle.push({ server: 'rust-echo', clients: t.clients, windowSeconds: t.windowSeconds, cpuCores: t.serverCpuCores, wakeupsPerSec: null, notificationsPerSec: null, datagramsInPerSec: t.datagramsInPerSec, datagramsOutPerSec: t.datagramsOutPerSec, bytesPerDatagramIn: pattern.bytes, connected: t.connected });
-          log(`  rust-echo floor, ${t.clients} bare sockets × ${pattern.datagramsPerClientPerSec.toFixed(1)} datagrams/s of ${pattern.bytes} B: ${(t.serverCpuCores * 100).toFixed(3)}% of a core`);
+          idle.push({ server: 'rust-echo', clients: t.clients, generator, windowSeconds: t.windowSeconds, cpuCores: t.serverCpuCores, wakeupsPerSec: null, notificationsPerSec: null, datagramsInPerSec: t.datagramsInPerSec, datagramsOutPerSec: t.datagramsOutPerSec, bytesPerDatagramIn: pattern.bytes, connected: t.connected });
+          log(`  rust-echo floor (${generator}'s pattern), ${t.clients} bare sockets × ${pattern.datagramsPerClientPerSec.toFixed(1)} datagrams/s of ${pattern.bytes} B: ${(t.serverCpuCores * 100).toFixed(3)}% of a core`);
         }
       }
     }

@@ -233,16 +233,23 @@ const ms = (us: number | null): number | null => (us === null ? null : us / 1000
  * (it gets the server's pid and the window's length; the window ends when it and the window's
  * sleep have both finished).
  */
+/**
+ * Handshakes each generator process keeps in flight. Every client is on 127.0.0.1, and a gamewire
+ * server queues at most 32 CLIENT_HELLOs per source address (handshakeQueuePerSource):
+ * mpgameserver's clients never re-send theirs, so they keep fewer than that in flight (and try
+ * again with a new socket after a failure).
+ */
+function connectConcurrency(generator: GeneratorImpl, processes: number): number {
+  return generator === 'mpgameserver-clients' ? Math.max(2, Math.floor(24 / processes)) : Math.max(5, Math.ceil(200 / processes));
+}
+
 export async function runTick(env: Env, spec: TickSpec, during?: (pid: number, seconds: number) => Promise<void>): Promise<TickRun> {
   const tag = `${spec.server} ← ${spec.generator}, N=${spec.clients}${spec.notifyDelayMs !== undefined ? `, notifyDelay ${spec.notifyDelayMs} ms` : ''}`;
   const sut = await startServer(env, spec.server, 'echo', { retry: spec.retry, notifyDelayMs: spec.notifyDelayMs, sharedKey: spec.generator === 'mpgameserver-clients' });
   try {
     const gens = await startGenerator(env, spec, sut);
     try {
-      // Every client is on 127.0.0.1, and a gamewire server queues at most 32 CLIENT_HELLOs per source
-      // address (handshakeQueuePerSource): mpgameserver's clients never re-send theirs, so they keep
-      // fewer than that in flight (and try again with a new socket after a failure).
-      const concurrency = spec.generator === 'mpgameserver-clients' ? Math.max(2, Math.floor(24 / gens.length)) : Math.max(5, Math.ceil(200 / gens.length));
+      const concurrency = connectConcurrency(spec.generator, gens.length);
       const conn = await Promise.all(gens.map((g) => g.call<{ connected: number; failed: number; ms: number }>('connect', { concurrency, timeoutMs: 60_000 }, 120_000)));
       const connected = conn.reduce((a, c) => a + c.connected, 0);
       env.log(`    ${tag}: ${connected}/${spec.clients} connected in ${(Math.max(...conn.map((c) => c.ms)) / 1000).toFixed(1)} s (${gens.length} generator process${gens.length === 1 ? '' : 'es'})`);
@@ -515,16 +522,27 @@ export async function runCapacity(env: Env, spec: CapacitySpec, known: TickRun[]
 
 /**
  * A server's CPU with nobody sending: first with no clients at all (`seconds` after a settle),
- * then with `clients` gamewire bots connected that send nothing (keep-alives only).
+ * then, for each kind in `generators`, with `clients` of that kind connected and sending nothing
+ * (keep-alives only). gamewire's own bots keep their keep-alives in step with the server's;
+ * mpgameserver's clients send theirs every 0.1 s whatever they receive.
  *
  * The settle is long on purpose: for several seconds after start-up (and after a burst of
  * handshakes) V8's background threads still compile and collect. Measured on an idle native
  * server: 0.30% of a core over the 10 s after a 3 s settle, 0.02% after a 12 s settle, and a
  * window that began 2 s after start-up read 1.9% on a busy machine.
  */
-export async function runIdle(env: Env, server: ServerImpl, clients: number, seconds: number, botsPerProcess: number, settleSeconds = 10): Promise<IdleRun[]> {
-  const sut = await startServer(env, server, 'echo');
-  const measure = async (n: number, connected: number): Promise<IdleRun> => {
+export async function runIdle(
+  env: Env,
+  server: ServerImpl,
+  clients: number,
+  seconds: number,
+  botsPerProcess: number,
+  settleSeconds = 10,
+  generators: readonly GeneratorImpl[] = ['gamewire-bots'],
+): Promise<IdleRun[]> {
+  // mpgameserver's clients read the server's public key from a file.
+  const sut = await startServer(env, server, 'echo', { sharedKey: generators.includes('mpgameserver-clients') });
+  const measure = async (n: number, connected: number, generator?: GeneratorImpl): Promise<IdleRun> => {
     const s0 = await sut.sample();
     await sleep(seconds * 1000);
     const s1 = await sut.sample();
@@ -533,6 +551,7 @@ export async function runIdle(env: Env, server: ServerImpl, clients: number, sec
     return {
       server,
       clients: n,
+      ...(generator ? { generator } : {}),
       windowSeconds: secs,
       cpuCores: (s1.cpuUs - s0.cpuUs) / 1e6 / secs,
       wakeupsPerSec: rate(s0.wakeups, s1.wakeups),
@@ -546,13 +565,13 @@ export async function runIdle(env: Env, server: ServerImpl, clients: number, sec
   try {
     await sleep(settleSeconds * 1000);
     const out = [await measure(0, 0)];
-    if (clients > 0) {
-      const spec: TickSpec = { server, generator: 'gamewire-bots', clients, rateHz: 60, windowSeconds: seconds, warmupSeconds: 0, drainSeconds: 0, botsPerProcess, pythonBotsPerProcess: 50 };
+    for (const generator of clients > 0 ? generators : []) {
+      const spec: TickSpec = { server, generator, clients, rateHz: 60, windowSeconds: seconds, warmupSeconds: 0, drainSeconds: 0, botsPerProcess, pythonBotsPerProcess: 50 };
       const gens = await startGenerator(env, spec, sut);
       try {
-        const conn = await Promise.all(gens.map((g) => g.call<{ connected: number }>('connect', { concurrency: 100, timeoutMs: 30_000 }, 60_000)));
+        const conn = await Promise.all(gens.map((g) => g.call<{ connected: number }>('connect', { concurrency: connectConcurrency(generator, gens.length), timeoutMs: 30_000 }, 60_000)));
         await sleep(settleSeconds * 1000);
-        out.push(await measure(clients, conn.reduce((a, c) => a + c.connected, 0)));
+        out.push(await measure(clients, conn.reduce((a, c) => a + c.connected, 0), generator));
       } finally {
         await closeAll(gens);
       }

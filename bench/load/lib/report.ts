@@ -133,7 +133,8 @@ function sweepRows(sweep: readonly TickRun[]): string[][] {
 const SWEEP_HEAD = ['N', 'notifyDelay ms', 'server CPU', 'µs/message', 'RTT p50 ms', 'p99 ms', 'loss', 'wakeups/s', 'notifications/s', 'notes'];
 
 function idleRows(idle: readonly IdleRun[]): string[][] {
-  return idle.map((i) => [SERVER_LABEL[i.server], i.server === 'rust-echo' ? `${i.connected} bare sockets, the keep-alives' pattern (${i.bytesPerDatagramIn ?? '?'} B)` : i.clients ? `${i.connected} connected, sending nothing` : 'none', fx(i.windowSeconds, 0), `${(i.cpuCores * 100).toFixed(3)}%`, int(i.datagramsInPerSec), int(i.datagramsOutPerSec), i.wakeupsPerSec === null ? '—' : fx(i.wakeupsPerSec), i.notificationsPerSec === null ? '—' : fx(i.notificationsPerSec)]);
+  const kind = (i: IdleRun) => (i.generator === 'mpgameserver-clients' ? 'mpgameserver clients' : 'gamewire clients');
+  return idle.map((i) => [SERVER_LABEL[i.server], i.server === 'rust-echo' ? `${i.connected} bare sockets, the keep-alives' pattern of ${kind(i)} (${i.bytesPerDatagramIn ?? '?'} B)` : i.clients ? `${i.connected} ${kind(i)}, sending nothing` : 'none', fx(i.windowSeconds, 0), `${(i.cpuCores * 100).toFixed(3)}%`, int(i.datagramsInPerSec), int(i.datagramsOutPerSec), i.wakeupsPerSec === null ? '—' : fx(i.wakeupsPerSec), i.notificationsPerSec === null ? '—' : fx(i.notificationsPerSec)]);
 }
 const IDLE_HEAD = ['server', 'clients', 'window s', 'CPU (of a core)', 'datagrams in/s', 'out/s', 'wakeups/s', 'notifications/s'];
 
@@ -266,8 +267,9 @@ export function loadMarkdownSection(r: LoadResults | null, source = 'bench/resul
     '',
     '### Idle',
     '',
-    `Server CPU with no clients, then with ${s.idleClients} connected gamewire clients that send nothing (the protocol's keep-alives ` +
-      `only), ${s.idleSeconds} s each after a ${s.idleSettleSeconds ?? 2} s settle (V8 compiles and collects in the background for several seconds after start-up).`,
+    `Server CPU with no clients, then with ${s.idleClients} connected clients that send nothing (the protocol's keep-alives ` +
+      `only): gamewire's own clients, whose keep-alives fall in step with the server's, and (where the run has mpgameserver's venv) mpgameserver 0.2.4's clients, ` +
+      `which send one every 0.1 s whatever they receive. ${s.idleSeconds} s each after a ${s.idleSettleSeconds ?? 2} s settle (V8 compiles and collects in the background for several seconds after start-up).`,
     '',
     r.idle?.length ? mdTable(IDLE_HEAD, idleRows(r.idle), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']) : 'Not measured in this run.',
     '',

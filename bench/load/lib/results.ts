@@ -180,6 +180,8 @@ export interface LoadTargetResult {
 export interface IdleRun {
   server: ServerImpl;
   clients: number;
+  /** The connected clients' kind (for the floor: whose keep-alive pattern it replays). Absent in runs before it existed: gamewire's bots. */
+  generator?: GeneratorImpl;
   windowSeconds: number;
   /** Server process CPU over the window, fraction of one core. */
   cpuCores: number;

@@ -52,8 +52,9 @@ function idleTarget(idle: readonly IdleRun[], clients: number, limit: number): L
   const id = clients === 0 ? 'idle-none' : 'idle-clients';
   const description = clients === 0 ? `idle server, no clients: ≤ ${limit * 100}% of a core, every gamewire server kind` : `${clients} connected clients sending nothing (keep-alives only): ≤ ${limit * 100}% of a core, every gamewire server kind`;
   const runs = idle.filter((i) => i.server !== 'rust-echo' && (clients === 0 ? i.clients === 0 : i.clients > 0));
-  const floor = idle.find((i) => i.server === 'rust-echo');
-  const floorText = clients > 0 && floor ? `; the Rust echo floor under the same keep-alive datagrams: ${(floor.cpuCores * 100).toFixed(2)}%` : '';
+  const kind = (i: IdleRun) => (i.generator === 'mpgameserver-clients' ? ' (mpgameserver clients)' : i.clients > 0 ? ' (gamewire clients)' : '');
+  const floors = idle.filter((i) => i.server === 'rust-echo');
+  const floorText = clients > 0 && floors.length ? `; the Rust echo floor under the same keep-alive datagrams: ${floors.map((f) => `${(f.cpuCores * 100).toFixed(2)}%${kind(f)}`).join(', ')}` : '';
   if (!runs.length) return { id, description, value: null, valueText: '—', status: 'not measured', detail: 'the idle scenario did not run' };
   const worst = runs.reduce((a, b) => (b.cpuCores > a.cpuCores ? b : a));
   return {
@@ -62,7 +63,7 @@ function idleTarget(idle: readonly IdleRun[], clients: number, limit: number): L
     value: worst.cpuCores,
     valueText: `${(worst.cpuCores * 100).toFixed(2)}% (worst)`,
     status: runs.every((r) => r.cpuCores <= limit) ? 'achieved' : 'missed',
-    detail: runs.map((r) => `${SERVER_LABEL[r.server]} ${(r.cpuCores * 100).toFixed(2)}%`).join('; ') + floorText,
+    detail: runs.map((r) => `${SERVER_LABEL[r.server]}${kind(r)} ${(r.cpuCores * 100).toFixed(2)}%`).join('; ') + floorText,
   };
 }
 
