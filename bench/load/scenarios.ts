@@ -229,11 +229,6 @@ function perfRecord(env: Env, pid: number, seconds: number, name: string): void 
 const ms = (us: number | null): number | null => (us === null ? null : us / 1000);
 
 /**
- * One game-tick run (also a capacity probe). `during`, if given, runs over the measured window
- * (it gets the server's pid and the window's length; the window ends when it and the window's
- * sleep have both finished).
- */
-/**
  * Handshakes each generator process keeps in flight. Every client is on 127.0.0.1, and a gamewire
  * server queues at most 32 CLIENT_HELLOs per source address (handshakeQueuePerSource):
  * mpgameserver's clients never re-send theirs, so they keep fewer than that in flight (and try
@@ -243,6 +238,11 @@ function connectConcurrency(generator: GeneratorImpl, processes: number): number
   return generator === 'mpgameserver-clients' ? Math.max(2, Math.floor(24 / processes)) : Math.max(5, Math.ceil(200 / processes));
 }
 
+/**
+ * One game-tick run (also a capacity probe). `during`, if given, runs over the measured window
+ * (it gets the server's pid and the window's length; the window ends when it and the window's
+ * sleep have both finished).
+ */
 export async function runTick(env: Env, spec: TickSpec, during?: (pid: number, seconds: number) => Promise<void>): Promise<TickRun> {
   const tag = `${spec.server} ← ${spec.generator}, N=${spec.clients}${spec.notifyDelayMs !== undefined ? `, notifyDelay ${spec.notifyDelayMs} ms` : ''}`;
   const sut = await startServer(env, spec.server, 'echo', { retry: spec.retry, notifyDelayMs: spec.notifyDelayMs, sharedKey: spec.generator === 'mpgameserver-clients' });

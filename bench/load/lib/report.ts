@@ -2,7 +2,7 @@
 import { describeMachine } from '../../lib/machine.js';
 import { mdTable } from '../../lib/markdown.js';
 import type { CapacityResult, FloodRun, HelloFloodRun, IdleRun, LoadResults, LoadTargetResult, SyscallRun, TickRun } from './results.js';
-import { SERVER_LABEL } from './results.js';
+import { idleClientsLabel, SERVER_LABEL } from './results.js';
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const fx = (x: number | null | undefined, d = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
@@ -133,8 +133,7 @@ function sweepRows(sweep: readonly TickRun[]): string[][] {
 const SWEEP_HEAD = ['N', 'notifyDelay ms', 'server CPU', 'µs/message', 'RTT p50 ms', 'p99 ms', 'loss', 'wakeups/s', 'notifications/s', 'notes'];
 
 function idleRows(idle: readonly IdleRun[]): string[][] {
-  const kind = (i: IdleRun) => (i.generator === 'mpgameserver-clients' ? 'mpgameserver clients' : 'gamewire clients');
-  return idle.map((i) => [SERVER_LABEL[i.server], i.server === 'rust-echo' ? `${i.connected} bare sockets, the keep-alives' pattern of ${kind(i)} (${i.bytesPerDatagramIn ?? '?'} B)` : i.clients ? `${i.connected} ${kind(i)}, sending nothing` : 'none', fx(i.windowSeconds, 0), `${(i.cpuCores * 100).toFixed(3)}%`, int(i.datagramsInPerSec), int(i.datagramsOutPerSec), i.wakeupsPerSec === null ? '—' : fx(i.wakeupsPerSec), i.notificationsPerSec === null ? '—' : fx(i.notificationsPerSec)]);
+  return idle.map((i) => [SERVER_LABEL[i.server], i.server === 'rust-echo' ? `${i.connected} bare sockets, the keep-alives' pattern of ${idleClientsLabel(i)} (${i.bytesPerDatagramIn ?? '?'} B)` : i.clients ? `${i.connected} ${idleClientsLabel(i)}, sending nothing` : 'none', fx(i.windowSeconds, 0), `${(i.cpuCores * 100).toFixed(3)}%`, int(i.datagramsInPerSec), int(i.datagramsOutPerSec), i.wakeupsPerSec === null ? '—' : fx(i.wakeupsPerSec), i.notificationsPerSec === null ? '—' : fx(i.notificationsPerSec)]);
 }
 const IDLE_HEAD = ['server', 'clients', 'window s', 'CPU (of a core)', 'datagrams in/s', 'out/s', 'wakeups/s', 'notifications/s'];
 

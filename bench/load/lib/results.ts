@@ -28,6 +28,11 @@ export const SERVER_LABEL: Record<ServerImpl, string> = {
   'rust-echo': 'Rust recvmmsg/sendmmsg echo, no protocol (floor)',
 };
 
+/** Whose clients an idle run connected (runs before the field existed: gamewire's bots). */
+export function idleClientsLabel(i: { generator?: GeneratorImpl }): string {
+  return i.generator === 'mpgameserver-clients' ? 'mpgameserver clients' : 'gamewire clients';
+}
+
 /** How the server sends each message back, and how mpgameserver's clients send theirs. */
 export type EchoRetry = 'NONE' | 'RETRY_ON_TIMEOUT';
 

@@ -973,15 +973,8 @@ impl Connection {
         if let Some(t) = self.reasm.next_expiry() {
             consider(t);
         }
-        match (at, keep_alive) {
-            (hard, None) => hard.map(|t| Deadline { at: t, latest: t }),
-            (None, Some(ka)) => {
-                Some(Deadline { at: ka, latest: ka + cfg.keep_alive_interval / KEEP_ALIVE_SLACK })
-            }
-            (Some(hard), Some(ka)) => Some(Deadline {
-                at: hard.min(ka),
-                latest: hard.min(ka + cfg.keep_alive_interval / KEEP_ALIVE_SLACK),
-            }),
-        }
+        let Some(ka) = keep_alive else { return at.map(|t| Deadline { at: t, latest: t }) };
+        let late = ka + cfg.keep_alive_interval / KEEP_ALIVE_SLACK;
+        Some(Deadline { at: at.map_or(ka, |t| t.min(ka)), latest: at.map_or(late, |t| t.min(late)) })
     }
 }
