@@ -8,6 +8,7 @@
  *   --only a,b           scenarios: raw, flood, tick, table, sweep, idle, syscalls, flood-hello, capacity (a partial run)
  *   --clients 100,500    game-tick client counts (default 100,500,1000)
  *   --table-clients 100  the mpgameserver-client table's (and the sweep's) client counts (default 100,500)
+ *   --table-rounds 3     rounds of the table at its smallest N, every server once per round (default 3; quick 1)
  *   --window S           game-tick window, seconds (default 10)
  *   --idle-seconds S     idle windows (default 20)
  *   --notify-delays 0,1  the sweep's notifyDelay values, ms (default 0,0.25,0.5,1; repeats allowed)
@@ -68,6 +69,7 @@ async function main(): Promise<number> {
       only: { type: 'string' },
       clients: { type: 'string' },
       'table-clients': { type: 'string' },
+      'table-rounds': { type: 'string' },
       window: { type: 'string' },
       'idle-seconds': { type: 'string' },
       servers: { type: 'string' },
@@ -95,18 +97,19 @@ async function main(): Promise<number> {
     ? {
       clients: clientsArg ?? [20], rateHz: 60, windowSeconds: Number(values.window ?? 1.5), warmupSeconds: 0.5, drainSeconds: 0.5, botsPerProcess: 250, pythonBotsPerProcess: 50,
       mpgameserverMaxClients: Number(values['mpgs-max'] ?? 20), floodSeconds: 1, capacityWindowSeconds: 1.5,
-      tableClients: tableArg ?? [10], notifyDelays: [0.5], idleSeconds: Number(values['idle-seconds'] ?? 1), idleSettleSeconds: 1, idleClients: 10, straceSeconds: 1, helloFloodSeconds: 1,
+      tableClients: tableArg ?? [10], tableRounds: Number(values['table-rounds'] ?? 1), notifyDelays: [0.5], idleSeconds: Number(values['idle-seconds'] ?? 1), idleSettleSeconds: 1, idleClients: 10, straceSeconds: 1, helloFloodSeconds: 1,
     }
     : {
       clients: clientsArg ?? [100, 500, 1000], rateHz: 60, windowSeconds: Number(values.window ?? 10), warmupSeconds: 2, drainSeconds: 1.5, botsPerProcess: 250, pythonBotsPerProcess: 50,
       mpgameserverMaxClients: Number(values['mpgs-max'] ?? 500), floodSeconds: 5, capacityWindowSeconds: 8,
-      tableClients: tableArg ?? [100, 500], notifyDelays: [0, 0.25, 0.5, 1], idleSeconds: Number(values['idle-seconds'] ?? 20), idleSettleSeconds: 10, idleClients: 100, straceSeconds: 5, helloFloodSeconds: 5,
+      tableClients: tableArg ?? [100, 500], tableRounds: Number(values['table-rounds'] ?? 3), notifyDelays: [0, 0.25, 0.5, 1], idleSeconds: Number(values['idle-seconds'] ?? 20), idleSettleSeconds: 10, idleClients: 100, straceSeconds: 5, helloFloodSeconds: 5,
     };
   const delaysArg = values['notify-delays']?.split(',').map((x) => Number(x.trim()));
   if (delaysArg?.some((d) => !(d >= 0 && d <= 1))) throw new Error(`--notify-delays needs milliseconds from 0 to 1, got ${values['notify-delays']}`);
   if (delaysArg) settings.notifyDelays = delaysArg;
+  if (!(Number.isInteger(settings.tableRounds) && settings.tableRounds! >= 1)) throw new Error(`--table-rounds needs a whole number ≥ 1, got ${values['table-rounds']}`);
   const onlyServers = values.servers?.split(',').map((x) => x.trim()) as ServerImpl[] | undefined;
-  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || tableArg || values.window || values['idle-seconds'] || onlyServers || delaysArg ? 'partial' : 'full';
+  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || tableArg || values.window || values['table-rounds'] || values['idle-seconds'] || onlyServers || delaysArg ? 'partial' : 'full';
 
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
@@ -189,8 +192,9 @@ async function main(): Promise<number> {
   const show = (t: TickRun): string =>
     `server ${(t.serverCpuCores * 100).toFixed(1)}% CPU, ${t.serverCpuUsPerDatagram?.toFixed(1) ?? '—'} µs/datagram, ${t.serverCpuUsPerMessage?.toFixed(1) ?? '—'} µs/message, ${Math.round(t.deliveredPerSec).toLocaleString('en-US')} msg/s delivered, RTT p50 ${t.rttP50Ms?.toFixed(1) ?? '—'} ms p99 ${t.rttP99Ms?.toFixed(1) ?? '—'} ms, loss ${(t.loss * 100).toFixed(3)}%${t.threadWakeupsPerSec != null ? `, ${Math.round(t.threadWakeupsPerSec)} wakeups/s, ${Math.round(t.threadNotificationsPerSec ?? 0)} notifications/s` : ''}${t.notes.length ? ` [${t.notes.join('; ')}]` : ''}`;
   /** The table's floor copies the datagram pattern gamewire's server saw from mpgameserver's clients at the same N. */
-  const tablePattern = (n: number): TickSpec['pattern'] => {
-    const ref = table.find((t) => t.clients === n && t.server === 'gamewire-thread') ?? table.find((t) => t.clients === n && t.generator === 'mpgameserver-clients' && t.server !== 'mpgameserver');
+  const tablePattern = (n: number, round: number): TickSpec['pattern'] => {
+    const mine = table.filter((t) => t.clients === n && (t.round ?? 0) === round);
+    const ref = mine.find((t) => t.server === 'gamewire-thread') ?? mine.find((t) => t.generator === 'mpgameserver-clients' && t.server !== 'mpgameserver');
     return ref && ref.connected > 0 && ref.bytesPerDatagramIn
       ? { datagramsPerClientPerSec: ref.datagramsInPerSec / ref.connected, bytes: Math.round(ref.bytesPerDatagramIn) }
       : { datagramsPerClientPerSec: settings.rateHz, bytes: 70 };
@@ -227,20 +231,30 @@ async function main(): Promise<number> {
     if (want('table')) {
       // Issue 11's table: mpgameserver's own clients (its PyPI package, in its venv), RETRY_ON_TIMEOUT
       // both ways, against every server; the Rust floor with bare sockets in the same datagram pattern.
+      // At the smallest N the table runs in rounds, every server once per round with the order
+      // rotated, so that a ratio is taken between runs minutes apart at most and the machine's drift
+      // (other people's work) shows as spread instead of as a figure.
       for (const n of settings.tableClients) {
-        log(`\n[table] N=${n} mpgameserver clients × ${settings.rateHz} Hz, RETRY_ON_TIMEOUT echoes`);
+        const rounds = n === Math.min(...settings.tableClients) ? settings.tableRounds ?? 1 : 1;
+        log(`\n[table] N=${n} mpgameserver clients × ${settings.rateHz} Hz, RETRY_ON_TIMEOUT echoes${rounds > 1 ? `, ${rounds} rounds` : ''}`);
         if (!py.python) {
           log('  mpgameserver is not installed: the table is not run');
           break;
         }
-        for (const server of picked([...(quick ? [] : (['mpgameserver'] as const)), ...(quick ? gamewireServers.slice(0, 1) : gamewireServers), ...(rustFloor ? (['rust-echo'] as const) : [])])) {
-          const spec: TickSpec = server === 'rust-echo'
-            ? { ...tickBase, server, generator: 'raw-sockets', clients: n, pattern: tablePattern(n) }
-            : { ...tickBase, server, generator: 'mpgameserver-clients', clients: n, retry: 'RETRY_ON_TIMEOUT' };
-          const t = await attempt(`table ${server} N=${n}`, () => runTick(env, spec));
-          if (!t) continue;
-          table.push(t);
-          log(`  ${server}: ${show(t)}`);
+        const rotating = picked([...(quick ? [] : (['mpgameserver'] as const)), ...(quick ? gamewireServers.slice(0, 1) : gamewireServers)]);
+        for (let round = 0; round < rounds; round++) {
+          const order = [...rotating.slice(round % Math.max(1, rotating.length)), ...rotating.slice(0, round % Math.max(1, rotating.length))];
+          // The floor comes last: it copies the datagram pattern gamewire's server saw in this round.
+          for (const server of [...order, ...picked(rustFloor ? (['rust-echo'] as const) : [])]) {
+            const spec: TickSpec = server === 'rust-echo'
+              ? { ...tickBase, server, generator: 'raw-sockets', clients: n, pattern: tablePattern(n, round) }
+              : { ...tickBase, server, generator: 'mpgameserver-clients', clients: n, retry: 'RETRY_ON_TIMEOUT' };
+            const t = await attempt(`table ${server} N=${n}${rounds > 1 ? ` round ${round + 1}` : ''}`, () => runTick(env, spec));
+            if (!t) continue;
+            if (rounds > 1) t.round = round;
+            table.push(t);
+            log(`  ${rounds > 1 ? `[${round + 1}/${rounds}] ` : ''}${server}: ${show(t)}`);
+          }
         }
       }
     }

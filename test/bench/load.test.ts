@@ -146,6 +146,28 @@ describe('load targets', () => {
     expect(evaluate([collapsed, run('gamewire-thread', 500, 5)])['ratio-thread-500']).toMatchObject({ value: 20, status: 'not measured' });
   });
 
+  it('take a ratio within each round and report the median of the rounds', () => {
+    const r = (server: TickRun['server'], us: number, round: number): TickRun => ({ ...run(server, 100, us), round });
+    // The machine got busier in round 2: every server slowed down, the ratios within a round did not.
+    const table = [
+      r('mpgameserver', 40, 0), r('gamewire-thread', 10, 0), r('rust-echo', 5, 0),
+      r('gamewire-thread', 20, 1), r('mpgameserver', 60, 1), r('rust-echo', 8, 1),
+      r('mpgameserver', 44, 2), r('gamewire-thread', 11, 2), r('rust-echo', 5.5, 2),
+    ];
+    const t = evaluate(table);
+    // Per round 4×, 3×, 4×: the median is 4×. Medians of each server apart (44 / 11) would also give 4×,
+    // but the floor's would not: 11 / 5.5 = 2 per round twice and 2.5 once, median 2.
+    expect(t['ratio-thread-100']).toMatchObject({ value: 4, status: 'missed' });
+    expect(t['ratio-thread-100'].detail).toContain('median of 3 rounds (4.0×, 3.0×, 4.0×)');
+    expect(t['floor-thread'].value).toBe(2);
+    expect(t['floor-thread'].detail).toContain('10.0, 20.0, 11.0 µs per message');
+    // The p99 target reads the median of the rounds' p99s (34 ms), not the first round's (40 ms).
+    const p99s = [40, 33, 34];
+    const p99 = evaluate(table.map((x) => (x.server === 'gamewire-thread' ? { ...x, rttP99Ms: p99s[x.round!] } : x)))['p99-thread'];
+    // (Without the 1000-bot run the target stays unmeasured; 40 ms alone would have missed it.)
+    expect(p99).toMatchObject({ value: 34, status: 'not measured' });
+  });
+
   it('hold every server kind to the idle limits, and threads 2 to more clients than threads 1', () => {
     const t = evaluate([], { idle: [idle('gamewire-thread', 0, 0.001), idle('gamewire-wasm', 0, 0.003), idle('gamewire-thread', 100, 0.009)], capacity: [cap('gamewire-thread', 1000), cap('gamewire-thread-2', 1000)] });
     expect(t['idle-none']).toMatchObject({ value: 0.003, status: 'missed' });

@@ -1,8 +1,8 @@
 /** The load results as console tables and as the load section of `docs/benchmarks.md`. */
 import { describeMachine } from '../../lib/machine.js';
 import { mdTable } from '../../lib/markdown.js';
-import type { CapacityResult, FloodRun, HelloFloodRun, IdleRun, LoadResults, LoadTargetResult, SyscallRun, TickRun } from './results.js';
-import { idleClientsLabel, SERVER_LABEL } from './results.js';
+import type { CapacityResult, FloodRun, HelloFloodRun, IdleRun, LoadResults, LoadTargetResult, ServerImpl, SyscallRun, TickRun } from './results.js';
+import { idleClientsLabel, roundRatios, SERVER_LABEL, tableRun, tableRuns } from './results.js';
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const fx = (x: number | null | undefined, d = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
@@ -92,24 +92,33 @@ function capacityRows(cap: readonly CapacityResult[]): string[][] {
 }
 const CAP_HEAD = ['server', 'clients', 'criterion', 'capacity', 'first failing N', 'runs (N: result)'];
 
-/** The table of issue 11: per server, CPU per echoed message and its ratios to mpgameserver and to the floor. */
+/**
+ * The table of issue 11: per server and N, CPU per echoed message and its ratios to mpgameserver and
+ * to the floor. With several rounds, a row is the server's median run and the ratios are the
+ * medians of the rounds' own ratios (each round runs every server back to back).
+ */
 function tableRows(table: readonly TickRun[]): string[][] {
-  return [...table]
+  const keys: { server: ServerImpl; clients: number }[] = [];
+  for (const t of table) if (!keys.some((k) => k.server === t.server && k.clients === t.clients)) keys.push({ server: t.server, clients: t.clients });
+  return keys
     .sort((a, b) => a.clients - b.clients)
-    .map((t) => {
-      const py = table.find((x) => x.clients === t.clients && x.server === 'mpgameserver')?.serverCpuUsPerMessage;
-      const fl = table.find((x) => x.clients === t.clients && x.server === 'rust-echo')?.serverCpuUsPerMessage;
+    .map(({ server, clients }) => {
+      const t = tableRun(table, server, clients)!;
+      const runs = tableRuns(table, server, clients);
+      const floorRun = server === 'rust-echo';
+      const vsPy = floorRun ? null : roundRatios(table, 'mpgameserver', server, clients);
+      const vsFloor = floorRun ? null : roundRatios(table, server, 'rust-echo', clients);
       const own = t.serverCpuUsPerMessage;
-      const floorRun = t.server === 'rust-echo';
       return [
-        String(t.clients),
-        SERVER_LABEL[t.server],
+        String(clients),
+        SERVER_LABEL[server],
         floorRun && t.pattern ? `bare sockets, ${t.pattern.datagramsPerClientPerSec.toFixed(1)} datagrams/s of ${t.pattern.bytes} B each` : `mpgameserver clients (${t.generatorStats.processes} proc, ${pct(t.generatorStats.cpuCores)} CPU)`,
         `${t.connected}`,
         pct(t.serverCpuCores, 1),
         floorRun ? `${fx(own, 2)} per pair` : fx(own, 2),
-        own && py && !floorRun ? `${fx(py / own)}×` : '—',
-        own && fl && !floorRun ? `${fx(own / fl, 2)}×` : '—',
+        runs.length > 1 ? runs.map((r) => fx(r.serverCpuUsPerMessage)).join(', ') : '—',
+        server !== 'mpgameserver' && vsPy ? `${fx(vsPy.median)}×` : '—',
+        vsFloor ? `${fx(vsFloor.median, 2)}×` : '—',
         int(t.datagramsInPerSec),
         int(t.datagramsOutPerSec),
         floorRun ? '—' : int(t.deliveredPerSec),
@@ -122,8 +131,8 @@ function tableRows(table: readonly TickRun[]): string[][] {
       ];
     });
 }
-const TABLE_HEAD = ['N', 'server', 'load', 'connected', 'server CPU', 'µs/message', 'vs mpgameserver', 'vs floor', 'datagrams in/s', 'out/s', 'delivered msg/s', 'RTT p50 ms', 'p99 ms', 'failures (loss)', 'wakeups / notifications per s', 'machine busy', 'notes'];
-const TABLE_ALIGN: ('l' | 'r')[] = ['r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'];
+const TABLE_HEAD = ['N', 'server', 'load', 'connected', 'server CPU', 'µs/message', 'each round µs/message', 'vs mpgameserver', 'vs floor', 'datagrams in/s', 'out/s', 'delivered msg/s', 'RTT p50 ms', 'p99 ms', 'failures (loss)', 'wakeups / notifications per s', 'machine busy', 'notes'];
+const TABLE_ALIGN: ('l' | 'r')[] = ['r', 'l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'];
 
 function sweepRows(sweep: readonly TickRun[]): string[][] {
   return [...sweep]
@@ -249,7 +258,12 @@ export function loadMarkdownSection(r: LoadResults | null, source = 'bench/resul
       'process\'s own counters or `/proc` (every thread) over the window, divided by the messages its handler got (each echoed once). ' +
       'The floor: `bench/floor`, a Rust echo with no protocol (recvmmsg/sendmmsg, 64 per call), loaded by bare sockets sending the ' +
       'datagram pattern gamewire\'s server saw from mpgameserver\'s clients at that N (datagrams per client per second, mean size); ' +
-      'its cost is per datagram pair (received and sent back). "failures" are messages not echoed by the end of the drain.',
+      'its cost is per datagram pair (received and sent back). "failures" are messages not echoed by the end of the drain.' +
+      ((s.tableRounds ?? 1) > 1
+        ? ` At N=${Math.min(...s.tableClients)} the table ran in ${s.tableRounds} rounds, every server once per round (the order rotated, the floor last): ` +
+          'a row is the server\'s median run, and a ratio is the median of the ratios within each round, whose runs were minutes apart at most. ' +
+          '"each round" shows how far other work on the machine moved the figures.'
+        : ''),
     '',
     r.table?.length ? mdTable(TABLE_HEAD, tableRows(r.table), TABLE_ALIGN) : 'Not measured in this run.',
     '',

@@ -46,6 +46,8 @@ export interface TickRun {
   retry?: EchoRetry;
   /** `io: 'thread'` servers: the `notifyDelay` option, ms (absent: the default, 0). */
   notifyDelayMs?: number;
+  /** Table runs: the round (0, 1, …) this run belongs to; every server runs once per round (absent: one round). */
+  round?: number;
   /** Floor runs: the datagrams per second and bytes per datagram each bare-socket client sent (the pattern copied). */
   pattern?: { datagramsPerClientPerSec: number; bytes: number };
   /** Mean size of the datagrams the server received, bytes (gamewire servers). */
@@ -255,6 +257,8 @@ export interface LoadSettings extends TickTiming {
   capacityWindowSeconds: number;
   /** mpgameserver-client table (issue 11): client counts, window. */
   tableClients: number[];
+  /** Rounds of the table at its smallest N, every server once per round (absent in runs before it existed: 1). */
+  tableRounds?: number;
   /** notifyDelay sweep, ms. */
   notifyDelays: number[];
   idleSeconds: number;
@@ -308,4 +312,33 @@ export function readLoadResults(path = join(RESULTS_DIR, 'load-latest.json')): L
   if (!existsSync(path)) return null;
   const r = JSON.parse(readFileSync(path, 'utf8')) as LoadResults;
   return r.schema === LOAD_SCHEMA ? r : null;
+}
+
+/** The table's runs (mpgameserver's clients) of `server` at N, one per round. */
+export function tableRuns(table: readonly TickRun[], server: ServerImpl, clients: number): TickRun[] {
+  return table.filter((t) => t.server === server && t.clients === clients && t.notifyDelayMs === undefined);
+}
+
+/** The table run of `server` at N: with several rounds, the one of median CPU per message (the lower one of an even count). */
+export function tableRun(table: readonly TickRun[], server: ServerImpl, clients: number): TickRun | undefined {
+  const runs = tableRuns(table, server, clients);
+  const measured = runs.filter((t) => t.serverCpuUsPerMessage != null).sort((a, b) => a.serverCpuUsPerMessage! - b.serverCpuUsPerMessage!);
+  return measured.length ? measured[(measured.length - 1) >> 1] : runs[0];
+}
+
+/**
+ * `num`'s CPU per message over `den`'s at N, round by round. A round runs every server back to back,
+ * so the two runs of a round share the machine's state; the median of the rounds' ratios is the
+ * figure, and each round's ratio shows the spread. Null unless both ran in some round.
+ */
+export function roundRatios(table: readonly TickRun[], num: ServerImpl, den: ServerImpl, clients: number): { median: number; each: number[] } | null {
+  const each: number[] = [];
+  for (const a of tableRuns(table, num, clients)) {
+    const b = tableRuns(table, den, clients).find((x) => (x.round ?? 0) === (a.round ?? 0));
+    if (a.serverCpuUsPerMessage && b?.serverCpuUsPerMessage) each.push(a.serverCpuUsPerMessage / b.serverCpuUsPerMessage);
+  }
+  if (!each.length) return null;
+  const sorted = [...each].sort((x, y) => x - y);
+  const mid = sorted.length >> 1;
+  return { median: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, each };
 }
