@@ -229,6 +229,11 @@ impl Outbox {
     pub(crate) fn on_acked(&mut self, h: MsgHandle, settled: &mut Vec<Settlement>) {
         if self.get(h).is_some() {
             self.settle(h, true, settled);
+            // Acks come about in send order, so settled retries gather at the front: drop them
+            // now rather than have `next_retry` step over them on every deadline.
+            while self.retry.front().is_some_and(|(h, _)| self.get(*h).is_none()) {
+                self.retry.pop_front();
+            }
         } else {
             self.late_acks += 1;
         }
@@ -329,5 +334,41 @@ impl Outbox {
         if cb != 0 {
             settled.push(Settlement { callback: cb, acked });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acked_retries_leave_the_retry_queue_at_once() {
+        let mut o = Outbox::default();
+        let t0 = Instant::from_micros(0);
+        let hs: Vec<MsgHandle> = (0..100u16)
+            .map(|i| {
+                o.push(Seq::new(i + 1), PacketType::App, RetryMode::RetryOnTimeout, false, 0, 0, &[b"x"])
+            })
+            .collect();
+        let mut picked = Vec::new();
+        o.pick(t0, 100_000, false, &mut picked, |_| true);
+        assert_eq!(picked.len(), 100);
+        assert_eq!(o.retry.len(), 100);
+        // Acked in send order, as a live peer acks: each leaves the retry queue with its ack.
+        let mut settled = Vec::new();
+        for (i, &h) in hs.iter().enumerate() {
+            o.on_acked(h, &mut settled);
+            assert_eq!(o.retry.len(), 99 - i);
+        }
+        assert_eq!(o.next_retry(), None);
+        // One left unacked keeps its place and its due time; those acked behind it wait for `pick`.
+        let a = o.push(Seq::new(200), PacketType::App, RetryMode::RetryOnTimeout, false, 0, 0, &[b"a"]);
+        let b = o.push(Seq::new(201), PacketType::App, RetryMode::RetryOnTimeout, false, 0, 0, &[b"b"]);
+        o.pick(t0, 100_000, false, &mut picked, |_| true);
+        o.on_acked(b, &mut settled);
+        assert_eq!(o.retry.len(), 2);
+        assert_eq!(o.next_retry(), Some(Instant::from_micros(100_000)));
+        o.on_acked(a, &mut settled);
+        assert_eq!(o.retry.len(), 0);
     }
 }

@@ -123,7 +123,22 @@ impl<H: Copy> SentPackets<H> {
             let hs = self.handles.make_contiguous();
             on(Fate::Acked { rtt_us }, &hs[start..start + n]);
         }
+        // Nothing waits on an acknowledged packet: retire those at the front now. Left for
+        // `expire`, which runs only when some deadline passes, they piled up on a connection that
+        // kept sending and being acknowledged, and `oldest` walked them all on every call.
+        while self.packets.front().is_some_and(|p| p.acked) {
+            self.retire_front();
+        }
         count
+    }
+
+    /// Drops the front packet and its handles.
+    fn retire_front(&mut self) {
+        if let Some(p) = self.packets.pop_front() {
+            self.front += 1;
+            self.handles.drain(..usize::from(p.msgs));
+            self.handles_front += u64::from(p.msgs);
+        }
     }
 
     /// Retires packets from the front: acked ones silently, unacked ones older than `timeout`
@@ -142,12 +157,7 @@ impl<H: Copy> SentPackets<H> {
                 let hs = self.handles.make_contiguous();
                 on(Fate::TimedOut, &hs[..n]);
             }
-            self.packets.pop_front();
-            self.front += 1;
-            for _ in 0..p.msgs {
-                self.handles.pop_front();
-            }
-            self.handles_front += u64::from(p.msgs);
+            self.retire_front();
         }
         timed_out
     }
@@ -242,6 +252,33 @@ mod tests {
         });
         assert_eq!(timed, [1, 3]);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn acknowledged_packets_leave_the_window_at_once() {
+        // A connection that keeps sending, each packet acked soon after (the peer's ack covers its
+        // newest and the 32 before): the window holds what is in flight, not everything ever sent.
+        let mut s: SentPackets<u32> = SentPackets::default();
+        let mut seq = Seq::new(1);
+        for i in 0..10_000u32 {
+            s.record(seq, Instant::from_micros(u64::from(i)), [i]);
+            if i % 8 == 7 {
+                s.on_ack(Instant::from_micros(u64::from(i) + 50), seq, u32::MAX, |_, _| {});
+            }
+            seq = seq.next();
+        }
+        assert!(s.is_empty());
+        assert_eq!((s.packets.len(), s.handles.len()), (0, 0));
+        assert_eq!(s.oldest(), None);
+        // A packet whose ack was lost holds its place (and those behind it) until it expires.
+        s.record(seq, Instant::from_micros(20_000), [1]);
+        s.record(seq.next(), Instant::from_micros(20_001), [2]);
+        s.on_ack(Instant::from_micros(20_050), seq.next(), 0, |_, _| {});
+        assert_eq!((s.len(), s.packets.len()), (1, 2));
+        assert_eq!(s.oldest(), Some(Instant::from_micros(20_000)));
+        let mut timed = vec![];
+        s.expire(Instant::from_micros(2_000_000), 1_000_000, |_, h| timed.extend_from_slice(h));
+        assert_eq!((timed, s.packets.len()), (vec![1], 0));
     }
 
     proptest::proptest! {
