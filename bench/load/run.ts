@@ -243,7 +243,8 @@ async function main(): Promise<number> {
         }
         const rotating = picked([...(quick ? [] : (['mpgameserver'] as const)), ...(quick ? gamewireServers.slice(0, 1) : gamewireServers)]);
         for (let round = 0; round < rounds; round++) {
-          const order = [...rotating.slice(round % Math.max(1, rotating.length)), ...rotating.slice(0, round % Math.max(1, rotating.length))];
+          const k = rotating.length ? round % rotating.length : 0;
+          const order = [...rotating.slice(k), ...rotating.slice(0, k)];
           // The floor comes last: it copies the datagram pattern gamewire's server saw in this round.
           for (const server of [...order, ...picked(rustFloor ? (['rust-echo'] as const) : [])]) {
             const spec: TickSpec = server === 'rust-echo'

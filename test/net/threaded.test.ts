@@ -6,7 +6,8 @@ import { writeFileSync, mkdtempSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ConfigError, ConnectionStatus, PrivateKey, RetryMode, ServerContext, UdpClient, UdpServer } from '../../ts/index.js';
+import { ConfigError, ConnectionStatus, EventHandler, PrivateKey, RetryMode, ServerContext, UdpClient, UdpServer, type ClientHandle } from '../../ts/index.js';
+import type { ThreadedServer } from '../../ts/backend/index.js';
 import { EchoHandler, until } from '../helpers/net.js';
 import { ConventionHandler, PyPeer } from '../interop/helpers.js';
 
@@ -83,6 +84,42 @@ describe('io: thread', () => {
       await s.server.stop();
     }
   }, 60_000);
+
+  it('sends a burst to one client as UDP GSO buffers, which arrive as the datagrams they were', async () => {
+    // Pacing lifted on both sides: the handler's 40 replies are due at once, in one send batch.
+    class Burst extends EventHandler {
+      override handleMessage(client: ClientHandle, _seq: number, msg: Uint8Array): void {
+        for (let k = 0; k < 40; k++) client.send(Buffer.alloc(1000, k), RetryMode.NONE);
+        client.send(Buffer.from(msg), RetryMode.NONE);
+      }
+    }
+    const key = PrivateKey.generate({ backend: 'native' });
+    const ctx = new ServerContext(new Burst(), key, { backend: 'native', net: { sendInterval: 0 } });
+    const server = new UdpServer(ctx, { host: '127.0.0.1', port: 0 }, { installSignals: false, backend: 'native', io: 'thread' });
+    const running = server.run();
+    await server.listen();
+    const c = new UdpClient({ backend: 'native', rootPublicKey: key.publicKey({ backend: 'native' }), net: { sendInterval: 0 } });
+    try {
+      await c.connect('127.0.0.1', server.address.port);
+      const got: Buffer[] = [];
+      c.on('message', (_s, m) => got.push(Buffer.from(m)));
+      const threaded = (server as unknown as { threaded: ThreadedServer }).threaded;
+      const before = threaded.threadProfile();
+      c.send(Buffer.from('go'), RetryMode.NONE);
+      await until(() => got.length === 41, 5000, 'the burst');
+      // Every message whole and in order: the kernel split the buffers where the datagrams ended.
+      expect(got.slice(0, 40).map((m) => [m.length, m[0], m[999]])).toEqual(Array.from({ length: 40 }, (_, k) => [1000, k, k]));
+      expect(got[40].toString()).toBe('go');
+      const after = threaded.threadProfile();
+      const datagrams = after.datagramsSent - before.datagramsSent;
+      expect(datagrams).toBeGreaterThanOrEqual(40);
+      expect(after.sendMessages - before.sendMessages).toBeLessThan(datagrams / 4);
+    } finally {
+      await c.disconnect();
+      await server.stop();
+      await running;
+    }
+  });
 
   it('tells clients on stop', async () => {
     const h = new EchoHandler();

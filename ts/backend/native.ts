@@ -5,7 +5,7 @@
 import { LAYOUT } from './abi.generated.js';
 import { EngineBase, type RawEngineCommon } from './engine-base.js';
 import { keyOps, viaBinding, type KeyExports } from './errors.js';
-import type { Binding, Engine, KeyOps, ThreadedServer, ThreadedServerOptions, WebTransportEndpointOptions } from './types.js';
+import type { Binding, Engine, KeyOps, ThreadedServer, ThreadedServerOptions, ThreadProfile, WebTransportEndpointOptions } from './types.js';
 
 /** The N-API engine object: the common calls, and the caller's buffers passed on each call. */
 interface NativeEngine extends RawEngineCommon {
@@ -231,9 +231,9 @@ class ThreadedServerAdapter implements ThreadedServer {
     return host === null ? null : { host, port: this.s.peerPort(peer) };
   }
   setBlockList(ips: readonly string[]): void { this.s.setBlockList([...ips]); }
-  threadProfile(): { handleMs: number; networkMs: number; idleMs: number; wakeups: number; notifications: number } {
-    const [handleMs, networkMs, idleMs, wakeups, notifications] = this.s.profile();
-    return { handleMs, networkMs, idleMs, wakeups, notifications };
+  threadProfile(): ThreadProfile {
+    const [handleMs, networkMs, idleMs, wakeups, notifications, datagramsSent, sendMessages] = this.s.profile();
+    return { handleMs, networkMs, idleMs, wakeups, notifications, datagramsSent, sendMessages };
   }
   stop(): void { this.s.stop(); }
   receiveExternal(key: number, host: string, port: number, datagram: Uint8Array): number {

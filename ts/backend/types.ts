@@ -158,6 +158,20 @@ export interface Engine {
  * was queued and is due (from the caller's thread, in batches; returns 0), and whose `events`
  * drains what the threads produced.
  */
+/** What the socket threads of an `io: 'thread'` server did so far. */
+export interface ThreadProfile {
+  /** Time handling datagrams and timers, sending, and waiting, ms. */
+  handleMs: number;
+  networkMs: number;
+  idleMs: number;
+  /** Wake-ups of the threads, and notifications of the event loop. */
+  wakeups: number;
+  notifications: number;
+  /** Datagrams sent, and the send messages that carried them (fewer where UDP GSO grouped several to one peer). */
+  datagramsSent: number;
+  sendMessages: number;
+}
+
 export interface ThreadedServer extends Engine {
   /** The bound address. */
   readonly localAddress: { host: string; port: number; family: 'IPv4' | 'IPv6' };
@@ -167,8 +181,8 @@ export interface ThreadedServer extends Engine {
   peerAddress(peer: number): { host: string; port: number } | null;
   /** Replaces the block list (the threads drop these IPs' datagrams before parsing). */
   setBlockList(ips: readonly string[]): void;
-  /** The threads' time (ms handling, sending, waiting) and activity (wake-ups, notifications). */
-  threadProfile(): { handleMs: number; networkMs: number; idleMs: number; wakeups: number; notifications: number };
+  /** The threads' time and activity. */
+  threadProfile(): ThreadProfile;
   /** Stops the threads and closes the sockets: the port is free when it returns. */
   stop(): void;
   /**

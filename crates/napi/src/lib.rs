@@ -756,7 +756,8 @@ impl NativeSocketServer {
         Ok(())
     }
 
-    /// The threads' time and activity: [handle ms, network ms, idle ms, wake-ups, notifications].
+    /// The threads' time and activity: [handle ms, network ms, idle ms, wake-ups, notifications,
+    /// datagrams sent, send messages (fewer than datagrams where UDP GSO grouped them)].
     #[napi]
     pub fn profile(&self) -> Vec<f64> {
         use std::sync::atomic::Ordering::Relaxed;
@@ -768,6 +769,8 @@ impl NativeSocketServer {
             ms(&p.idle_ns),
             p.wakeups.load(Relaxed) as f64,
             p.notifications.load(Relaxed) as f64,
+            p.datagrams_sent.load(Relaxed) as f64,
+            p.send_messages.load(Relaxed) as f64,
         ]
     }
 

@@ -17,7 +17,9 @@
 //!                                                  (at most `notify_delay` after the first)
 //! ```
 //!
-//! * **Batches both ways.** `recvmmsg` drains the socket; what is due leaves in one `sendmmsg`.
+//! * **Batches both ways.** `recvmmsg` drains the socket; what is due leaves in one `sendmmsg`,
+//!   where several datagrams to one peer go as one UDP GSO buffer the kernel splits (Linux 4.18+;
+//!   `GAMEWIRE_UDP_GSO=0` turns it off, and a kernel or device that refuses it turns it off).
 //!   No system call moves no data: the thread sleeps in `ppoll` until a datagram, a wake from the
 //!   host, or the endpoint's own next deadline (an idle server with no connections sleeps).
 //! * **Hand-off.** The state of a shard is behind one lock, taken once per batch by either side
@@ -163,6 +165,11 @@ pub struct Profile {
     pub wakeups: AtomicU64,
     /// Notifications to the host.
     pub notifications: AtomicU64,
+    /// Datagrams sent.
+    pub datagrams_sent: AtomicU64,
+    /// The `sendmmsg` messages that carried them: fewer than the datagrams where UDP GSO sent
+    /// several to one peer in one.
+    pub send_messages: AtomicU64,
 }
 
 /// What the threads and the host share.
@@ -701,7 +708,10 @@ fn flush_transmits(shard: &Shard, common: &Common, tx: &mut SendBatch) -> (Optio
             (full, engine.next_timeout(), !external.items.is_empty())
         };
         if !tx.outs.is_empty() {
+            let (d, m) = (tx.sent_datagrams, tx.sent_messages);
             tx.send(&shard.socket);
+            common.profile.datagrams_sent.fetch_add(tx.sent_datagrams - d, Ordering::Relaxed);
+            common.profile.send_messages.fetch_add(tx.sent_messages - m, Ordering::Relaxed);
         }
         #[cfg(feature = "webtransport")]
         if !sessions.is_empty() {

@@ -1,7 +1,8 @@
-//! The socket calls std does not offer: many datagrams per system call (`recvmmsg`/`sendmmsg`)
-//! and a wait on two descriptors with a sub-millisecond deadline (`ppoll`). This is the crate's
-//! only `unsafe` code; each block says why it holds. Elsewhere than Linux the same interface
-//! falls back to one `recv_from`/`send_to` per datagram and `poll` with millisecond timeouts.
+//! The socket calls std does not offer: many datagrams per system call (`recvmmsg`/`sendmmsg`,
+//! and UDP GSO for several datagrams to one destination) and a wait on two descriptors with a
+//! sub-millisecond deadline (`ppoll`). This is the crate's only `unsafe` code; each block says
+//! why it holds. Elsewhere than Linux the same interface falls back to one `recv_from`/`send_to`
+//! per datagram and `poll` with millisecond timeouts.
 
 use std::io;
 use std::net::{SocketAddr, UdpSocket};
@@ -187,13 +188,55 @@ fn std_to_sockaddr(a: &SocketAddr, out: &mut libc::sockaddr_storage) -> libc::so
     }
 }
 
+/// Most datagrams one UDP GSO send may carry (the kernel's `UDP_MAX_SEGMENTS`).
+#[cfg(target_os = "linux")]
+const GSO_MAX_SEGMENTS: usize = 64;
+/// Most bytes one UDP GSO send may carry: one IP packet's worth (65,535 less the IPv6 and UDP
+/// headers, and some to spare).
+#[cfg(target_os = "linux")]
+const GSO_MAX_BYTES: usize = 65_000;
+
+/// One `sendmsg` of a batch: datagrams to one destination, sent as one GSO buffer when more than
+/// one (every one `seg` bytes long but the last, which may be shorter).
+#[cfg(target_os = "linux")]
+#[derive(Clone, Copy)]
+struct Group {
+    to: SocketAddr,
+    seg: usize,
+    count: usize,
+    bytes: usize,
+    /// A shorter datagram ended it, or a later one to the same destination did not fit.
+    closed: bool,
+}
+
+/// A control message buffer with the alignment `cmsghdr` needs, room for one `UDP_SEGMENT`.
+#[cfg(target_os = "linux")]
+#[derive(Clone, Copy)]
+#[repr(C, align(8))]
+struct Control([u8; 32]);
+
 /// Datagrams to send, back to back in one buffer.
 pub(crate) struct SendBatch {
     pub(crate) bytes: Vec<u8>,
     /// (destination, start, length) of each datagram in `bytes`.
     pub(crate) outs: Vec<(SocketAddr, usize, usize)>,
+    /// Whether datagrams to one destination go out as one UDP GSO send (Linux; off with
+    /// `GAMEWIRE_UDP_GSO=0`, and for good the first time the kernel refuses one).
+    pub(crate) gso: bool,
+    /// Datagrams sent, and `sendmsg` messages they took (fewer with GSO), since the batch was made.
+    pub(crate) sent_datagrams: u64,
+    pub(crate) sent_messages: u64,
     #[cfg(target_os = "linux")]
     headers: Headers,
+    #[cfg(target_os = "linux")]
+    groups: Vec<Group>,
+    /// Per datagram: its group; then, per position in send order, the datagram.
+    #[cfg(target_os = "linux")]
+    group_of: Vec<usize>,
+    #[cfg(target_os = "linux")]
+    order: Vec<usize>,
+    #[cfg(target_os = "linux")]
+    controls: Vec<Control>,
 }
 
 impl SendBatch {
@@ -201,8 +244,63 @@ impl SendBatch {
         Self {
             bytes: vec![0; capacity * ROOM],
             outs: Vec::with_capacity(capacity),
+            gso: cfg!(target_os = "linux") && std::env::var_os("GAMEWIRE_UDP_GSO").is_none_or(|v| v != "0"),
+            sent_datagrams: 0,
+            sent_messages: 0,
             #[cfg(target_os = "linux")]
             headers: Headers::new(capacity),
+            #[cfg(target_os = "linux")]
+            groups: Vec::with_capacity(capacity),
+            #[cfg(target_os = "linux")]
+            group_of: Vec::with_capacity(capacity),
+            #[cfg(target_os = "linux")]
+            order: vec![0; capacity],
+            #[cfg(target_os = "linux")]
+            controls: vec![Control([0; 32]); capacity],
+        }
+    }
+
+    /// Puts the datagrams into groups: each destination's datagrams in their order, consecutive
+    /// ones of one size (the last may be shorter) in one group. Without GSO every datagram is
+    /// its own group. Datagrams to different destinations may leave in another order than they
+    /// were queued; to any one destination, never.
+    #[cfg(target_os = "linux")]
+    fn plan(&mut self, n: usize) {
+        self.groups.clear();
+        self.group_of.clear();
+        for &(to, _, len) in self.outs.iter().take(n) {
+            let open = if self.gso { self.groups.iter().rposition(|g| g.to == to) } else { None };
+            let joined = open.filter(|&g| {
+                let g = &self.groups[g];
+                !g.closed && len <= g.seg && g.count < GSO_MAX_SEGMENTS && g.bytes + len <= GSO_MAX_BYTES
+            });
+            match joined {
+                Some(g) => {
+                    let grp = &mut self.groups[g];
+                    grp.count += 1;
+                    grp.bytes += len;
+                    grp.closed = len < grp.seg;
+                    self.group_of.push(g);
+                }
+                None => {
+                    if let Some(g) = open {
+                        self.groups[g].closed = true;
+                    }
+                    self.group_of.push(self.groups.len());
+                    self.groups.push(Group { to, seg: len, count: 1, bytes: len, closed: false });
+                }
+            }
+        }
+        // Send order: group by group (a counting sort, stable within each group).
+        let mut next: Vec<usize> = Vec::with_capacity(self.groups.len());
+        let mut at = 0;
+        for g in &self.groups {
+            next.push(at);
+            at += g.count;
+        }
+        for (i, &g) in self.group_of.iter().enumerate() {
+            self.order[next[g]] = i;
+            next[g] += 1;
         }
     }
 
@@ -211,35 +309,86 @@ impl SendBatch {
     #[cfg(target_os = "linux")]
     pub(crate) fn send(&mut self, socket: &UdpSocket) -> usize {
         let n = self.outs.len().min(self.headers.hdrs.len());
-        for (i, (to, start, len)) in self.outs.iter().take(n).enumerate() {
-            let namelen = std_to_sockaddr(to, &mut self.headers.names[i]);
+        self.plan(n);
+        // One iovec per datagram, in send order; one header per group over its run of iovecs.
+        for (pos, &i) in self.order.iter().take(n).enumerate() {
+            let (_, start, len) = self.outs[i];
             // SAFETY: `start + len` is within `bytes` (the collector wrote the datagram there).
-            let base = unsafe { self.bytes.as_mut_ptr().add(*start) };
-            self.headers.point(i, base, *len, namelen);
+            let base = unsafe { self.bytes.as_mut_ptr().add(start) };
+            self.headers.iovs[pos] = libc::iovec { iov_base: base.cast(), iov_len: len };
         }
+        let mut first = 0;
+        for (g, grp) in self.groups.iter().enumerate() {
+            let namelen = std_to_sockaddr(&grp.to, &mut self.headers.names[g]);
+            let h = &mut self.headers.hdrs[g];
+            h.msg_hdr.msg_name = std::ptr::from_mut(&mut self.headers.names[g]).cast();
+            h.msg_hdr.msg_namelen = namelen;
+            h.msg_hdr.msg_iov = std::ptr::from_mut(&mut self.headers.iovs[first]);
+            h.msg_hdr.msg_iovlen = grp.count;
+            h.msg_hdr.msg_flags = 0;
+            h.msg_len = 0;
+            if grp.count > 1 {
+                set_segment(&mut h.msg_hdr, &mut self.controls[g], grp.seg);
+            } else {
+                h.msg_hdr.msg_control = std::ptr::null_mut();
+                h.msg_hdr.msg_controllen = 0;
+            }
+            first += grp.count;
+        }
+        let ng = self.groups.len();
         let mut done = 0;
         let mut calls = 0;
-        while done < n {
+        while done < ng {
             calls += 1;
-            // SAFETY: headers `done..n` point at names, iovecs and bytes owned by `self`, valid
-            // for the call.
+            // SAFETY: headers `done..ng` point at names, iovecs, control buffers and bytes owned by
+            // `self`, valid for the call.
             let sent = unsafe {
                 libc::sendmmsg(
                     socket.as_raw_fd(),
                     self.headers.hdrs.as_mut_ptr().add(done),
-                    (n - done) as libc::c_uint,
+                    (ng - done) as libc::c_uint,
                     0,
                 )
             };
-            if sent <= 0 {
-                // The first datagram left failed (e.g. an unreachable destination): skip it.
-                done += 1;
-            } else {
+            if sent > 0 {
                 done += sent as usize;
+                continue;
             }
+            // The first group left failed. A GSO send the kernel (or the route's device) cannot
+            // do: no GSO from now on, and this group's datagrams go one by one. Anything else (an
+            // unreachable destination, a full buffer): the group is lost.
+            let err = io::Error::last_os_error().raw_os_error();
+            if self.groups[done].count > 1
+                && matches!(err, Some(libc::EIO | libc::EINVAL | libc::ENOPROTOOPT | libc::EOPNOTSUPP))
+            {
+                self.gso = false;
+                calls += self.send_singly(socket, done);
+                self.sent_messages += self.groups[done].count as u64 - 1;
+            }
+            done += 1;
         }
+        self.sent_datagrams += n as u64;
+        self.sent_messages += ng as u64;
         self.outs.clear();
         calls
+    }
+
+    /// Sends group `g`'s datagrams one `sendmsg` each; returns the calls made.
+    #[cfg(target_os = "linux")]
+    fn send_singly(&mut self, socket: &UdpSocket, g: usize) -> usize {
+        let mut h = self.headers.hdrs[g].msg_hdr;
+        h.msg_control = std::ptr::null_mut();
+        h.msg_controllen = 0;
+        h.msg_iovlen = 1;
+        let iovs = h.msg_iov;
+        for k in 0..self.groups[g].count {
+            // SAFETY: the group's header points at `count` consecutive iovecs in `iovs`.
+            h.msg_iov = unsafe { iovs.add(k) };
+            // SAFETY: `h` points at the group's name and one iovec over bytes owned by `self`,
+            // valid for the call.
+            unsafe { libc::sendmsg(socket.as_raw_fd(), &h, 0) };
+        }
+        self.groups[g].count
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -248,10 +397,35 @@ impl SendBatch {
             let _ = socket.send_to(&self.bytes[*start..*start + *len], to);
         }
         let calls = self.outs.len();
+        self.sent_datagrams += calls as u64;
+        self.sent_messages += calls as u64;
         self.outs.clear();
         calls
     }
 }
+
+/// Points `h`'s control data at `ctrl`, holding one `UDP_SEGMENT` of `seg` bytes.
+#[cfg(target_os = "linux")]
+fn set_segment(h: &mut libc::msghdr, ctrl: &mut Control, seg: usize) {
+    // SAFETY: CMSG_SPACE is a pure size computation.
+    let space = unsafe { libc::CMSG_SPACE(size_of::<u16>() as u32) } as usize;
+    debug_assert!(space <= ctrl.0.len());
+    h.msg_control = ctrl.0.as_mut_ptr().cast();
+    h.msg_controllen = space;
+    // SAFETY: `h` has `space` bytes of 8-aligned control data, room for one cmsghdr and a u16, so
+    // CMSG_FIRSTHDR is non-null and its data lies within `ctrl`.
+    unsafe {
+        let c = libc::CMSG_FIRSTHDR(h);
+        (*c).cmsg_level = libc::SOL_UDP;
+        (*c).cmsg_type = UDP_SEGMENT;
+        (*c).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as usize;
+        std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<u16>(), seg as u16);
+    }
+}
+
+/// `UDP_SEGMENT` from linux/udp.h (Linux 4.18): the segment size of a GSO send.
+#[cfg(target_os = "linux")]
+const UDP_SEGMENT: libc::c_int = 103;
 
 /// Which of the two descriptors [`wait`] found readable.
 #[derive(Debug, Clone, Copy, Default)]
@@ -294,4 +468,122 @@ pub(crate) fn wait(socket: RawFd, waker: RawFd, timeout: Option<Duration>) -> Re
         return Ready::default();
     }
     Ready { socket: fds[0].revents != 0, waker: fds[1].revents != 0 }
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use super::*;
+
+    /// A receiving socket on loopback and its address.
+    fn receiver() -> (UdpSocket, SocketAddr) {
+        let s = UdpSocket::bind("127.0.0.1:0").unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+        let a = s.local_addr().unwrap();
+        (s, a)
+    }
+
+    /// Datagram `k` of a test: `len` bytes, every one `k`, so that a mixed-up boundary shows.
+    fn push(b: &mut SendBatch, to: SocketAddr, k: u8, len: usize) {
+        let start = b.outs.last().map_or(0, |&(_, s, l)| s + l);
+        b.bytes[start..start + len].fill(k);
+        b.outs.push((to, start, len));
+    }
+
+    /// Reads `n` datagrams as (first byte, length).
+    fn read(s: &UdpSocket, n: usize) -> Vec<(u8, usize)> {
+        let mut buf = [0u8; ROOM];
+        (0..n)
+            .map(|_| {
+                let (len, _) = s.recv_from(&mut buf).unwrap();
+                assert!(buf[..len].iter().all(|&x| x == buf[0]), "one datagram, one test datagram");
+                (buf[0], len)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_burst_to_one_peer_leaves_in_one_gso_send_and_arrives_datagram_by_datagram() {
+        let (rx, to) = receiver();
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut b = SendBatch::new(64);
+        for k in 1..=10 {
+            push(&mut b, to, k, 1200);
+        }
+        push(&mut b, to, 11, 300);
+        assert_eq!(b.send(&tx), 1);
+        assert!(b.gso, "the kernel took the GSO send");
+        assert_eq!((b.sent_datagrams, b.sent_messages), (11, 1));
+        let want: Vec<(u8, usize)> = (1..=10).map(|k| (k, 1200)).chain([(11, 300)]).collect();
+        assert_eq!(read(&rx, 11), want);
+
+        // Without GSO the same burst takes one message per datagram.
+        b.gso = false;
+        for k in 1..=10 {
+            push(&mut b, to, k, 1200);
+        }
+        push(&mut b, to, 11, 300);
+        b.send(&tx);
+        assert_eq!((b.sent_datagrams, b.sent_messages), (22, 12));
+        assert_eq!(read(&rx, 11), want);
+    }
+
+    #[test]
+    fn interleaved_peers_each_get_their_own_datagrams_in_order() {
+        let peers: Vec<(UdpSocket, SocketAddr)> = (0..3).map(|_| receiver()).collect();
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let mut b = SendBatch::new(64);
+        // Peer p's datagrams carry 10 * p + i; sizes change within a peer's run, and a short one
+        // ends a group: peer 0 gets 3 groups (500 500 | 700 200 | 700), peer 1 one, peer 2 two.
+        let plan: [(usize, usize); 11] = [
+            (0, 500),
+            (1, 90),
+            (0, 500),
+            (2, 800),
+            (0, 700),
+            (1, 90),
+            (0, 200),
+            (2, 800),
+            (0, 700),
+            (1, 40),
+            (2, 900),
+        ];
+        let mut sent: Vec<Vec<(u8, usize)>> = vec![Vec::new(); 3];
+        for &(p, len) in &plan {
+            let k = (10 * p + sent[p].len()) as u8;
+            push(&mut b, peers[p].1, k, len);
+            sent[p].push((k, len));
+        }
+        b.send(&tx);
+        assert_eq!((b.sent_datagrams, b.sent_messages), (11, 6));
+        for (p, (s, _)) in peers.iter().enumerate() {
+            assert_eq!(read(s, sent[p].len()), sent[p], "peer {p}");
+        }
+    }
+
+    #[test]
+    fn a_socket_that_refuses_gso_still_sends_every_datagram() {
+        let (rx, to) = receiver();
+        let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
+        // Without UDP checksums the kernel refuses GSO sends (EIO).
+        let one: libc::c_int = 1;
+        // SAFETY: a valid socket and a c_int option value that outlives the call.
+        let r = unsafe {
+            libc::setsockopt(
+                tx.as_raw_fd(),
+                libc::SOL_SOCKET,
+                libc::SO_NO_CHECK,
+                std::ptr::from_ref(&one).cast(),
+                size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        assert_eq!(r, 0);
+        let mut b = SendBatch::new(64);
+        for k in 1..=4 {
+            push(&mut b, to, k, 1000);
+        }
+        b.send(&tx);
+        assert!(!b.gso, "GSO is off after the kernel refused it");
+        assert_eq!((b.sent_datagrams, b.sent_messages), (4, 4));
+        assert_eq!(read(&rx, 4), (1..=4).map(|k| (k, 1000)).collect::<Vec<_>>());
+    }
 }
