@@ -113,7 +113,8 @@ describe('io: thread', () => {
       const after = threaded.threadProfile();
       const datagrams = after.datagramsSent - before.datagramsSent;
       expect(datagrams).toBeGreaterThanOrEqual(40);
-      expect(after.sendMessages - before.sendMessages).toBeLessThan(datagrams / 4);
+      // Grouped, unless GSO was turned off by hand (the kernel here takes it).
+      if (process.env.GAMEWIRE_UDP_GSO !== '0') expect(after.sendMessages - before.sendMessages).toBeLessThan(datagrams / 4);
     } finally {
       await c.disconnect();
       await server.stop();

@@ -151,13 +151,6 @@ export interface Engine {
   rootPublicSpki(): Uint8Array;
 }
 
-/**
- * Native backend only: a server engine whose socket I/O, decryption, acks, timers and handshakes
- * run on Rust threads (`crates/udp`), one per shard of the port. It is an `Engine` whose
- * `handle`/`tick` do nothing (the threads receive and run the timers), whose `transmit` sends what
- * was queued and is due (from the caller's thread, in batches; returns 0), and whose `events`
- * drains what the threads produced.
- */
 /** What the socket threads of an `io: 'thread'` server did so far. */
 export interface ThreadProfile {
   /** Time handling datagrams and timers, sending, and waiting, ms. */
@@ -167,11 +160,18 @@ export interface ThreadProfile {
   /** Wake-ups of the threads, and notifications of the event loop. */
   wakeups: number;
   notifications: number;
-  /** Datagrams sent, and the send messages that carried them (fewer where UDP GSO grouped several to one peer). */
+  /** Datagrams handed to the kernel, and the send messages that carried them (fewer where UDP GSO grouped several to one peer). */
   datagramsSent: number;
   sendMessages: number;
 }
 
+/**
+ * Native backend only: a server engine whose socket I/O, decryption, acks, timers and handshakes
+ * run on Rust threads (`crates/udp`), one per shard of the port. It is an `Engine` whose
+ * `handle`/`tick` do nothing (the threads receive and run the timers), whose `transmit` sends what
+ * was queued and is due (from the caller's thread, in batches; returns 0), and whose `events`
+ * drains what the threads produced.
+ */
 export interface ThreadedServer extends Engine {
   /** The bound address. */
   readonly localAddress: { host: string; port: number; family: 'IPv4' | 'IPv6' };

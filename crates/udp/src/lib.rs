@@ -165,7 +165,7 @@ pub struct Profile {
     pub wakeups: AtomicU64,
     /// Notifications to the host.
     pub notifications: AtomicU64,
-    /// Datagrams sent.
+    /// Datagrams handed to the kernel (a send it refused included).
     pub datagrams_sent: AtomicU64,
     /// The `sendmmsg` messages that carried them: fewer than the datagrams where UDP GSO sent
     /// several to one peer in one.

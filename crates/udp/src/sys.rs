@@ -195,6 +195,9 @@ const GSO_MAX_SEGMENTS: usize = 64;
 /// headers, and some to spare).
 #[cfg(target_os = "linux")]
 const GSO_MAX_BYTES: usize = 65_000;
+/// GSO sends refused with EINVAL in a row (none taken in between) before a batch stops trying.
+#[cfg(target_os = "linux")]
+const GSO_MAX_FAILURES: u8 = 3;
 
 /// One `sendmsg` of a batch: datagrams to one destination, sent as one GSO buffer when more than
 /// one (every one `seg` bytes long but the last, which may be shorter).
@@ -223,7 +226,12 @@ pub(crate) struct SendBatch {
     /// Whether datagrams to one destination go out as one UDP GSO send (Linux; off with
     /// `GAMEWIRE_UDP_GSO=0`, and for good the first time the kernel refuses one).
     pub(crate) gso: bool,
-    /// Datagrams sent, and `sendmsg` messages they took (fewer with GSO), since the batch was made.
+    /// The kernel was asked whether it knows UDP GSO (on the first send).
+    gso_probed: bool,
+    /// GSO sends refused with EINVAL since the last one taken.
+    gso_failures: u8,
+    /// Datagrams handed to the kernel, and the `sendmsg` messages that carried them (fewer with
+    /// GSO), since the batch was made; a send the kernel refused still counts.
     pub(crate) sent_datagrams: u64,
     pub(crate) sent_messages: u64,
     #[cfg(target_os = "linux")]
@@ -245,6 +253,8 @@ impl SendBatch {
             bytes: vec![0; capacity * ROOM],
             outs: Vec::with_capacity(capacity),
             gso: cfg!(target_os = "linux") && std::env::var_os("GAMEWIRE_UDP_GSO").is_none_or(|v| v != "0"),
+            gso_probed: false,
+            gso_failures: 0,
             sent_datagrams: 0,
             sent_messages: 0,
             #[cfg(target_os = "linux")]
@@ -308,6 +318,10 @@ impl SendBatch {
     /// the number of system calls made.
     #[cfg(target_os = "linux")]
     pub(crate) fn send(&mut self, socket: &UdpSocket) -> usize {
+        if self.gso && !self.gso_probed {
+            self.gso_probed = true;
+            self.gso = gso_supported(socket);
+        }
         let n = self.outs.len().min(self.headers.hdrs.len());
         self.plan(n);
         // One iovec per datagram, in send order; one header per group over its run of iovecs.
@@ -324,7 +338,7 @@ impl SendBatch {
             h.msg_hdr.msg_name = std::ptr::from_mut(&mut self.headers.names[g]).cast();
             h.msg_hdr.msg_namelen = namelen;
             h.msg_hdr.msg_iov = std::ptr::from_mut(&mut self.headers.iovs[first]);
-            h.msg_hdr.msg_iovlen = grp.count;
+            h.msg_hdr.msg_iovlen = grp.count as _;
             h.msg_hdr.msg_flags = 0;
             h.msg_len = 0;
             if grp.count > 1 {
@@ -351,17 +365,28 @@ impl SendBatch {
                 )
             };
             if sent > 0 {
-                done += sent as usize;
+                let sent = sent as usize;
+                if self.groups[done..done + sent].iter().any(|g| g.count > 1) {
+                    self.gso_failures = 0;
+                }
+                done += sent;
                 continue;
             }
-            // The first group left failed. A GSO send the kernel (or the route's device) cannot
-            // do: no GSO from now on, and this group's datagrams go one by one. Anything else (an
-            // unreachable destination, a full buffer): the group is lost.
+            // The first group left failed. A GSO group's datagrams then go one by one: a full
+            // buffer may still take some of them. A socket or device that cannot do GSO at all
+            // (EIO: no checksum offload; ENOPROTOOPT, EOPNOTSUPP) gets none from now on. EINVAL
+            // may be one destination's (a segment larger than its route's MTU) or the socket's
+            // (UDP checksums off): GSO stays on until it fails that way GSO_MAX_FAILURES times
+            // with no GSO send taken in between. A single datagram that fails is lost (an
+            // unreachable destination, a full buffer): the protocol recovers.
             let err = io::Error::last_os_error().raw_os_error();
-            if self.groups[done].count > 1
-                && matches!(err, Some(libc::EIO | libc::EINVAL | libc::ENOPROTOOPT | libc::EOPNOTSUPP))
-            {
-                self.gso = false;
+            if self.groups[done].count > 1 {
+                if matches!(err, Some(libc::EIO | libc::ENOPROTOOPT | libc::EOPNOTSUPP)) {
+                    self.gso = false;
+                } else if err == Some(libc::EINVAL) {
+                    self.gso_failures += 1;
+                    self.gso = self.gso_failures < GSO_MAX_FAILURES;
+                }
                 calls += self.send_singly(socket, done);
                 self.sent_messages += self.groups[done].count as u64 - 1;
             }
@@ -411,16 +436,35 @@ fn set_segment(h: &mut libc::msghdr, ctrl: &mut Control, seg: usize) {
     let space = unsafe { libc::CMSG_SPACE(size_of::<u16>() as u32) } as usize;
     debug_assert!(space <= ctrl.0.len());
     h.msg_control = ctrl.0.as_mut_ptr().cast();
-    h.msg_controllen = space;
+    h.msg_controllen = space as _;
     // SAFETY: `h` has `space` bytes of 8-aligned control data, room for one cmsghdr and a u16, so
     // CMSG_FIRSTHDR is non-null and its data lies within `ctrl`.
     unsafe {
         let c = libc::CMSG_FIRSTHDR(h);
         (*c).cmsg_level = libc::SOL_UDP;
         (*c).cmsg_type = UDP_SEGMENT;
-        (*c).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as usize;
+        (*c).cmsg_len = libc::CMSG_LEN(size_of::<u16>() as u32) as _;
         std::ptr::write_unaligned(libc::CMSG_DATA(c).cast::<u16>(), seg as u16);
     }
+}
+
+/// Whether the kernel knows UDP GSO: a kernel before 4.18 (or a sandbox) refuses the option.
+/// One that silently ignored the control message would send each group as one large datagram.
+#[cfg(target_os = "linux")]
+fn gso_supported(socket: &UdpSocket) -> bool {
+    let mut v: libc::c_int = 0;
+    let mut len = size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: a valid socket; `v` and `len` outlive the call and `len` is `v`'s size.
+    let r = unsafe {
+        libc::getsockopt(
+            socket.as_raw_fd(),
+            libc::SOL_UDP,
+            UDP_SEGMENT,
+            std::ptr::from_mut(&mut v).cast(),
+            &mut len,
+        )
+    };
+    r == 0
 }
 
 /// `UDP_SEGMENT` from linux/udp.h (Linux 4.18): the segment size of a GSO send.
@@ -564,7 +608,7 @@ mod tests {
     fn a_socket_that_refuses_gso_still_sends_every_datagram() {
         let (rx, to) = receiver();
         let tx = UdpSocket::bind("127.0.0.1:0").unwrap();
-        // Without UDP checksums the kernel refuses GSO sends (EIO).
+        // Without UDP checksums the kernel refuses GSO sends (EINVAL on Linux 6, EIO before).
         let one: libc::c_int = 1;
         // SAFETY: a valid socket and a c_int option value that outlives the call.
         let r = unsafe {
@@ -578,12 +622,16 @@ mod tests {
         };
         assert_eq!(r, 0);
         let mut b = SendBatch::new(64);
-        for k in 1..=4 {
-            push(&mut b, to, k, 1000);
+        for round in 1..=GSO_MAX_FAILURES {
+            for k in 1..=4 {
+                push(&mut b, to, k, 1000);
+            }
+            b.send(&tx);
+            // Every datagram goes out one by one after the refusal; after a few refusals GSO is off.
+            assert_eq!(b.gso, round < GSO_MAX_FAILURES, "round {round}");
+            assert_eq!(read(&rx, 4), (1..=4).map(|k| (k, 1000)).collect::<Vec<_>>());
         }
-        b.send(&tx);
-        assert!(!b.gso, "GSO is off after the kernel refused it");
-        assert_eq!((b.sent_datagrams, b.sent_messages), (4, 4));
-        assert_eq!(read(&rx, 4), (1..=4).map(|k| (k, 1000)).collect::<Vec<_>>());
+        let n = u64::from(GSO_MAX_FAILURES) * 4;
+        assert_eq!((b.sent_datagrams, b.sent_messages), (n, n));
     }
 }
