@@ -243,6 +243,9 @@ pub(crate) struct SendBatch {
     group_of: Vec<usize>,
     #[cfg(target_os = "linux")]
     order: Vec<usize>,
+    /// The counting sort's next position per group.
+    #[cfg(target_os = "linux")]
+    next: Vec<usize>,
     #[cfg(target_os = "linux")]
     controls: Vec<Control>,
 }
@@ -265,6 +268,8 @@ impl SendBatch {
             group_of: Vec::with_capacity(capacity),
             #[cfg(target_os = "linux")]
             order: vec![0; capacity],
+            #[cfg(target_os = "linux")]
+            next: Vec::with_capacity(capacity),
             #[cfg(target_os = "linux")]
             controls: vec![Control([0; 32]); capacity],
         }
@@ -302,15 +307,15 @@ impl SendBatch {
             }
         }
         // Send order: group by group (a counting sort, stable within each group).
-        let mut next: Vec<usize> = Vec::with_capacity(self.groups.len());
+        self.next.clear();
         let mut at = 0;
         for g in &self.groups {
-            next.push(at);
+            self.next.push(at);
             at += g.count;
         }
         for (i, &g) in self.group_of.iter().enumerate() {
-            self.order[next[g]] = i;
-            next[g] += 1;
+            self.order[self.next[g]] = i;
+            self.next[g] += 1;
         }
     }
 
