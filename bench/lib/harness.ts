@@ -8,6 +8,7 @@ import { Bench } from 'tinybench';
 import { firstDifference, type Comparable } from './agree.js';
 import { IMPL_NAMES, type ImplName, type Implementation } from './impl.js';
 import type { CaseResult, ImplResult, RunSettings, SuiteResult } from './results.js';
+import { median } from './stats.js';
 import type { BenchCase, Runner, Suite } from './suite.js';
 
 /** Where progress lines go. */
@@ -87,12 +88,6 @@ function opsPerSample(runner: Runner, targetUs: number): number {
   }
   const nsPerOp = elapsed / ops;
   return Math.max(1, Math.min(1_000_000, Math.round((targetUs * 1000) / nsPerOp)));
-}
-
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 /**

@@ -19,6 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { EventHandler, PrivateKey, PublicKey, RetryMode, ServerContext, UdpClient, UdpServer, type ClientHandle } from '../../ts/index.js';
 import type { ThreadedServer } from '../../ts/backend/index.js';
+import { median } from '../lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -131,7 +132,6 @@ async function main(): Promise<void> {
       console.log(`  round ${r + 1} GSO ${gso ? 'on ' : 'off'}: ${m.usPerDatagram.toFixed(2)} µs of server CPU per datagram sent, ${Math.round(m.datagramsPerSec).toLocaleString('en-US')} datagrams/s, ${m.perMessage.toFixed(1)} datagrams per send message`);
     }
   }
-  const median = (x: number[]): number => [...x].sort((p, q) => p - q)[(x.length - 1) >> 1];
   const ratios = on.map((v, i) => off[i] / v);
   console.log(`median: GSO on ${median(on).toFixed(2)} µs, off ${median(off).toFixed(2)} µs per datagram; off / on per round: ${ratios.map((x) => `${x.toFixed(2)}×`).join(', ')}`);
 }

@@ -6,6 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { MachineInfo } from '../../lib/machine.js';
 import { RESULTS_DIR } from '../../lib/results.js';
+import { median } from '../../lib/stats.js';
 
 /** Bumped when the layout changes incompatibly. */
 export const LOAD_SCHEMA = 2;
@@ -337,8 +338,5 @@ export function roundRatios(table: readonly TickRun[], num: ServerImpl, den: Ser
     const b = tableRuns(table, den, clients).find((x) => (x.round ?? 0) === (a.round ?? 0));
     if (a.serverCpuUsPerMessage && b?.serverCpuUsPerMessage) each.push(a.serverCpuUsPerMessage / b.serverCpuUsPerMessage);
   }
-  if (!each.length) return null;
-  const sorted = [...each].sort((x, y) => x - y);
-  const mid = sorted.length >> 1;
-  return { median: sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2, each };
+  return each.length ? { median: median(each), each } : null;
 }
