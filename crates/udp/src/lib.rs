@@ -25,7 +25,9 @@
 //! * **Hand-off.** The state of a shard is behind one lock, taken once per batch by either side
 //!   and never while JavaScript runs: events are copied out in one drain, sends cross in one
 //!   batch. The host is woken at most once per batch, and no sooner than `notify_delay` after the
-//!   first event of a batch, so under load wake-ups coalesce.
+//!   first event of a batch, so under load wake-ups coalesce. Until then the thread leaves the
+//!   socket alone and reads what came meanwhile in one drain: one wake-up of its own per batch,
+//!   not one per datagram, and no datagram reaches the host later than it would have.
 //! * **Shards.** With `threads: N` (Linux), N sockets share the port (`SO_REUSEPORT`; the kernel
 //!   spreads senders by address hash, so a connection stays on its shard). Each shard owns its
 //!   engine and its peers; a peer id carries its shard, so ids are unique across shards.
@@ -81,7 +83,8 @@ pub struct ServerOptions {
     pub recv_buffer: usize,
     /// Socket threads sharing the port (1 to [`MAX_SHARDS`]; more than 1 needs `SO_REUSEPORT`).
     pub threads: usize,
-    /// How long the thread may hold back the host's wake-up after the first event of a batch.
+    /// How long the thread may hold back the host's wake-up after the first event of a batch;
+    /// datagrams that arrive meanwhile wait in the socket and are read in one drain at the end.
     pub notify_delay: Duration,
     /// The share of a thread's time handshakes may take under load.
     pub handshake_share: f64,
@@ -846,7 +849,12 @@ fn run_shard(shard: &Shard, common: &Common, first: bool) {
             wake_at.map_or(u64::MAX, |w| w.saturating_duration_since(common.start).as_micros() as u64);
         shard.armed_us.store(armed, Ordering::Release);
         let t0 = StdInstant::now();
-        let ready = sys::wait(fd, waker, wake_at.map(|w| w.saturating_duration_since(t0)));
+        // While a batch of events waits for its notify time, datagrams wait in the socket: the
+        // host would not see them before then anyway, and one drain at that time takes them all
+        // where waking for each would cost a wake-up apiece (`notify_delay` bounds the wait).
+        let hold = notify_at.is_some();
+        let polled = if hold { sys::NO_FD } else { fd };
+        let ready = sys::wait(polled, waker, wake_at.map(|w| w.saturating_duration_since(t0)));
         let t1 = StdInstant::now();
         profile.idle_ns.fetch_add((t1 - t0).as_nanos() as u64, Ordering::Relaxed);
         profile.wakeups.fetch_add(1, Ordering::Relaxed);
@@ -858,7 +866,7 @@ fn run_shard(shard: &Shard, common: &Common, first: bool) {
         if !shard.running.load(Ordering::Acquire) {
             break;
         }
-        if ready.socket {
+        if ready.socket || (hold && notify_at.is_some_and(|t| t <= t1)) {
             receive(shard, common, &mut rx);
         }
         #[cfg(feature = "webtransport")]

@@ -483,6 +483,10 @@ pub(crate) struct Ready {
     pub(crate) waker: bool,
 }
 
+/// A descriptor `wait` leaves out (poll ignores negative ones): pass it as `socket` to wait for
+/// the waker and the timeout only.
+pub(crate) const NO_FD: RawFd = -1;
+
 /// Waits until `socket` or `waker` is readable, or `timeout` passes (`None`: no timeout).
 #[cfg(target_os = "linux")]
 pub(crate) fn wait(socket: RawFd, waker: RawFd, timeout: Option<Duration>) -> Ready {

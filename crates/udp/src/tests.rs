@@ -42,14 +42,12 @@ struct Client {
 
 impl Client {
     fn new(seed: u8) -> Self {
+        Self::with_config(seed, Config::default())
+    }
+    fn with_config(seed: u8, config: Config) -> Self {
         let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
         sock.set_read_timeout(Some(Duration::from_millis(5))).unwrap();
-        Self {
-            ep: Endpoint::client(Config::default(), [seed; 32]),
-            sock,
-            start: StdInstant::now(),
-            buf: [0; 2048],
-        }
+        Self { ep: Endpoint::client(config, [seed; 32]), sock, start: StdInstant::now(), buf: [0; 2048] }
     }
     fn now(&self) -> Instant {
         Instant::from_micros(self.start.elapsed().as_micros() as u64)
@@ -292,4 +290,37 @@ fn an_idle_server_sleeps() {
     std::thread::sleep(Duration::from_millis(500));
     let wakeups = server.profile().wakeups.load(Ordering::Relaxed);
     assert!(wakeups <= 3, "{wakeups} wake-ups with nothing to do");
+}
+
+/// While a batch of events waits for its notify time, the thread leaves the socket alone:
+/// datagrams that arrive one by one within `notify_delay` cost it a wake-up for the batch, not
+/// one each, and every one of them reaches the host, in order, with the one notification.
+#[test]
+fn a_batch_waiting_to_notify_leaves_the_socket_alone() {
+    let mut opts = options(&Config::default(), "127.0.0.1:0".parse().unwrap(), 1);
+    opts.notify_delay = Duration::from_millis(200);
+    let (server, rx) = start_with(opts);
+    let to = server.local_addr();
+    // No pacing on the client: each message leaves in a datagram of its own, when it is sent.
+    let mut c = Client::with_config(4, Config { send_interval: Duration::ZERO, ..Config::default() });
+    c.connect(to);
+    rx.recv_timeout(Duration::from_secs(5)).expect("the host is told of the connection");
+    assert!(drain(&server).iter().any(|r| r.kind == event_kind::CONNECTED));
+    let wakeups = || server.profile().wakeups.load(Ordering::Relaxed);
+    let before = wakeups();
+    for i in 0..20u8 {
+        c.ep.send(c.now(), &0, &[i], RetryMode::None, 0).unwrap();
+        while let Some(t) = c.ep.poll_transmit(c.now(), &mut c.buf) {
+            c.sock.send_to(&c.buf[..t.len], to).unwrap();
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    rx.recv_timeout(Duration::from_secs(5)).expect("the host is told of the batch");
+    let woken = wakeups() - before;
+    let got: Vec<u8> =
+        drain(&server).into_iter().filter(|r| r.kind == event_kind::MESSAGE).map(|r| r.data[0]).collect();
+    assert_eq!(got, (0..20).collect::<Vec<u8>>(), "every message, in order, in one batch");
+    // One wake-up for the first datagram, one at the notify time, and the connection's own
+    // timers (a keep-alive each 100 ms); without the hold it was one per datagram on top.
+    assert!(woken <= 8, "{woken} wake-ups for 20 datagrams held for one notification");
 }
