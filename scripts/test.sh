@@ -14,7 +14,6 @@
 # and the package test to those.
 #   bench --quick                                            (a smoke run of the benchmarks; asserts nothing about speed)
 #   bench:load --quick                                       (a smoke run of the end-to-end load benchmarks, ~30 s; same)
-#   bench/load/gso.ts, one short round                       (the UDP GSO comparison; same)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -38,7 +37,6 @@ if [ -f bench/run.ts ]; then
 fi
 if [ -f bench/load/run.ts ]; then
   step "bench:load --quick"; node scripts/run-ts.mjs bench/load/run.ts --quick
-  step "bench/load/gso.ts smoke"; node scripts/run-ts.mjs bench/load/gso.ts --rounds 1 --window 0.5
 fi
 end_step
 printf '\n%s\n' "${TIMES[@]}" >&2

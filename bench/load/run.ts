@@ -5,12 +5,13 @@
  * `docs/benchmarks.md` (full runs). See `bench/load/README.md`.
  *
  *   --quick              CI smoke run (about a minute); writes load-quick-latest.json, leaves the docs alone
- *   --only a,b           scenarios: raw, flood, tick, table, sweep, idle, syscalls, flood-hello, capacity (a partial run)
+ *   --only a,b           scenarios: raw, flood, gso, tick, table, sweep, idle, syscalls, flood-hello, capacity (a partial run)
  *   --clients 100,500    game-tick client counts (default 100,500,1000)
  *   --table-clients 100  the mpgameserver-client table's (and the sweep's) client counts (default 100,500)
  *   --table-rounds 3     rounds of the table at its smallest N, every server once per round (default 3; quick 1)
  *   --window S           game-tick window, seconds (default 10)
  *   --idle-seconds S     idle windows (default 20)
+ *   --gso-rounds 3       rounds of the UDP GSO scenario, GSO on and off in each (default 3; quick 1)
  *   --notify-delays 0,1  the sweep's notifyDelay values, ms (default 0,0.25,0.5,1; repeats allowed)
  *   --servers a,b        only these servers (gamewire-thread, gamewire-thread-2, gamewire-native, gamewire-wasm,
  *                        mpgameserver, node-dgram-echo, rust-echo): a partial run
@@ -35,12 +36,12 @@ import { readResults } from '../lib/results.js';
 import type { Child } from './lib/proc.js';
 import { bundleProcs } from './lib/build.js';
 import { loadConsoleReport } from './lib/report.js';
-import { LOAD_SCHEMA, writeLoadResults, type CapacityResult, type FloodRun, type HelloFloodRun, type IdleRun, type LoadResults, type LoadSettings, type RawRun, type ServerImpl, type SyscallRun, type TickRun, type TickTiming } from './lib/results.js';
+import { LOAD_SCHEMA, writeLoadResults, type CapacityResult, type FloodRun, type GsoRun, type HelloFloodRun, type IdleRun, type LoadResults, type LoadSettings, type RawRun, type ServerImpl, type SyscallRun, type TickRun, type TickTiming } from './lib/results.js';
 import { evaluateLoadTargets } from './lib/targets.js';
 import { buildFloor } from './lib/floor.js';
-import { runCapacity, runFlood, runHelloFlood, runIdle, runRaw, runStrace, runTick, type Env, type HelloFloodSpec, type TickSpec } from './scenarios.js';
+import { runCapacity, runFlood, runGso, runHelloFlood, runIdle, runRaw, runStrace, runTick, type Env, type HelloFloodSpec, type TickSpec } from './scenarios.js';
 
-const SCENARIOS = ['raw', 'flood', 'tick', 'table', 'sweep', 'idle', 'syscalls', 'flood-hello', 'capacity'] as const;
+const SCENARIOS = ['raw', 'flood', 'gso', 'tick', 'table', 'sweep', 'idle', 'syscalls', 'flood-hello', 'capacity'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 
 function list(v: string | undefined): number[] | undefined {
@@ -70,6 +71,7 @@ async function main(): Promise<number> {
       clients: { type: 'string' },
       'table-clients': { type: 'string' },
       'table-rounds': { type: 'string' },
+      'gso-rounds': { type: 'string' },
       window: { type: 'string' },
       'idle-seconds': { type: 'string' },
       servers: { type: 'string' },
@@ -98,18 +100,21 @@ async function main(): Promise<number> {
       clients: clientsArg ?? [20], rateHz: 60, windowSeconds: Number(values.window ?? 1.5), warmupSeconds: 0.5, drainSeconds: 0.5, botsPerProcess: 250, pythonBotsPerProcess: 50,
       mpgameserverMaxClients: Number(values['mpgs-max'] ?? 20), floodSeconds: 1, capacityWindowSeconds: 1.5,
       tableClients: tableArg ?? [10], tableRounds: Number(values['table-rounds'] ?? 1), notifyDelays: [0.5], idleSeconds: Number(values['idle-seconds'] ?? 1), idleSettleSeconds: 1, idleClients: 10, straceSeconds: 1, helloFloodSeconds: 1,
+      gsoRounds: Number(values['gso-rounds'] ?? 1), gsoSeconds: 0.5,
     }
     : {
       clients: clientsArg ?? [100, 500, 1000], rateHz: 60, windowSeconds: Number(values.window ?? 10), warmupSeconds: 2, drainSeconds: 1.5, botsPerProcess: 250, pythonBotsPerProcess: 50,
       mpgameserverMaxClients: Number(values['mpgs-max'] ?? 500), floodSeconds: 5, capacityWindowSeconds: 8,
       tableClients: tableArg ?? [100, 500], tableRounds: Number(values['table-rounds'] ?? 3), notifyDelays: [0, 0.25, 0.5, 1], idleSeconds: Number(values['idle-seconds'] ?? 20), idleSettleSeconds: 10, idleClients: 100, straceSeconds: 5, helloFloodSeconds: 5,
+      gsoRounds: Number(values['gso-rounds'] ?? 3), gsoSeconds: 5,
     };
   const delaysArg = values['notify-delays']?.split(',').map((x) => Number(x.trim()));
   if (delaysArg?.some((d) => !(d >= 0 && d <= 1))) throw new Error(`--notify-delays needs milliseconds from 0 to 1, got ${values['notify-delays']}`);
   if (delaysArg) settings.notifyDelays = delaysArg;
   if (!(Number.isInteger(settings.tableRounds) && settings.tableRounds! >= 1)) throw new Error(`--table-rounds needs a whole number ≥ 1, got ${values['table-rounds']}`);
+  if (!(Number.isInteger(settings.gsoRounds) && settings.gsoRounds! >= 1)) throw new Error(`--gso-rounds needs a whole number ≥ 1, got ${values['gso-rounds']}`);
   const onlyServers = values.servers?.split(',').map((x) => x.trim()) as ServerImpl[] | undefined;
-  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || tableArg || values.window || values['table-rounds'] || values['idle-seconds'] || onlyServers || delaysArg ? 'partial' : 'full';
+  const mode: LoadResults['mode'] = quick ? 'quick' : only || clientsArg || tableArg || values.window || values['table-rounds'] || values['gso-rounds'] || values['idle-seconds'] || onlyServers || delaysArg ? 'partial' : 'full';
 
   const t0 = Date.now();
   const startedAt = new Date(t0).toISOString();
@@ -175,6 +180,7 @@ async function main(): Promise<number> {
   const syscalls: SyscallRun[] = [];
   const helloFlood: HelloFloodRun[] = [];
   const capacity: CapacityResult[] = [];
+  const gso: GsoRun[] = [];
   const wasm = implementations[1].available;
   const thread = implementations[2].available;
   const rustFloor = env.floorBin !== null;
@@ -213,6 +219,19 @@ async function main(): Promise<number> {
         if (f) {
           flood.push(f);
           log(`  ${Math.round(f.datagramsPerSec).toLocaleString('en-US')} datagrams/s, ${Math.round(f.messagesPerSec).toLocaleString('en-US')} messages/s received; sender ${Math.round(f.senderDatagramsPerSec).toLocaleString('en-US')} datagrams/s${f.nonceBound ? ' (nonce budget)' : ''}; CPU sender ${(f.senderCpuCores * 100).toFixed(0)}%, receiver ${(f.receiverCpuCores * 100).toFixed(0)}%`);
+        }
+      }
+    }
+    if (want('gso') && thread && (!onlyServers || onlyServers.includes('gamewire-thread'))) {
+      const [count, size] = [32, 1100];
+      log(`\n[gso] io: 'thread', bursts of ${count} × ${size} B to one client, pacing lifted, GSO on and off (GAMEWIRE_UDP_GSO=0), ${settings.gsoRounds} round(s) of ${settings.gsoSeconds} s each`);
+      for (let round = 0; round < settings.gsoRounds!; round++) {
+        // The order alternates, so that neither side always runs first.
+        for (const on of round % 2 ? [false, true] : [true, false]) {
+          const g = await attempt(`gso ${on ? 'on' : 'off'} round ${round + 1}`, () => runGso(env, { gso: on, round, seconds: settings.gsoSeconds!, burst: count, size }));
+          if (!g) continue;
+          gso.push(g);
+          log(`  [${round + 1}] GSO ${on ? 'on ' : 'off'}: ${g.serverCpuUsPerDatagram.toFixed(2)} µs of server CPU per datagram sent, ${Math.round(g.datagramsPerSec).toLocaleString('en-US')} datagrams/s, ${g.datagramsPerSendMessage?.toFixed(1) ?? '—'} datagrams per send message`);
         }
       }
     }
@@ -371,6 +390,7 @@ async function main(): Promise<number> {
     syscalls,
     helloFlood,
     capacity,
+    gso,
     targets: quick
       ? evaluateLoadTargets({ tick, table, idle, helloFlood, flood, raw, capacity }).map((t) => ({ ...t, status: 'not measured' as const, detail: `quick (CI smoke) run, not a measurement: ${t.detail}` }))
       : evaluateLoadTargets({ tick, table, idle, helloFlood, flood, raw, capacity }),

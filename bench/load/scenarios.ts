@@ -16,6 +16,7 @@ import type {
   EchoRetry,
   FloodRun,
   GeneratorImpl,
+  GsoRun,
   HelloFloodRun,
   IdleRun,
   RawRun,
@@ -58,9 +59,9 @@ export interface Env {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-function forkProc(env: Env, name: string, proc: ProcName, execArgv: string[] = []): Child {
+function forkProc(env: Env, name: string, proc: ProcName, execArgv: string[] = [], childEnv: NodeJS.ProcessEnv = {}): Child {
   const module = env.bundles ? env.bundles[proc] : new URL(`${proc}.ts`, PROCS);
-  return Child.fork(name, module, [], { tsx: !env.bundles, execArgv });
+  return Child.fork(name, module, [], { tsx: !env.bundles, execArgv, env: childEnv });
 }
 
 function track(env: Env, c: Child): Child {
@@ -107,9 +108,13 @@ export interface ServerOptions {
   notifyDelayMs?: number;
   /** Use the Python side's root key (mpgameserver's clients pin its public key file). */
   sharedKey?: boolean;
+  /** `burst` mode: reply messages per request and their size. */
+  burst?: { count: number; size: number };
+  /** Extra environment of a gamewire server's process (e.g. `GAMEWIRE_UDP_GSO`). */
+  env?: NodeJS.ProcessEnv;
 }
 
-async function startServer(env: Env, impl: ServerImpl, mode: 'echo' | 'sink', o: ServerOptions = {}): Promise<Sut> {
+async function startServer(env: Env, impl: ServerImpl, mode: ServerStartArgs['mode'], o: ServerOptions = {}): Promise<Sut> {
   if (impl === 'rust-echo') {
     if (!env.floorBin) throw new Error('the Rust echo floor is not built (cargo build --release -p gamewire-bench-floor)');
     const child = track(env, Child.spawnLines('Rust echo floor', env.floorBin, ['--host', '127.0.0.1', '--port', '0']));
@@ -157,10 +162,11 @@ async function startServer(env: Env, impl: ServerImpl, mode: 'echo' | 'sink', o:
   // One directory per server: node writes one profile per thread (the main one has the lowest thread id).
   if (env.profileDir && !env.perf) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(env.profileDir, `server-${impl}-${mode}-${++serverSeq}`)}`);
   if (env.perf) execArgv.push('--perf-basic-prof');
-  const child = track(env, forkProc(env, `${impl} server`, 'server', execArgv));
+  const child = track(env, forkProc(env, `${impl} server`, 'server', execArgv, o.env));
   const st = await child.call<ServerStarted>('start', {
     backend,
     mode,
+    burst: o.burst,
     net: o.net,
     io,
     threads: impl === 'gamewire-thread-2' ? 2 : undefined,
@@ -407,6 +413,59 @@ export async function runFlood(env: Env, mode: 'coalesce' | 'single', backend: '
     };
   } finally {
     await closeAll([fl]);
+    await closeAll([sut.child]);
+  }
+}
+
+// ---- UDP GSO --------------------------------------------------------------------------------
+
+export interface GsoSpec {
+  gso: boolean;
+  round: number;
+  seconds: number;
+  /** Reply messages per request and their size (one message per datagram at 1100 B). */
+  burst: number;
+  size: number;
+}
+
+/**
+ * UDP GSO on `io: 'thread'`: one gamewire client (pacing lifted) sends a small request, the server
+ * answers with a burst of equal messages that leave in one send batch to that client, the client
+ * asks again when the burst has come. Pacing is lifted on both sides (`net.sendInterval: 0`), the
+ * only setting in which a connection has several datagrams due at once. GSO off is the same server
+ * with `GAMEWIRE_UDP_GSO=0`.
+ */
+export async function runGso(env: Env, spec: GsoSpec): Promise<GsoRun> {
+  const sut = await startServer(env, 'gamewire-thread', 'burst', {
+    net: { sendInterval: 0 },
+    burst: { count: spec.burst, size: spec.size },
+    env: { GAMEWIRE_UDP_GSO: spec.gso ? '1' : '0' },
+  });
+  const cl = track(env, forkProc(env, 'GSO client', 'flood'));
+  try {
+    await cl.call('connect', { backend: 'native', port: sut.port, spkiHex: sut.spkiHex }, 30_000);
+    await cl.call('burst', { count: spec.burst });
+    await sleep(1000);
+    const s0 = await sut.sample();
+    perfRecord(env, sut.pid, spec.seconds, `gso-${spec.gso ? 'on' : 'off'}-${spec.round}`);
+    await sleep(spec.seconds * 1000);
+    const s1 = await sut.sample();
+    await cl.call('stop');
+    const secs = (s1.t - s0.t) / 1000;
+    const datagrams = s1.datagramsOut - s0.datagramsOut;
+    const messages = (s1.sendMessages ?? 0) - (s0.sendMessages ?? 0);
+    return {
+      gso: spec.gso,
+      round: spec.round,
+      burst: spec.burst,
+      messageBytes: spec.size,
+      windowSeconds: secs,
+      datagramsPerSec: datagrams / secs,
+      serverCpuUsPerDatagram: datagrams > 0 ? (s1.cpuUs - s0.cpuUs) / datagrams : Number.NaN,
+      datagramsPerSendMessage: messages > 0 ? ((s1.datagramsSent ?? 0) - (s0.datagramsSent ?? 0)) / messages : null,
+    };
+  } finally {
+    await closeAll([cl]);
     await closeAll([sut.child]);
   }
 }

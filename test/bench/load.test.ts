@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildFloor } from '../../bench/load/lib/floor.js';
 import { makeHellos } from '../../bench/load/lib/hellos.js';
 import { Child } from '../../bench/load/lib/proc.js';
-import type { CapacityResult, IdleRun, TickRun } from '../../bench/load/lib/results.js';
+import { gsoSummary, type CapacityResult, type GsoRun, type IdleRun, type TickRun } from '../../bench/load/lib/results.js';
 import { evaluateLoadTargets } from '../../bench/load/lib/targets.js';
 import { floodAddresses, parseStraceSummary } from '../../bench/load/scenarios.js';
 import { EventHandler, PrivateKey, ServerContext, UdpServer } from '../../ts/index.js';
@@ -173,5 +173,21 @@ describe('load targets', () => {
     expect(t['idle-none']).toMatchObject({ value: 0.003, status: 'missed' });
     expect(t['idle-clients']).toMatchObject({ value: 0.009, status: 'achieved' });
     expect(t['threads-2']).toMatchObject({ status: 'missed', valueText: '1000 vs 1000' });
+  });
+});
+
+describe('the UDP GSO scenario', () => {
+  const run = (gso: boolean, round: number, us: number): GsoRun => ({ gso, round, burst: 32, messageBytes: 1100, windowSeconds: 5, datagramsPerSec: 40_000, serverCpuUsPerDatagram: us, datagramsPerSendMessage: gso ? 32 : 1 });
+  it('pairs GSO on and off within each round and reports the medians', () => {
+    // Rounds alternate their order; a round's ratio is off / on of that round, whatever the order.
+    const s = gsoSummary([run(true, 0, 4), run(false, 0, 6), run(false, 1, 9), run(true, 1, 5), run(true, 2, 4.5), run(false, 2, 6.3)]);
+    expect(s).not.toBeNull();
+    expect(s!.on).toBe(4.5);
+    expect(s!.off).toBe(6.3);
+    expect(s!.each.map((x) => Number(x.toFixed(2)))).toEqual([1.5, 1.8, 1.4]);
+  });
+  it('says nothing when one side did not run or measured nothing', () => {
+    expect(gsoSummary([run(true, 0, 4)])).toBeNull();
+    expect(gsoSummary([run(true, 0, 4), run(false, 0, Number.NaN)])).toBeNull();
   });
 });

@@ -1,8 +1,8 @@
 /** The load results as console tables and as the load section of `docs/benchmarks.md`. */
 import { describeMachine } from '../../lib/machine.js';
 import { mdTable } from '../../lib/markdown.js';
-import type { CapacityResult, FloodRun, HelloFloodRun, IdleRun, LoadResults, LoadTargetResult, ServerImpl, SyscallRun, TickRun } from './results.js';
-import { idleClientsLabel, roundRatios, SERVER_LABEL, tableRun, tableRuns } from './results.js';
+import type { CapacityResult, FloodRun, GsoRun, HelloFloodRun, IdleRun, LoadResults, LoadTargetResult, ServerImpl, SyscallRun, TickRun } from './results.js';
+import { gsoSummary, idleClientsLabel, roundRatios, SERVER_LABEL, tableRun, tableRuns } from './results.js';
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const fx = (x: number | null | undefined, d = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
@@ -79,6 +79,25 @@ function floodRows(flood: readonly FloodRun[], rawRate: number | null): string[]
   ]);
 }
 const FLOOD_HEAD = ['mode', 'backend', 'datagrams/s (received)', 'messages/s', 'messages/datagram', 'vs node:dgram', 'datagrams/s sent', 'datagram loss', 'sender CPU', 'receiver CPU', 'notes'];
+
+function gsoRows(runs: readonly GsoRun[]): string[][] {
+  return [...runs].sort((a, b) => a.round - b.round || Number(b.gso) - Number(a.gso)).map((g) => [
+    String(g.round + 1),
+    g.gso ? 'on' : 'off (GAMEWIRE_UDP_GSO=0)',
+    `${g.burst} × ${int(g.messageBytes)} B`,
+    fx(g.serverCpuUsPerDatagram, 2),
+    int(g.datagramsPerSec),
+    g.datagramsPerSendMessage === null ? '—' : fx(g.datagramsPerSendMessage),
+  ]);
+}
+const GSO_HEAD = ['round', 'UDP GSO', 'burst', 'server CPU µs/datagram sent', 'datagrams/s', 'datagrams per send message'];
+
+/** The GSO scenario in one line: the medians and each round's off / on. */
+function gsoLine(runs: readonly GsoRun[]): string {
+  const s = gsoSummary(runs);
+  if (!s) return 'GSO on and off did not both run.';
+  return `Median: ${fx(s.on, 2)} µs of server CPU per datagram sent with GSO, ${fx(s.off, 2)} µs without (${fx(s.off / s.on, 2)}×); off / on round by round: ${s.each.map((x) => `${fx(x, 2)}×`).join(', ')}.`;
+}
 
 function capacityRows(cap: readonly CapacityResult[]): string[][] {
   return cap.map((c) => [
@@ -189,6 +208,11 @@ export function loadConsoleReport(r: LoadResults): string {
   if (r.flood.length) {
     lines.push('', 'Flood (one gamewire connection, pacing lifted, 32-byte messages, RetryMode NONE):');
     lines.push(...pad([FLOOD_HEAD, ...floodRows(r.flood, r.raw?.receivedPerSec ?? null)], FLOOD_HEAD.map((_, i) => i >= 2 && i < 10)).map((l) => `  ${l}`));
+  }
+  if (r.gso?.length) {
+    lines.push('', "UDP GSO (io: 'thread', bursts to one client, pacing lifted):");
+    lines.push(...pad([GSO_HEAD, ...gsoRows(r.gso)], GSO_HEAD.map((_, i) => i >= 3)).map((l) => `  ${l}`));
+    lines.push(`  ${gsoLine(r.gso)}`);
   }
   if (r.tick.length) {
     lines.push('', `Game tick (N clients × ${r.settings.rateHz} messages/s of 32 B each way, echoed, encrypted):`);
@@ -328,6 +352,17 @@ export function loadMarkdownSection(r: LoadResults | null, source = 'bench/resul
       : 'Raw node:dgram: not measured in this run.',
     '',
     r.flood.length ? mdTable(FLOOD_HEAD, floodRows(r.flood, r.raw?.receivedPerSec ?? null), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l']) : 'Not measured in this run.',
+    '',
+    "### UDP GSO (io: 'thread')",
+    '',
+    'One gamewire client sends a small request; the server answers it with a burst of equal messages (RetryMode NONE, about one ' +
+      'message per datagram), which leave in one send batch to that client; the client asks again when the burst has come. Pacing ' +
+      'is lifted on both sides (`net: { sendInterval: 0 }`), the only setting in which a connection has several datagrams due at ' +
+      'once. With GSO (the default) a run of datagrams to one client leaves as one `sendmmsg` message with `UDP_SEGMENT`; off is the ' +
+      'same server with `GAMEWIRE_UDP_GSO=0`. Each round runs both, the order alternating, each with a fresh server process.',
+    '',
+    r.gso?.length ? mdTable(GSO_HEAD, gsoRows(r.gso), ['r', 'l', 'l', 'r', 'r', 'r']) : 'Not measured in this run.',
+    ...(r.gso?.length ? ['', gsoLine(r.gso)] : []),
     '',
     'Where the time goes, what limits each number and what was fixed: [`bench/load/README.md`](../bench/load/README.md#findings).',
     ...(r.failures.length ? ['', '**Failures in this run:**', '', ...r.failures.map((f) => `- ${f}`)] : []),

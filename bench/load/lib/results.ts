@@ -268,6 +268,43 @@ export interface LoadSettings extends TickTiming {
   idleClients: number;
   straceSeconds: number;
   helloFloodSeconds: number;
+  /** UDP GSO scenario: rounds (each runs GSO on and off, the order alternating) and window, s. Absent in runs before it existed. */
+  gsoRounds?: number;
+  gsoSeconds?: number;
+}
+
+/**
+ * One window of the UDP GSO scenario: an `io: 'thread'` server answering each small request of
+ * one client with a burst of equal messages (pacing lifted on both sides), with UDP GSO on (the
+ * default) or off (`GAMEWIRE_UDP_GSO=0`), a fresh server process each time.
+ */
+export interface GsoRun {
+  gso: boolean;
+  round: number;
+  /** Reply messages per request and their size, bytes. */
+  burst: number;
+  messageBytes: number;
+  windowSeconds: number;
+  /** Datagrams the server sent per second. */
+  datagramsPerSec: number;
+  /** Server process CPU per datagram sent, µs. */
+  serverCpuUsPerDatagram: number;
+  /** Datagrams per `sendmmsg` message (1 without GSO). */
+  datagramsPerSendMessage: number | null;
+}
+
+/** The GSO scenario's medians: CPU per datagram with GSO on and off, and off / on round by round. */
+export function gsoSummary(runs: readonly GsoRun[]): { on: number; off: number; each: number[] } | null {
+  const side = (gso: boolean): GsoRun[] => runs.filter((r) => r.gso === gso && Number.isFinite(r.serverCpuUsPerDatagram));
+  const on = side(true);
+  const off = side(false);
+  if (!on.length || !off.length) return null;
+  const each: number[] = [];
+  for (const a of on) {
+    const b = off.find((x) => x.round === a.round);
+    if (b) each.push(b.serverCpuUsPerDatagram / a.serverCpuUsPerDatagram);
+  }
+  return { on: median(on.map((r) => r.serverCpuUsPerDatagram)), off: median(off.map((r) => r.serverCpuUsPerDatagram)), each };
 }
 
 export interface LoadResults {
@@ -291,6 +328,8 @@ export interface LoadResults {
   syscalls: SyscallRun[];
   helloFlood: HelloFloodRun[];
   capacity: CapacityResult[];
+  /** UDP GSO on and off (absent in runs before it existed). */
+  gso?: GsoRun[];
   targets: LoadTargetResult[];
   /** Scenario errors; a run with any exits 1. */
   failures: string[];

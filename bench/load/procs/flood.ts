@@ -8,6 +8,10 @@
  *
  * While the engine refuses messages (its queue is full, e.g. at the 65535 packets/s nonce budget)
  * the sender backs off for a millisecond and counts it.
+ *
+ * `burst`: the client of a server in `burst` mode (`server.ts`): one small request, then the next
+ * when the whole burst of replies has come (or after 50 ms without it: a lost datagram would
+ * otherwise stall the loop).
  */
 import { GamewireError, PublicKey, RetryMode, UdpClient } from '../../../ts/index.js';
 import type { BackendName } from '../../../ts/backend/index.js';
@@ -27,6 +31,7 @@ let client: UdpClient | null = null;
 let running = false;
 let messages = 0;
 let queueFull = 0;
+let stopBurst: (() => void) | null = null;
 
 serve({
   connect: async (a: { backend: BackendName; port: number; spkiHex: string }) => {
@@ -62,6 +67,31 @@ serve({
     };
     void turn();
   },
+  burst: (a: { count: number }) => {
+    const c = client!;
+    const request = Buffer.alloc(8);
+    let got = 0;
+    let last = performance.now();
+    const ask = (): void => {
+      got = 0;
+      last = performance.now();
+      c.send(request, RetryMode.NONE);
+      messages++;
+    };
+    const onMessage = (): void => {
+      last = performance.now();
+      if (++got === a.count) ask();
+    };
+    c.on('message', onMessage);
+    const watchdog = setInterval(() => {
+      if (performance.now() - last > 50) ask();
+    }, 25);
+    stopBurst = () => {
+      clearInterval(watchdog);
+      c.off('message', onMessage);
+    };
+    ask();
+  },
   sample: (): FloodSample => {
     const s = client!.stats;
     const cpu = process.cpuUsage();
@@ -69,9 +99,12 @@ serve({
   },
   stop: () => {
     running = false;
+    stopBurst?.();
+    stopBurst = null;
   },
   exit: async () => {
     running = false;
+    stopBurst?.();
     await client?.disconnect();
   },
 });

@@ -1,17 +1,21 @@
 /**
  * Child process: a gamewire `UdpServer` under load. `echo` sends every message back to its sender
- * (RetryMode NONE, as mpgameserver's server default, or `retry`); `sink` only counts (flood).
+ * (RetryMode NONE, as mpgameserver's server default, or `retry`); `sink` only counts (flood);
+ * `burst` answers every message with `burst.count` messages of `burst.size` bytes (RetryMode NONE),
+ * which leave in one send batch to that client (the UDP GSO scenario).
  * Reports its own CPU (`process.cpuUsage()`, every thread), resident memory and the engine's
  * counters on `sample`.
  */
 import { pino } from 'pino';
 import { EventHandler, PrivateKey, RetryMode, ServerContext, UdpServer, type ClientHandle, type NetOptions } from '../../../ts/index.js';
-import type { BackendName } from '../../../ts/backend/index.js';
+import type { BackendName, ThreadedServer, ThreadProfile } from '../../../ts/backend/index.js';
 import { serve } from '../lib/proc.js';
 
 export interface ServerStartArgs {
   backend: BackendName;
-  mode: 'echo' | 'sink';
+  mode: 'echo' | 'sink' | 'burst';
+  /** `burst` mode: the reply messages per request and their size in bytes. */
+  burst?: { count: number; size: number };
   net?: NetOptions;
   /** `UdpServerOptions.io` (default dgram). */
   io?: 'dgram' | 'thread';
@@ -54,16 +58,22 @@ export interface ServerSample {
   /** `io: 'thread'`: the socket threads' wake-ups and event-loop notifications so far. */
   wakeups?: number;
   notifications?: number;
+  /** `io: 'thread'`: datagrams handed to the kernel and the send messages that carried them (fewer with UDP GSO). */
+  datagramsSent?: number;
+  sendMessages?: number;
 }
 
 class Echo extends EventHandler {
   messages = 0;
   clients = 0;
+  private readonly reply: Uint8Array | null;
   constructor(
     private readonly echo: boolean,
     private readonly retry: RetryMode,
+    private readonly burst?: { count: number; size: number },
   ) {
     super();
+    this.reply = burst ? Buffer.alloc(burst.size, 0x5a) : null;
   }
   override connect(): void {
     this.clients++;
@@ -73,7 +83,8 @@ class Echo extends EventHandler {
   }
   override handleMessage(client: ClientHandle, _seq: number, msg: Uint8Array): void {
     this.messages++;
-    if (this.echo) client.send(msg, this.retry);
+    if (this.reply) for (let i = 0; i < this.burst!.count; i++) client.send(this.reply, RetryMode.NONE);
+    else if (this.echo) client.send(msg, this.retry);
   }
 }
 
@@ -84,8 +95,8 @@ let handler: Echo | null = null;
  * The socket threads' counters. `UdpServer` keeps its `ThreadedServer` private (its profile only
  * shows as times in `metrics.profile`); the benchmark reads the counts through the field.
  */
-function threadProfile(): { wakeups: number; notifications: number } | undefined {
-  const threaded = (server as unknown as { threaded: { threadProfile(): { wakeups: number; notifications: number } } | null } | null)?.threaded;
+function threadProfile(): Pick<ThreadProfile, 'wakeups' | 'notifications' | 'datagramsSent' | 'sendMessages'> | undefined {
+  const threaded = (server as unknown as { threaded: ThreadedServer | null } | null)?.threaded;
   return threaded?.threadProfile();
 }
 
@@ -93,7 +104,8 @@ serve({
   start: async (args: ServerStartArgs): Promise<ServerStarted> => {
     const opts = { backend: args.backend };
     const key = args.keyPem ? PrivateKey.fromFile(args.keyPem, opts) : PrivateKey.generate(opts);
-    handler = new Echo(args.mode === 'echo', args.retry === 'RETRY_ON_TIMEOUT' ? RetryMode.RETRY_ON_TIMEOUT : RetryMode.NONE);
+    if (args.mode === 'burst' && !args.burst) throw new Error('burst mode needs burst: { count, size }');
+    handler = new Echo(args.mode === 'echo', args.retry === 'RETRY_ON_TIMEOUT' ? RetryMode.RETRY_ON_TIMEOUT : RetryMode.NONE, args.mode === 'burst' ? args.burst : undefined);
     const ctx = new ServerContext(handler, key, { ...opts, net: args.net });
     server = new UdpServer(ctx, { host: '127.0.0.1', port: 0 }, {
       ...opts,
@@ -126,7 +138,7 @@ serve({
       handshakesCompleted: s.handshakesCompleted,
       handshakesFailed: s.handshakesFailed,
       dropRateLimited: s.dropRateLimited,
-      ...(tp ? { wakeups: tp.wakeups, notifications: tp.notifications } : {}),
+      ...(tp ? { wakeups: tp.wakeups, notifications: tp.notifications, datagramsSent: tp.datagramsSent, sendMessages: tp.sendMessages } : {}),
     };
   },
   exit: async () => {
