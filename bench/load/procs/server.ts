@@ -66,14 +66,15 @@ export interface ServerSample {
 class Echo extends EventHandler {
   messages = 0;
   clients = 0;
-  private readonly reply: Uint8Array | null;
+  /** `burst` mode: the reply and how many times it goes back per message. */
+  private readonly burst: { reply: Uint8Array; count: number } | null;
   constructor(
     private readonly echo: boolean,
     private readonly retry: RetryMode,
-    private readonly burst?: { count: number; size: number },
+    burst?: { count: number; size: number },
   ) {
     super();
-    this.reply = burst ? Buffer.alloc(burst.size, 0x5a) : null;
+    this.burst = burst ? { reply: Buffer.alloc(burst.size, 0x5a), count: burst.count } : null;
   }
   override connect(): void {
     this.clients++;
@@ -83,7 +84,7 @@ class Echo extends EventHandler {
   }
   override handleMessage(client: ClientHandle, _seq: number, msg: Uint8Array): void {
     this.messages++;
-    if (this.reply) for (let i = 0; i < this.burst!.count; i++) client.send(this.reply, RetryMode.NONE);
+    if (this.burst) for (let i = 0; i < this.burst.count; i++) client.send(this.burst.reply, RetryMode.NONE);
     else if (this.echo) client.send(msg, this.retry);
   }
 }

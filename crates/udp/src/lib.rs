@@ -866,7 +866,7 @@ fn run_shard(shard: &Shard, common: &Common, first: bool) {
         if !shard.running.load(Ordering::Acquire) {
             break;
         }
-        if ready.socket || (hold && notify_at.is_some_and(|t| t <= t1)) {
+        if ready.socket || notify_at.is_some_and(|t| t <= t1) {
             receive(shard, common, &mut rx);
         }
         #[cfg(feature = "webtransport")]
