@@ -25,9 +25,12 @@
 //! * **Hand-off.** The state of a shard is behind one lock, taken once per batch by either side
 //!   and never while JavaScript runs: events are copied out in one drain, sends cross in one
 //!   batch. The host is woken at most once per batch, and no sooner than `notify_delay` after the
-//!   first event of a batch, so under load wake-ups coalesce. Until then the thread leaves the
-//!   socket alone and reads what came meanwhile in one drain: one wake-up of its own per batch,
-//!   not one per datagram, and no datagram reaches the host later than it would have.
+//!   first event of a batch, so under load wake-ups coalesce. Until then, and while events wait
+//!   for the host to drain them, the thread leaves the socket alone and reads what came meanwhile
+//!   in one drain per `notify_delay`: one wake-up of its own per batch, not one per datagram, and
+//!   no datagram waits longer than `notify_delay` for the host to be told. One notification
+//!   serves every shard: the host drains them all when told, so a shard whose batch is ready
+//!   while another shard's notification waits does not wake the host again.
 //! * **Shards.** With `threads: N` (Linux), N sockets share the port (`SO_REUSEPORT`; the kernel
 //!   spreads senders by address hash, so a connection stays on its shard). Each shard owns its
 //!   engine and its peers; a peer id carries its shard, so ids are unique across shards.
@@ -85,6 +88,7 @@ pub struct ServerOptions {
     pub threads: usize,
     /// How long the thread may hold back the host's wake-up after the first event of a batch;
     /// datagrams that arrive meanwhile wait in the socket and are read in one drain at the end.
+    /// Until the host drains, the thread keeps reading in such turns.
     pub notify_delay: Duration,
     /// The share of a thread's time handshakes may take under load.
     pub handshake_share: f64,
@@ -180,6 +184,11 @@ struct Common {
     start: StdInstant,
     notify: Box<dyn Fn() + Send + Sync>,
     notify_delay: Duration,
+    /// The host was told events wait and has not drained every shard empty since. One flag for
+    /// every shard: a drain takes every shard's events, so a shard whose batch is ready while
+    /// another shard's notification waits for the host rides on that one instead of waking the
+    /// host again.
+    notified: AtomicBool,
     handshake_share: f64,
     profile: Profile,
     #[cfg(feature = "webtransport")]
@@ -200,8 +209,6 @@ struct Shard {
     waker_rx: UnixDatagram,
     waker_tx: UnixDatagram,
     running: AtomicBool,
-    /// The host was told events wait and has not drained this shard empty since.
-    notified: AtomicBool,
     /// When the thread will wake next, µs on the server clock (`u64::MAX`: not before a datagram).
     armed_us: AtomicU64,
 }
@@ -303,6 +310,7 @@ impl SocketServer {
             start: StdInstant::now(),
             notify: Box::new(notify),
             notify_delay: opts.notify_delay,
+            notified: AtomicBool::new(false),
             handshake_share: opts.handshake_share.clamp(0.05, 1.0),
             profile: Profile::default(),
             #[cfg(feature = "webtransport")]
@@ -340,7 +348,6 @@ impl SocketServer {
                 waker_rx,
                 waker_tx,
                 running: AtomicBool::new(true),
-                notified: AtomicBool::new(false),
                 armed_us: AtomicU64::new(u64::MAX),
             }));
         }
@@ -411,38 +418,55 @@ impl SocketServer {
         let k = self.shards.len();
         let first = self.next_drain.fetch_add(1, Ordering::Relaxed);
         let mut at = 0usize;
+        let mut empty = true;
         for j in 0..k {
-            let shard = &self.shards[(first + j) % k];
-            let mut st = shard.lock();
-            let State { engine, peers, external, .. } = &mut *st;
-            peers.settle();
-            at = write_transmits(external, out, at);
-            let room = out.get_mut(at..).unwrap_or_default();
-            let mut closed = Vec::new();
-            at += engine.events_with(room, |kind, peer| match kind {
-                event_kind::CONNECTED => {
-                    peers.announce(peer);
-                    true
-                }
-                event_kind::RELEASED => {
-                    let (told, route) = peers.release(peer);
-                    // A client that was connected is gone: its session goes with it. A datagram
-                    // that made no connection (malformed, a refused handshake) leaves the session
-                    // open, as a UDP address stays usable: its next datagram gets a new id.
-                    if let (true, Some(Route::WebTransport(session))) = (told, route) {
-                        closed.push(session);
-                    }
-                    told
-                }
-                _ => true,
-            }) as usize;
-            if !st.has_events() {
-                shard.notified.store(false, Ordering::Release);
+            empty &= self.drain_shard(&self.shards[(first + j) % k], out, &mut at, true);
+        }
+        if empty {
+            // Every shard is drained empty: the host is no longer told of anything, and shards
+            // notify again. A shard that added events after its drain above and found the flag
+            // still set did so before this swap, which acquires them (every write of the flag is
+            // a swap), so one more pass takes them; a shard that finds the flag clear notifies.
+            self.common.notified.swap(false, Ordering::AcqRel);
+            for j in 0..k {
+                self.drain_shard(&self.shards[(first + j) % k], out, &mut at, false);
             }
-            drop(st);
-            self.close_sessions(&closed);
         }
         at as u32
+    }
+
+    /// Drains one shard's events into `out` from `at`; true if it has none left. `settle`:
+    /// settle the releases the host saw in its previous drain first (once per `events`).
+    fn drain_shard(&self, shard: &Shard, out: &mut [u8], at: &mut usize, settle: bool) -> bool {
+        let mut st = shard.lock();
+        let State { engine, peers, external, .. } = &mut *st;
+        if settle {
+            peers.settle();
+        }
+        *at = write_transmits(external, out, *at);
+        let room = out.get_mut(*at..).unwrap_or_default();
+        let mut closed = Vec::new();
+        *at += engine.events_with(room, |kind, peer| match kind {
+            event_kind::CONNECTED => {
+                peers.announce(peer);
+                true
+            }
+            event_kind::RELEASED => {
+                let (told, route) = peers.release(peer);
+                // A client that was connected is gone: its session goes with it. A datagram
+                // that made no connection (malformed, a refused handshake) leaves the session
+                // open, as a UDP address stays usable: its next datagram gets a new id.
+                if let (true, Some(Route::WebTransport(session))) = (told, route) {
+                    closed.push(session);
+                }
+                told
+            }
+            _ => true,
+        }) as usize;
+        let empty = !st.has_events();
+        drop(st);
+        self.close_sessions(&closed);
+        empty
     }
 
     /// Closes the WebTransport sessions of released peers.
@@ -904,14 +928,17 @@ fn run_shard(shard: &Shard, common: &Common, first: bool) {
         }
         deadline_us = next;
         // Tell the host once per batch of events (datagrams for its transports included), at
-        // most `notify_delay` after the first.
+        // most `notify_delay` after the first. While events wait undrained, the socket is held
+        // in turns of `notify_delay` whether or not a notification is pending (this shard's or
+        // another's): the host takes them when it drains, and what comes meanwhile is read at
+        // the end of the turn in one drain.
         let has_events = shard.lock().has_events();
-        if has_events && !shard.notified.load(Ordering::Acquire) {
+        if has_events {
             let now = StdInstant::now();
             let due = *notify_at.get_or_insert(now + common.notify_delay);
             if due <= now {
                 notify_at = None;
-                if !shard.notified.swap(true, Ordering::AcqRel) {
+                if !common.notified.swap(true, Ordering::AcqRel) {
                     profile.notifications.fetch_add(1, Ordering::Relaxed);
                     (common.notify)();
                 }

@@ -75,6 +75,13 @@ impl Client {
         }
         out
     }
+    /// Sends one byte as a message at once, in a datagram of its own (the client does not pace).
+    fn send_now(&mut self, to: SocketAddr, byte: u8) {
+        self.ep.send(self.now(), &0, &[byte], RetryMode::None, 0).unwrap();
+        while let Some(t) = self.ep.poll_transmit(self.now(), &mut self.buf) {
+            self.sock.send_to(&self.buf[..t.len], to).unwrap();
+        }
+    }
     /// Steps until connected (5 s at most).
     fn connect(&mut self, to: SocketAddr) {
         self.ep.connect(self.now(), 0, Some(root().public()), false).unwrap();
@@ -292,35 +299,112 @@ fn an_idle_server_sleeps() {
     assert!(wakeups <= 3, "{wakeups} wake-ups with nothing to do");
 }
 
+/// A one-thread server that holds its host's wake-up 200 ms after the first event of a batch,
+/// and an unpaced client connected to it; the host has been told of the connection and has
+/// not drained.
+fn held_server(seed: u8) -> (SocketServer, mpsc::Receiver<()>, Client) {
+    let mut opts = options(&Config::default(), "127.0.0.1:0".parse().unwrap(), 1);
+    opts.notify_delay = Duration::from_millis(200);
+    let (server, rx) = start_with(opts);
+    let mut c = Client::with_config(seed, Config { send_interval: Duration::ZERO, ..Config::default() });
+    c.connect(server.local_addr());
+    rx.recv_timeout(Duration::from_secs(5)).expect("the host is told of the connection");
+    (server, rx, c)
+}
+
+/// Sends messages 0..20 one by one, 2 ms apart; returns the server thread's wake-ups meanwhile.
+fn trickle(server: &SocketServer, c: &mut Client) -> u64 {
+    let wakeups = || server.profile().wakeups.load(Ordering::Relaxed);
+    let before = wakeups();
+    for i in 0..20u8 {
+        c.send_now(server.local_addr(), i);
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    wakeups() - before
+}
+
 /// While a batch of events waits for its notify time, the thread leaves the socket alone:
 /// datagrams that arrive one by one within `notify_delay` cost it a wake-up for the batch, not
 /// one each, and every one of them reaches the host, in order, with the one notification.
 #[test]
 fn a_batch_waiting_to_notify_leaves_the_socket_alone() {
-    let mut opts = options(&Config::default(), "127.0.0.1:0".parse().unwrap(), 1);
-    opts.notify_delay = Duration::from_millis(200);
-    let (server, rx) = start_with(opts);
-    let to = server.local_addr();
-    // No pacing on the client: each message leaves in a datagram of its own, when it is sent.
-    let mut c = Client::with_config(4, Config { send_interval: Duration::ZERO, ..Config::default() });
-    c.connect(to);
-    rx.recv_timeout(Duration::from_secs(5)).expect("the host is told of the connection");
+    let (server, rx, mut c) = held_server(4);
     assert!(drain(&server).iter().any(|r| r.kind == event_kind::CONNECTED));
-    let wakeups = || server.profile().wakeups.load(Ordering::Relaxed);
-    let before = wakeups();
-    for i in 0..20u8 {
-        c.ep.send(c.now(), &0, &[i], RetryMode::None, 0).unwrap();
-        while let Some(t) = c.ep.poll_transmit(c.now(), &mut c.buf) {
-            c.sock.send_to(&c.buf[..t.len], to).unwrap();
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
+    let woken = trickle(&server, &mut c);
     rx.recv_timeout(Duration::from_secs(5)).expect("the host is told of the batch");
-    let woken = wakeups() - before;
     let got: Vec<u8> =
         drain(&server).into_iter().filter(|r| r.kind == event_kind::MESSAGE).map(|r| r.data[0]).collect();
     assert_eq!(got, (0..20).collect::<Vec<u8>>(), "every message, in order, in one batch");
     // One wake-up for the first datagram, one at the notify time, and the connection's own
     // timers (a keep-alive each 100 ms); without the hold it was one per datagram on top.
     assert!(woken <= 8, "{woken} wake-ups for 20 datagrams held for one notification");
+}
+
+/// With several shards, one notification covers a batch that spans them: the host drains every
+/// shard when it is told, so a shard whose batch is ready while another shard's notification
+/// waits for the host does not wake the host again.
+#[cfg(target_os = "linux")]
+#[test]
+fn one_notification_covers_every_shard() {
+    let mut opts = options(&Config::default(), "127.0.0.1:0".parse().unwrap(), 2);
+    opts.notify_delay = Duration::from_millis(200);
+    let (server, rx) = start_with(opts);
+    let to = server.local_addr();
+    let config = || Config { send_interval: Duration::ZERO, ..Config::default() };
+    let mut clients: Vec<Client> = (0..12).map(|i| Client::with_config(40 + i, config())).collect();
+    for c in &mut clients {
+        c.connect(to);
+    }
+    let mut shards = HashSet::new();
+    let until = StdInstant::now() + Duration::from_secs(5);
+    while shards.len() < 2 || server.connection_count() < 12 {
+        assert!(StdInstant::now() < until, "both shards hold clients");
+        if rx.recv_timeout(Duration::from_millis(50)).is_ok() {
+            for r in drain(&server).into_iter().filter(|r| r.kind == event_kind::CONNECTED) {
+                shards.insert(shard_of(r.peer));
+            }
+        }
+    }
+    while rx.try_recv().is_ok() {}
+    let notifications = || server.profile().notifications.load(Ordering::Relaxed);
+    let before = notifications();
+    for (i, c) in clients.iter_mut().enumerate() {
+        c.send_now(to, i as u8);
+    }
+    let sent = server.now_ms();
+    rx.recv_timeout(Duration::from_secs(5)).expect("the host is told of the batch");
+    // Before draining, let every shard pass its own notify time (each holds its batch 200 ms
+    // from its first datagram): the thread is then armed for a later time than that.
+    let past = ((sent + 300.0) * 1000.0) as u64;
+    let until = StdInstant::now() + Duration::from_secs(5);
+    while !server.shards.iter().all(|s| s.armed_us.load(Ordering::Acquire) > past) {
+        assert!(StdInstant::now() < until, "the socket threads sleep past their notify times");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let mut got: Vec<u8> =
+        drain(&server).into_iter().filter(|r| r.kind == event_kind::MESSAGE).map(|r| r.data[0]).collect();
+    got.sort_unstable();
+    assert_eq!(got, (0..12).collect::<Vec<u8>>(), "one drain takes every shard's messages");
+    assert_eq!(notifications() - before, 1, "one notification for a batch over both shards");
+}
+
+/// After the host is told, and until it drains, the thread keeps leaving the socket alone in
+/// turns of `notify_delay`: datagrams that come meanwhile cost no wake-up apiece, and the host
+/// gets every one of them.
+#[test]
+fn undrained_events_keep_the_socket_held() {
+    // Told of the connection, the host does not drain yet.
+    let (server, _rx, mut c) = held_server(5);
+    let woken = trickle(&server, &mut c);
+    let mut got = Vec::new();
+    let until = StdInstant::now() + Duration::from_secs(5);
+    while got.len() < 20 {
+        assert!(StdInstant::now() < until, "every message reaches the host: {got:?}");
+        got.extend(drain(&server).into_iter().filter(|r| r.kind == event_kind::MESSAGE).map(|r| r.data[0]));
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(got, (0..20).collect::<Vec<u8>>(), "every message, in order");
+    // The turn that began with the connection's events ends within the 40 ms of sending, or
+    // does not; either way a wake-up or two and the connection's timers, not one per datagram.
+    assert!(woken <= 8, "{woken} wake-ups for 20 datagrams while the host had not drained");
 }
