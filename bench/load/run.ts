@@ -36,7 +36,7 @@ import { readResults } from '../lib/results.js';
 import type { Child } from './lib/proc.js';
 import { bundleProcs } from './lib/build.js';
 import { loadConsoleReport } from './lib/report.js';
-import { LOAD_SCHEMA, writeLoadResults, type CapacityResult, type FloodRun, type GsoRun, type HelloFloodRun, type IdleRun, type LoadResults, type LoadSettings, type RawRun, type ServerImpl, type SyscallRun, type TickRun, type TickTiming } from './lib/results.js';
+import { isFloor, LOAD_SCHEMA, writeLoadResults, type CapacityResult, type FloodRun, type GsoRun, type HelloFloodRun, type IdleRun, type LoadResults, type LoadSettings, type RawRun, type ServerImpl, type SyscallRun, type TickRun, type TickTiming } from './lib/results.js';
 import { evaluateLoadTargets } from './lib/targets.js';
 import { buildFloor } from './lib/floor.js';
 import { runCapacity, runFlood, runGso, runHelloFlood, runIdle, runRaw, runStrace, runTick, type Env, type HelloFloodSpec, type TickSpec } from './scenarios.js';
@@ -299,15 +299,18 @@ async function main(): Promise<number> {
         idle.push(...r);
         for (const i of r) log(`  ${server}, ${i.clients} clients${i.generator ? ` (${i.generator})` : ''}: ${(i.cpuCores * 100).toFixed(3)}% of a core, ${Math.round(i.datagramsInPerSec)} datagrams/s in, ${Math.round(i.datagramsOutPerSec)} out${i.wakeupsPerSec !== null ? `, ${i.wakeupsPerSec.toFixed(1)} wakeups/s, ${i.notificationsPerSec?.toFixed(1)} notifications/s` : ''}`);
       }
-      // The floor of each kind's keep-alive traffic: the Rust echo loaded by bare sockets in the same pattern.
+      // The floors of each kind's keep-alive traffic, loaded by bare sockets in the same pattern:
+      // the Rust echo (the kernel's cost) and the node:dgram echo (what the node:dgram servers'
+      // path costs before any protocol).
       for (const generator of idleGenerators) {
         const ka = idle.find((i) => i.generator === generator && i.clients > 0 && i.connected > 0 && i.bytesPerDatagramIn);
-        if (!rustFloor || !ka) continue;
+        if (!ka) continue;
         const pattern = { datagramsPerClientPerSec: ka.datagramsInPerSec / ka.connected, bytes: Math.round(ka.bytesPerDatagramIn!) };
-        const t = await attempt(`idle floor (${generator})`, () => runTick(env, { ...tickBase, windowSeconds: settings.idleSeconds, server: 'rust-echo', generator: 'raw-sockets', clients: ka.connected, pattern }));
-        if (t) {
-          idle.push({ server: 'rust-echo', clients: t.clients, generator, windowSeconds: t.windowSeconds, cpuCores: t.serverCpuCores, wakeupsPerSec: null, notificationsPerSec: null, datagramsInPerSec: t.datagramsInPerSec, datagramsOutPerSec: t.datagramsOutPerSec, bytesPerDatagramIn: pattern.bytes, connected: t.connected });
-          log(`  rust-echo floor (${generator}'s pattern), ${t.clients} bare sockets × ${pattern.datagramsPerClientPerSec.toFixed(1)} datagrams/s of ${pattern.bytes} B: ${(t.serverCpuCores * 100).toFixed(3)}% of a core`);
+        for (const floor of servers.filter(isFloor)) {
+          const t = await attempt(`idle floor ${floor} (${generator})`, () => runTick(env, { ...tickBase, windowSeconds: settings.idleSeconds, server: floor, generator: 'raw-sockets', clients: ka.connected, pattern }));
+          if (!t) continue;
+          idle.push({ server: floor, clients: t.clients, generator, windowSeconds: t.windowSeconds, cpuCores: t.serverCpuCores, wakeupsPerSec: null, notificationsPerSec: null, datagramsInPerSec: t.datagramsInPerSec, datagramsOutPerSec: t.datagramsOutPerSec, bytesPerDatagramIn: pattern.bytes, connected: t.connected });
+          log(`  ${floor} floor (${generator}'s pattern), ${t.clients} bare sockets × ${pattern.datagramsPerClientPerSec.toFixed(1)} datagrams/s of ${pattern.bytes} B: ${(t.serverCpuCores * 100).toFixed(3)}% of a core`);
         }
       }
     }

@@ -174,6 +174,13 @@ describe('load targets', () => {
     expect(t['idle-clients']).toMatchObject({ value: 0.009, status: 'achieved' });
     expect(t['threads-2']).toMatchObject({ status: 'missed', valueText: '1000 vs 1000' });
   });
+
+  it('count the floors under the keep-alive datagrams as floors, not as gamewire servers', () => {
+    const t = evaluate([], { idle: [idle('gamewire-thread', 100, 0.008), idle('rust-echo', 100, 0.009), idle('node-dgram-echo', 100, 0.015)] });
+    expect(t['idle-clients']).toMatchObject({ value: 0.008, status: 'achieved' });
+    expect(t['idle-clients'].detail).toContain('Rust echo 0.90%');
+    expect(t['idle-clients'].detail).toContain('node:dgram echo 1.50%');
+  });
 });
 
 describe('the UDP GSO scenario', () => {

@@ -2,7 +2,7 @@
 import { describeMachine } from '../../lib/machine.js';
 import { mdTable } from '../../lib/markdown.js';
 import type { CapacityResult, FloodRun, GsoRun, HelloFloodRun, IdleRun, LoadResults, LoadTargetResult, ServerImpl, SyscallRun, TickRun } from './results.js';
-import { gsoSummary, idleClientsLabel, roundRatios, SERVER_LABEL, tableRun, tableRuns } from './results.js';
+import { gsoSummary, idleClientsLabel, isFloor, roundRatios, SERVER_LABEL, tableRun, tableRuns } from './results.js';
 
 const int = (x: number): string => Math.round(x).toLocaleString('en-US');
 const fx = (x: number | null | undefined, d = 1): string => (x === null || x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(d));
@@ -161,7 +161,7 @@ function sweepRows(sweep: readonly TickRun[]): string[][] {
 const SWEEP_HEAD = ['N', 'notifyDelay ms', 'server CPU', 'µs/message', 'RTT p50 ms', 'p99 ms', 'loss', 'wakeups/s', 'notifications/s', 'notes'];
 
 function idleRows(idle: readonly IdleRun[]): string[][] {
-  return idle.map((i) => [SERVER_LABEL[i.server], i.server === 'rust-echo' ? `${i.connected} bare sockets, the keep-alives' pattern of ${idleClientsLabel(i)} (${i.bytesPerDatagramIn ?? '?'} B)` : i.clients ? `${i.connected} ${idleClientsLabel(i)}, sending nothing` : 'none', fx(i.windowSeconds, 0), `${(i.cpuCores * 100).toFixed(3)}%`, int(i.datagramsInPerSec), int(i.datagramsOutPerSec), i.wakeupsPerSec === null ? '—' : fx(i.wakeupsPerSec), i.notificationsPerSec === null ? '—' : fx(i.notificationsPerSec)]);
+  return idle.map((i) => [SERVER_LABEL[i.server], isFloor(i.server) ? `${i.connected} bare sockets, the keep-alives' pattern of ${idleClientsLabel(i)} (${i.bytesPerDatagramIn ?? '?'} B)` : i.clients ? `${i.connected} ${idleClientsLabel(i)}, sending nothing` : 'none', fx(i.windowSeconds, 0), `${(i.cpuCores * 100).toFixed(3)}%`, int(i.datagramsInPerSec), int(i.datagramsOutPerSec), i.wakeupsPerSec === null ? '—' : fx(i.wakeupsPerSec), i.notificationsPerSec === null ? '—' : fx(i.notificationsPerSec)]);
 }
 const IDLE_HEAD = ['server', 'clients', 'window s', 'CPU (of a core)', 'datagrams in/s', 'out/s', 'wakeups/s', 'notifications/s'];
 

@@ -29,6 +29,11 @@ export const SERVER_LABEL: Record<ServerImpl, string> = {
   'rust-echo': 'Rust recvmmsg/sendmmsg echo, no protocol (floor)',
 };
 
+/** The servers with no protocol at all: what the kernel (and node:dgram) cost for the same datagrams. */
+export function isFloor(server: ServerImpl): boolean {
+  return server === 'rust-echo' || server === 'node-dgram-echo';
+}
+
 /** Whose clients an idle run connected (runs before the field existed: gamewire's bots). */
 export function idleClientsLabel(i: { generator?: GeneratorImpl }): string {
   return i.generator === 'mpgameserver-clients' ? 'mpgameserver clients' : 'gamewire clients';

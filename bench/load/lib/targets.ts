@@ -3,7 +3,7 @@
  */
 import { judge } from '../scenarios.js';
 import type { CapacityResult, FloodRun, HelloFloodRun, IdleRun, LoadTargetResult, RawRun, ServerImpl, TickRun } from './results.js';
-import { idleClientsLabel, roundRatios, SERVER_LABEL, tableRun, tableRuns } from './results.js';
+import { idleClientsLabel, isFloor, roundRatios, SERVER_LABEL, tableRun, tableRuns } from './results.js';
 
 const f1 = (x: number): string => x.toFixed(1);
 
@@ -62,10 +62,11 @@ function floorTarget(table: readonly TickRun[], clients: number): LoadTargetResu
 function idleTarget(idle: readonly IdleRun[], clients: number, limit: number): LoadTargetResult {
   const id = clients === 0 ? 'idle-none' : 'idle-clients';
   const description = clients === 0 ? `idle server, no clients: ≤ ${limit * 100}% of a core, every gamewire server kind` : `${clients} connected clients sending nothing (keep-alives only): ≤ ${limit * 100}% of a core, every gamewire server kind`;
-  const runs = idle.filter((i) => i.server !== 'rust-echo' && (clients === 0 ? i.clients === 0 : i.clients > 0));
+  const runs = idle.filter((i) => !isFloor(i.server) && (clients === 0 ? i.clients === 0 : i.clients > 0));
   const kind = (i: IdleRun) => (i.clients > 0 ? ` (${idleClientsLabel(i)})` : '');
-  const floors = idle.filter((i) => i.server === 'rust-echo');
-  const floorText = clients > 0 && floors.length ? `; the Rust echo floor under the same keep-alive datagrams: ${floors.map((f) => `${(f.cpuCores * 100).toFixed(2)}%${kind(f)}`).join(', ')}` : '';
+  const floors = idle.filter((i) => isFloor(i.server));
+  const floorName = (i: IdleRun) => (i.server === 'rust-echo' ? 'Rust echo' : 'node:dgram echo');
+  const floorText = clients > 0 && floors.length ? `; the floors under the same keep-alive datagrams: ${floors.map((f) => `${floorName(f)} ${(f.cpuCores * 100).toFixed(2)}%${kind(f)}`).join(', ')}` : '';
   if (!runs.length) return { id, description, value: null, valueText: '—', status: 'not measured', detail: 'the idle scenario did not run' };
   const worst = runs.reduce((a, b) => (b.cpuCores > a.cpuCores ? b : a));
   return {
