@@ -560,9 +560,7 @@ impl NativeSocketServer {
             #[cfg(not(feature = "webtransport"))]
             webtransport_options(wt)?;
         }
-        let notify = move || {
-            on_events.call((), ThreadsafeFunctionCallMode::NonBlocking);
-        };
+        let notify = move || on_events.call((), ThreadsafeFunctionCallMode::NonBlocking) == Status::Ok;
         gamewire_udp::SocketServer::start(opts, notify).map(|inner| Self { inner }).map_err(|e| match e {
             gamewire_udp::StartError::Io(e) => {
                 Error::new(io_code(&e).to_string(), format!("bind {bind}: {e}"))

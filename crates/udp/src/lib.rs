@@ -24,11 +24,12 @@
 //!   host, or the endpoint's own next deadline (an idle server with no connections sleeps).
 //! * **Hand-off.** The state of a shard is behind one lock, taken once per batch by either side
 //!   and never while JavaScript runs: events are copied out in one drain, sends cross in one
-//!   batch. The host is woken at most once per batch, and no sooner than `notify_delay` after the
-//!   first event of a batch, so under load wake-ups coalesce. Until then, and while events wait
-//!   for the host to drain them, the thread leaves the socket alone and reads what came meanwhile
-//!   in one drain per `notify_delay`: one wake-up of its own per batch, not one per datagram, and
-//!   no datagram waits longer than `notify_delay` for the host to be told. One notification
+//!   batch. The host is woken at most once per batch, at most `notify_delay` after the first
+//!   event of a batch (a shard does not tell it sooner), so under load wake-ups coalesce. While
+//!   events wait, for their notify time or for the host to drain them, the thread leaves the
+//!   socket alone and reads what came meanwhile in one drain per turn of `notify_delay`: a
+//!   wake-up of its own per turn, not one per datagram, and no datagram waits longer than
+//!   `notify_delay` to be read. The first datagram after a turn is read at once. One notification
 //!   serves every shard: the host drains them all when told, so a shard whose batch is ready
 //!   while another shard's notification waits does not wake the host again.
 //! * **Shards.** With `threads: N` (Linux), N sockets share the port (`SO_REUSEPORT`; the kernel
@@ -182,7 +183,7 @@ pub struct Profile {
 /// What the threads and the host share.
 struct Common {
     start: StdInstant,
-    notify: Box<dyn Fn() + Send + Sync>,
+    notify: Box<dyn Fn() -> bool + Send + Sync>,
     notify_delay: Duration,
     /// The host was told events wait and has not drained every shard empty since. One flag for
     /// every shard: a drain takes every shard's events, so a shard whose batch is ready while
@@ -292,8 +293,13 @@ fn source_of(ip: IpAddr) -> u32 {
 
 impl SocketServer {
     /// Binds, starts the threads. `notify` runs on a socket thread when events wait and the host
-    /// has drained everything before; it must only schedule work on the host.
-    pub fn start(opts: ServerOptions, notify: impl Fn() + Send + Sync + 'static) -> Result<Self, StartError> {
+    /// has drained everything before; it must only schedule work on the host, and return whether
+    /// it did (a notification that could not be queued is tried again a `notify_delay` later,
+    /// since no shard notifies while the host is thought to be told).
+    pub fn start(
+        opts: ServerOptions,
+        notify: impl Fn() -> bool + Send + Sync + 'static,
+    ) -> Result<Self, StartError> {
         let threads = opts.threads.clamp(1, MAX_SHARDS);
         let mut config = opts.config;
         if let Some(slot) = config_index("unixMillisAtZero").and_then(|i| config.get_mut(i)) {
@@ -413,7 +419,8 @@ impl SocketServer {
 
     /// Drains events of every shard into `out` (the flat event records); returns the bytes
     /// written. Releases the host saw in its previous drain are settled first (their ids may be
-    /// reused from now on); records about peers the host never heard of are left out.
+    /// reused from now on); records about peers the host never heard of are left out. The host
+    /// calls again until it gets 0: until a call leaves every shard empty, no shard notifies.
     pub fn events(&self, out: &mut [u8]) -> u32 {
         let k = self.shards.len();
         let first = self.next_drain.fetch_add(1, Ordering::Relaxed);
@@ -873,9 +880,10 @@ fn run_shard(shard: &Shard, common: &Common, first: bool) {
             wake_at.map_or(u64::MAX, |w| w.saturating_duration_since(common.start).as_micros() as u64);
         shard.armed_us.store(armed, Ordering::Release);
         let t0 = StdInstant::now();
-        // While a batch of events waits for its notify time, datagrams wait in the socket: the
-        // host would not see them before then anyway, and one drain at that time takes them all
-        // where waking for each would cost a wake-up apiece (`notify_delay` bounds the wait).
+        // While events wait (for their notify time or for the host's drain), datagrams wait in
+        // the socket for the end of the turn: the host would not see them sooner, and one drain
+        // then takes them all where waking for each would cost a wake-up apiece
+        // (`notify_delay` bounds the wait; with 0 every datagram is read as it comes).
         let hold = notify_at.is_some();
         let polled = if hold { sys::NO_FD } else { fd };
         let ready = sys::wait(polled, waker, wake_at.map(|w| w.saturating_duration_since(t0)));
@@ -940,7 +948,13 @@ fn run_shard(shard: &Shard, common: &Common, first: bool) {
                 notify_at = None;
                 if !common.notified.swap(true, Ordering::AcqRel) {
                     profile.notifications.fetch_add(1, Ordering::Relaxed);
-                    (common.notify)();
+                    if !(common.notify)() {
+                        // Not queued (the host is shutting down, or its queue refused): the host
+                        // was not told, and with the flag set no shard would tell it. The events
+                        // still wait: try again after a turn (of 1 ms at least, not to spin).
+                        common.notified.store(false, Ordering::Release);
+                        notify_at = Some(now + common.notify_delay.max(Duration::from_millis(1)));
+                    }
                 }
             }
         } else {

@@ -25,10 +25,7 @@ fn start(config: &Config) -> (SocketServer, mpsc::Receiver<()>) {
 fn start_with(opts: ServerOptions) -> (SocketServer, mpsc::Receiver<()>) {
     let (tx, rx) = mpsc::channel();
     let tx = Mutex::new(tx);
-    let server = SocketServer::start(opts, move || {
-        let _ = tx.lock().unwrap().send(());
-    })
-    .unwrap();
+    let server = SocketServer::start(opts, move || tx.lock().unwrap().send(()).is_ok()).unwrap();
     (server, rx)
 }
 
@@ -155,7 +152,7 @@ fn stop_frees_the_port_at_once() {
     // And an address in use is an error of kind AddrInUse (what JavaScript sees as EADDRINUSE),
     // also for a server of several threads, which must not join the first one's port.
     for threads in [1, 2] {
-        match SocketServer::start(options(&Config::default(), addr, threads), || {}) {
+        match SocketServer::start(options(&Config::default(), addr, threads), || true) {
             Err(StartError::Io(e)) => assert_eq!(e.kind(), io::ErrorKind::AddrInUse),
             other => panic!("expected AddrInUse with {threads} threads, got {other:?}"),
         }
@@ -407,4 +404,27 @@ fn undrained_events_keep_the_socket_held() {
     // The turn that began with the connection's events ends within the 40 ms of sending, or
     // does not; either way a wake-up or two and the connection's timers, not one per datagram.
     assert!(woken <= 8, "{woken} wake-ups for 20 datagrams while the host had not drained");
+}
+
+/// A notification the host could not queue is not the end of it: the thread tells the host
+/// again, where with the "told" flag left set no shard would ever notify again.
+#[test]
+fn a_refused_notification_is_tried_again() {
+    let (tx, rx) = mpsc::channel();
+    let tx = Mutex::new(tx);
+    let calls = AtomicU64::new(0);
+    let opts = options(&Config::default(), "127.0.0.1:0".parse().unwrap(), 1);
+    let server = SocketServer::start(opts, move || {
+        // The first notification is refused, as by a host whose queue is full.
+        calls.fetch_add(1, Ordering::Relaxed) > 0 && tx.lock().unwrap().send(()).is_ok()
+    })
+    .unwrap();
+    let mut c = Client::new(6);
+    c.connect(server.local_addr());
+    rx.recv_timeout(Duration::from_secs(5)).expect("the host is told after the refusal");
+    assert!(drain(&server).iter().any(|r| r.kind == event_kind::CONNECTED));
+    assert!(
+        server.profile().notifications.load(Ordering::Relaxed) >= 2,
+        "the refused one and the one that got through"
+    );
 }
