@@ -306,7 +306,8 @@ export function loadMarkdownSection(r: LoadResults | null, source = 'bench/resul
     '',
     `Server CPU with no clients, then with ${s.idleClients} connected clients that send nothing (the protocol's keep-alives ` +
       `only): gamewire's own clients, whose keep-alives fall in step with the server's, and (where the run has mpgameserver's venv) mpgameserver 0.2.4's clients, ` +
-      `which send one every 0.1 s whatever they receive. ${s.idleSeconds} s each after a ${s.idleSettleSeconds ?? 2} s settle (V8 compiles and collects in the background for several seconds after start-up).`,
+      `which send one every 0.1 s whatever they receive. ${s.idleSeconds} s each after a ${s.idleSettleSeconds ?? 2} s settle (V8 compiles and collects in the background for several seconds after start-up). ` +
+      `The floors: the Rust echo and the node:dgram echo, with no protocol, answering bare sockets that send in each kind of client's keep-alive pattern (what the kernel, and node:dgram, cost for that traffic).`,
     '',
     r.idle?.length ? mdTable(IDLE_HEAD, idleRows(r.idle), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']) : 'Not measured in this run.',
     '',
