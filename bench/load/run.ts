@@ -239,7 +239,7 @@ async function main(): Promise<number> {
       for (const n of settings.clients) {
         log(`\n[tick] N=${n} clients × ${settings.rateHz} Hz`);
         for (const server of servers) {
-          const generator = server === 'node-dgram-echo' || server === 'rust-echo' ? 'raw-sockets' : 'gamewire-bots';
+          const generator = isFloor(server) ? 'raw-sockets' : 'gamewire-bots';
           const t = await attempt(`tick ${server} N=${n}`, () => runTick(env, { ...tickBase, server, generator, clients: n }));
           if (!t) continue;
           tick.push(t);

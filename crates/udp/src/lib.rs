@@ -171,7 +171,7 @@ pub struct Profile {
     pub idle_ns: AtomicU64,
     /// Wake-ups of the threads (each a `ppoll` that returned).
     pub wakeups: AtomicU64,
-    /// Notifications to the host.
+    /// Notifications to the host, a refused one (tried again later) included.
     pub notifications: AtomicU64,
     /// Datagrams handed to the kernel (a send it refused included).
     pub datagrams_sent: AtomicU64,
